@@ -1,0 +1,149 @@
+package dev.walden.agent;
+
+import dev.walden.config.Durations;
+import dev.walden.protocol.FrameCodec;
+import dev.walden.protocol.WaldenVersion;
+import dev.walden.repo.Repository;
+import dev.walden.storage.Storage;
+import dev.walden.wal.ClusterIdentity;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The running agent, wired: cluster identity → repository → archiver → dispatcher → socket
+ * server. {@link #close()} shuts down in the order that loses nothing: stop accepting
+ * connections, answer what is queued, let running files finish, then release the socket.
+ */
+public final class Agent implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Agent.class.getName());
+    /** How long a connection may stay silent before the agent closes it. */
+    static final Duration IDLE_TIMEOUT = Duration.ofSeconds(120);
+    /** Temporary objects older than this are leftovers of a crash; no write takes this long. */
+    static final Duration ABANDONED_AFTER = Duration.ofHours(1);
+
+    private final AgentConfig config;
+    private final Repository repository;
+    private final ArchiveDispatcher dispatcher;
+    private final AgentStats stats;
+    private final AgentSocket socket;
+    private final AgentServer server;
+    private final ScheduledExecutorService housekeeping;
+    private final CountDownLatch closed = new CountDownLatch(1);
+
+    private Agent(AgentConfig config, Repository repository, ArchiveDispatcher dispatcher, AgentStats stats,
+                  AgentSocket socket, AgentServer server, ScheduledExecutorService housekeeping) {
+        this.config = config;
+        this.repository = repository;
+        this.dispatcher = dispatcher;
+        this.stats = stats;
+        this.socket = socket;
+        this.server = server;
+        this.housekeeping = housekeeping;
+    }
+
+    public static Agent start(AgentConfig config, Storage storage, Clock clock) throws IOException {
+        WalDirectory walDirectory = new WalDirectory(config.pgdata(), config.pgWal());
+        ClusterIdentity cluster = ClusterIdentity.read(config.pgdata(), config.pgWal());
+        Repository repository = Repository.openOrCreate(storage, cluster, clock);
+        AgentSocket socket = AgentSocket.claim(config.socket(), config.socketGroup());
+        ArchiveDispatcher dispatcher = null;
+        try {
+            removeAbandonedWrites(storage);
+            AgentStats stats = new AgentStats(clock.instant());
+            SegmentArchiver archiver = new SegmentArchiver(walDirectory, repository, config.compression(),
+                    config.compressionLevel(), clock);
+            dispatcher = new ArchiveDispatcher(archiver::archive, config.workers(), config.queueCapacity(),
+                    config.storeTimeout(), clock, stats);
+            Agent[] self = new Agent[1];
+            AgentServer server = AgentServer.start(socket, dispatcher, () -> self[0].status(), IDLE_TIMEOUT);
+            ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "walden-housekeeping");
+                t.setDaemon(true);
+                return t;
+            });
+            housekeeping.scheduleWithFixedDelay(() -> removeAbandonedWrites(storage), 1, 1, TimeUnit.HOURS);
+            self[0] = new Agent(config, repository, dispatcher, stats, socket, server, housekeeping);
+            LOG.log(Level.INFO, "walden agent " + WaldenVersion.get() + " listening on " + config.socket() + ", archiving "
+                    + config.pgWal() + " of " + cluster + " into " + storage.describe() + " (" + config.workers()
+                    + " workers, " + config.compression().configName() + ")");
+            return self[0];
+        } catch (IOException | RuntimeException e) {
+            if (dispatcher != null) {
+                dispatcher.shutdown(Duration.ZERO);
+            }
+            socket.close();
+            throw e;
+        }
+    }
+
+    private static void removeAbandonedWrites(Storage storage) {
+        try {
+            int removed = storage.removeAbandonedWrites(ABANDONED_AFTER);
+            if (removed > 0) {
+                LOG.log(Level.INFO, "removed " + removed + " temporary file(s) left by interrupted writes");
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "could not remove temporary files left by interrupted writes: " + e.getMessage());
+        }
+    }
+
+    public AgentStats stats() {
+        return stats;
+    }
+
+    public Repository repository() {
+        return repository;
+    }
+
+    /** What STATUS reports. */
+    public Map<String, String> status() {
+        Map<String, String> values = new LinkedHashMap<>();
+        values.put("agent_version", WaldenVersion.get());
+        values.put("protocol_version", Integer.toString(FrameCodec.VERSION));
+        values.put("pid", Long.toString(ProcessHandle.current().pid()));
+        values.put("pg_wal", config.pgWal().toString());
+        values.put("repository", repository.storage().describe());
+        values.put("system_identifier", Long.toUnsignedString(repository.cluster().systemIdentifier()));
+        values.put("pg_major", Integer.toString(repository.cluster().pgMajor()));
+        values.put("workers", Integer.toString(dispatcher.workers()));
+        values.put("queued", Integer.toString(dispatcher.queued()));
+        values.put("running", Integer.toString(dispatcher.running()));
+        values.putAll(stats.snapshot());
+        return values;
+    }
+
+    /** Blocks until {@link #close()} has finished. */
+    public void awaitClose() throws InterruptedException {
+        closed.await();
+    }
+
+    @Override
+    public synchronized void close() throws IOException {
+        if (closed.getCount() == 0) {
+            return;
+        }
+        LOG.log(Level.INFO, "agent shutting down; waiting up to " + Durations.format(config.shutdownTimeout())
+                + " for files being archived");
+        try {
+            server.stopAccepting();
+            dispatcher.shutdown(config.shutdownTimeout());
+            server.close();
+            housekeeping.shutdownNow();
+        } finally {
+            try {
+                socket.close();
+            } finally {
+                closed.countDown();
+                LOG.log(Level.INFO, "agent stopped");
+            }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+package dev.walden.agent;
+
+import dev.walden.config.ConfigException;
+import dev.walden.config.ConfigSource;
+import dev.walden.repo.StorageFactory;
+import dev.walden.storage.Storage;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code walden agent}: run the resident agent until SIGTERM or SIGINT. */
+@Command(name = "agent", mixinStandardHelpOptions = true,
+        description = {"Run the resident agent: listen on agent.socket and archive the WAL files walden-push hands "
+                + "over into the repository.",
+                "On first start it creates the repository for the cluster in pgdata. Stops cleanly on SIGTERM or "
+                        + "SIGINT, letting files being archived finish (agent.shutdown_timeout)."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:stopped by a signal", "1:could not start (the message says why)"})
+public final class AgentCommand implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "config file (default: $WALDEN_CONFIG, else /etc/walden/walden.conf)")
+    String config;
+
+    @Override
+    public Integer call() throws ConfigException, IOException, InterruptedException {
+        ConfigSource source = ConfigSource.locate(config, System.getenv());
+        AgentConfig agentConfig = AgentConfig.from(source);
+        Storage storage = StorageFactory.open(source);
+        Agent agent = Agent.start(agentConfig, storage, Clock.systemUTC());
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                agent.close();
+            } catch (IOException e) {
+                System.err.println("walden agent: error while stopping: " + e.getMessage());
+            }
+        }, "walden-shutdown"));
+        agent.awaitClose();
+        return 0;
+    }
+}

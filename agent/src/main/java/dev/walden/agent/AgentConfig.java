@@ -1,0 +1,64 @@
+package dev.walden.agent;
+
+import dev.walden.config.ConfigException;
+import dev.walden.config.ConfigKeys;
+import dev.walden.config.ConfigSource;
+import dev.walden.repo.Compression;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * The agent's settings, validated in one place at start-up. Every error names the key, its value
+ * and where it was set.
+ */
+public record AgentConfig(
+        Path pgdata,
+        Path pgWal,
+        Path socket,
+        Optional<String> socketGroup,
+        int workers,
+        int queueCapacity,
+        Duration storeTimeout,
+        Duration shutdownTimeout,
+        Compression compression,
+        int compressionLevel) {
+
+    /** sun_path is 108 bytes on Linux, one of them the terminating NUL. */
+    public static final int MAX_SOCKET_PATH_BYTES = 107;
+
+    public static AgentConfig from(ConfigSource config) throws ConfigException {
+        Path pgdata = config.requiredPath(ConfigKeys.PGDATA);
+        Path pgWal = config.path(ConfigKeys.PG_WAL).orElse(pgdata.resolve("pg_wal"));
+        Path socket = config.requiredPath(ConfigKeys.AGENT_SOCKET);
+        if (AgentSocket.temporaryPath(socket).toString().getBytes(StandardCharsets.UTF_8).length
+                > MAX_SOCKET_PATH_BYTES) {
+            throw config.invalid(ConfigKeys.AGENT_SOCKET, "'" + socket + "' is too long for a Unix domain socket"
+                    + " (at most " + (MAX_SOCKET_PATH_BYTES - AgentSocket.TEMPORARY_SUFFIX_BYTES) + " bytes)");
+        }
+        Optional<String> group = config.raw(ConfigKeys.AGENT_SOCKET_GROUP).filter(g -> !g.isBlank());
+        Compression compression;
+        try {
+            compression = Compression.fromConfigName(config.required(ConfigKeys.COMPRESSION));
+        } catch (IllegalArgumentException e) {
+            throw config.invalid(ConfigKeys.COMPRESSION, e.getMessage());
+        }
+        int level = compression.defaultLevel();
+        if (!config.raw(ConfigKeys.COMPRESSION_LEVEL).orElse("").isBlank()) {
+            level = config.integer(ConfigKeys.COMPRESSION_LEVEL, Integer.MIN_VALUE, Integer.MAX_VALUE);
+            try {
+                compression.checkLevel(level);
+            } catch (IllegalArgumentException e) {
+                throw config.invalid(ConfigKeys.COMPRESSION_LEVEL, e.getMessage());
+            }
+        }
+        Duration storeTimeout = config.duration(ConfigKeys.AGENT_STORE_TIMEOUT);
+        return new AgentConfig(pgdata, pgWal, socket, group,
+                config.integer(ConfigKeys.AGENT_WORKERS, 1, 64),
+                config.integer(ConfigKeys.AGENT_QUEUE_CAPACITY, 16, 1 << 20),
+                storeTimeout,
+                config.duration(ConfigKeys.AGENT_SHUTDOWN_TIMEOUT),
+                compression, level);
+    }
+}

@@ -1,0 +1,71 @@
+package dev.walden.agent;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerDomainSocketChannel;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The Netty server on the agent's Unix domain socket. One event-loop thread is plenty: it only
+ * decodes frames and hands work to the dispatcher; archiving happens on the workers.
+ */
+public final class AgentServer implements AutoCloseable {
+    private final EventLoopGroup group;
+    private final Channel channel;
+
+    private AgentServer(EventLoopGroup group, Channel channel) {
+        this.group = group;
+        this.channel = channel;
+    }
+
+    public static AgentServer start(AgentSocket socket, ArchiveDispatcher dispatcher,
+                                    Supplier<Map<String, String>> status, Duration idleTimeout) throws IOException {
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try {
+            ServerBootstrap bootstrap = new ServerBootstrap()
+                    .group(group)
+                    .channel(NioServerDomainSocketChannel.class)
+                    .childHandler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            ch.pipeline().addLast(
+                                    new IdleStateHandler(idleTimeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS),
+                                    new FrameDecoder(),
+                                    new FrameEncoder(),
+                                    new RequestHandler(dispatcher, status));
+                        }
+                    });
+            Channel channel = bootstrap.bind(UnixDomainSocketAddress.of(socket.bindPath())).sync().channel();
+            socket.publish();
+            return new AgentServer(group, channel);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw new IOException("interrupted while binding " + socket.path(), e);
+        } catch (IOException | RuntimeException e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw new IOException("cannot listen on '" + socket.path() + "': " + e.getMessage(), e);
+        }
+    }
+
+    /** Stops accepting connections; connections already open keep being served. */
+    public void stopAccepting() {
+        channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() {
+        stopAccepting();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+}

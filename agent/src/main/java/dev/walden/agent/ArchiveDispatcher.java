@@ -1,0 +1,261 @@
+package dev.walden.agent;
+
+import dev.walden.config.Durations;
+import dev.walden.protocol.ErrorCode;
+import java.lang.System.Logger.Level;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.jctools.queues.atomic.MpscAtomicArrayQueue;
+
+/**
+ * Carries archive requests from the event loop to a bounded pool of workers.
+ *
+ * <p>Event-loop threads (many producers) offer requests to a bounded JCTools MPSC queue and never
+ * block; a full queue is an immediate OVERLOADED answer, and PostgreSQL retries. One dispatcher
+ * thread (the single consumer) takes requests in arrival order and hands each to a worker when
+ * one of {@code workers} permits is free, so the backlog waits in the queue, where it is bounded
+ * and visible, rather than in an executor's unbounded one. A single consumer also gives one place
+ * to coalesce duplicates: a request for a path that is already being archived joins that job
+ * instead of archiving the file twice (later, look-ahead archiving of {@code .ready} files feeds
+ * the same queue).
+ *
+ * <p>The queue is JCTools' atomic-field-updater variant: at hundreds of requests a second its
+ * speed is the same, and it needs no {@code sun.misc.Unsafe}, which JDK 24+ warns about.
+ *
+ * <p>Every request gets an answer within {@code storeTimeout}: if its job is still queued or
+ * running by then, it is answered STORAGE_TIMEOUT while the work carries on; a stalled storage
+ * therefore costs PostgreSQL a retry, never a hang.
+ */
+public final class ArchiveDispatcher implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(ArchiveDispatcher.class.getName());
+
+    private final MpscAtomicArrayQueue<Request> queue;
+    private final Function<String, ArchiveResult> archiver;
+    private final Duration storeTimeout;
+    private final Clock clock;
+    private final AgentStats stats;
+    private final Semaphore permits;
+    private final int workerCount;
+    private final ExecutorService workers;
+    private final ScheduledExecutorService timer;
+    private final Thread dispatcher;
+    private final ConcurrentHashMap<String, Job> inFlight = new ConcurrentHashMap<>();
+    private final AtomicInteger running = new AtomicInteger();
+    private volatile boolean accepting = true;
+    private volatile boolean stopped;
+
+    /** One waiting client: answered exactly once, by the job or by its deadline. */
+    private static final class Waiter {
+        final Consumer<ArchiveResult> reply;
+        final AtomicBoolean answered = new AtomicBoolean();
+        volatile ScheduledFuture<?> deadline;
+
+        Waiter(Consumer<ArchiveResult> reply) {
+            this.reply = reply;
+        }
+
+        void answer(ArchiveResult result) {
+            if (answered.compareAndSet(false, true)) {
+                ScheduledFuture<?> d = deadline;
+                if (d != null) {
+                    d.cancel(false);
+                }
+                reply.accept(result);
+            }
+        }
+    }
+
+    private record Request(String path, Waiter waiter) {
+    }
+
+    /** A file being archived and everyone waiting for it; waiters is guarded by inFlight's bin lock. */
+    private static final class Job {
+        final String path;
+        final List<Waiter> waiters = new ArrayList<>(1);
+
+        Job(String path) {
+            this.path = path;
+        }
+    }
+
+    public ArchiveDispatcher(Function<String, ArchiveResult> archiver, int workers, int queueCapacity,
+                             Duration storeTimeout, Clock clock, AgentStats stats) {
+        this.archiver = archiver;
+        this.queue = new MpscAtomicArrayQueue<>(queueCapacity);
+        this.storeTimeout = storeTimeout;
+        this.clock = clock;
+        this.stats = stats;
+        this.workerCount = workers;
+        this.permits = new Semaphore(workers);
+        this.workers = Executors.newFixedThreadPool(workers, named("walden-worker"));
+        this.timer = Executors.newSingleThreadScheduledExecutor(named("walden-deadlines"));
+        this.dispatcher = named("walden-dispatcher").newThread(this::dispatchLoop);
+        this.dispatcher.start();
+    }
+
+    /**
+     * Queues a request; {@code reply} is called exactly once, from a worker or timer thread.
+     *
+     * @return false, without calling {@code reply}, when the queue is full or the agent is
+     *     shutting down; the caller answers at once
+     */
+    public boolean submit(String path, Consumer<ArchiveResult> reply) {
+        if (!accepting) {
+            return false;
+        }
+        Waiter waiter = new Waiter(reply);
+        if (!queue.offer(new Request(path, waiter))) {
+            return false;
+        }
+        waiter.deadline = timer.schedule(() -> waiter.answer(new ArchiveResult.Failed(ErrorCode.STORAGE_TIMEOUT,
+                "'" + path + "' was not stored within " + Durations.format(storeTimeout) + " (storage slow or stalled;"
+                        + " " + queue.size() + " queued, " + running.get() + " being archived); the agent keeps trying"
+                        + " and PostgreSQL will retry")), storeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        LockSupport.unpark(dispatcher);
+        return true;
+    }
+
+    /** Whether new requests are accepted (false once shutdown began). */
+    public boolean accepting() {
+        return accepting;
+    }
+
+    public int queued() {
+        return queue.size();
+    }
+
+    public int running() {
+        return running.get();
+    }
+
+    public int workers() {
+        return workerCount;
+    }
+
+    private void dispatchLoop() {
+        while (!stopped) {
+            Request request = queue.relaxedPoll();
+            if (request == null) {
+                LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(50));
+                continue;
+            }
+            if (request.waiter.answered.get()) {
+                continue; // timed out while queued; PostgreSQL has already moved on to a retry
+            }
+            boolean[] joined = {false};
+            inFlight.computeIfPresent(request.path, (path, job) -> {
+                job.waiters.add(request.waiter);
+                joined[0] = true;
+                return job;
+            });
+            if (joined[0]) {
+                continue;
+            }
+            try {
+                permits.acquire();
+            } catch (InterruptedException e) {
+                request.waiter.answer(shuttingDown());
+                break;
+            }
+            if (stopped) { // shutdown began while we waited for a worker
+                permits.release();
+                request.waiter.answer(shuttingDown());
+                break;
+            }
+            Job job = new Job(request.path);
+            job.waiters.add(request.waiter);
+            inFlight.put(request.path, job);
+            running.incrementAndGet();
+            workers.execute(() -> run(job));
+        }
+        // whatever is still queued gets an answer rather than a timeout
+        Request left;
+        while ((left = queue.poll()) != null) {
+            left.waiter.answer(shuttingDown());
+        }
+    }
+
+    private void run(Job job) {
+        ArchiveResult result;
+        try {
+            result = archiver.apply(job.path);
+        } catch (RuntimeException e) {
+            result = new ArchiveResult.Failed(ErrorCode.INTERNAL, "internal error archiving '" + job.path + "': " + e);
+        } finally {
+            running.decrementAndGet();
+            permits.release();
+        }
+        stats.record(result, clock.instant());
+        log(job.path, result);
+        // Joins happen under inFlight's lock for this key, so they are all ordered before this
+        // removal and visible after it; after it, nobody can join this job any more.
+        inFlight.remove(job.path, job);
+        for (Waiter waiter : job.waiters) {
+            waiter.answer(result);
+        }
+    }
+
+    private static void log(String path, ArchiveResult result) {
+        switch (result) {
+            case ArchiveResult.Stored s -> LOG.log(Level.INFO, s.describe());
+            case ArchiveResult.Failed f -> LOG.log(Level.WARNING, "refused " + path + ": " + f.message());
+        }
+    }
+
+    private static ArchiveResult shuttingDown() {
+        return new ArchiveResult.Failed(ErrorCode.SHUTTING_DOWN, "the agent is shutting down; PostgreSQL will retry");
+    }
+
+    /**
+     * Stops accepting, answers queued requests SHUTTING_DOWN, and waits up to {@code grace} for
+     * files already being archived, so a clean shutdown never abandons a half-written object.
+     */
+    public void shutdown(Duration grace) {
+        accepting = false;
+        stopped = true;
+        LockSupport.unpark(dispatcher);
+        try {
+            dispatcher.join(grace.toMillis());
+            dispatcher.interrupt(); // still waiting for a permit only if every worker is stuck
+            workers.shutdown();
+            if (!workers.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.log(Level.WARNING, running.get() + " file(s) still being archived after " + Durations.format(grace)
+                        + "; stopping anyway (their temporary files are removed at the next start)");
+                workers.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            workers.shutdownNow();
+        }
+        timer.shutdownNow();
+    }
+
+    @Override
+    public void close() {
+        shutdown(Duration.ofSeconds(30));
+    }
+
+    private static ThreadFactory named(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

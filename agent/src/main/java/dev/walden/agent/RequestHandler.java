@@ -1,0 +1,105 @@
+package dev.walden.agent;
+
+import dev.walden.protocol.ErrorCode;
+import dev.walden.protocol.ErrorReply;
+import dev.walden.protocol.Frame;
+import dev.walden.protocol.ProtocolException;
+import dev.walden.protocol.PushRequest;
+import dev.walden.protocol.StatusReply;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.timeout.IdleStateEvent;
+import java.lang.System.Logger.Level;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * One connection's requests. A connection carries one request at a time: while a PUSH is being
+ * archived the handler stops reading, and frames a client pipelined anyway wait here, so replies
+ * always come back in request order.
+ */
+public final class RequestHandler extends ChannelInboundHandlerAdapter {
+    private static final System.Logger LOG = System.getLogger(RequestHandler.class.getName());
+
+    private final ArchiveDispatcher dispatcher;
+    private final Supplier<Map<String, String>> status;
+    private final ArrayDeque<Frame> pending = new ArrayDeque<>();
+    private boolean busy;
+
+    public RequestHandler(ArchiveDispatcher dispatcher, Supplier<Map<String, String>> status) {
+        this.dispatcher = dispatcher;
+        this.status = status;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        pending.add((Frame) msg);
+        drain(ctx);
+    }
+
+    private void drain(ChannelHandlerContext ctx) {
+        while (!busy && !pending.isEmpty()) {
+            handle(ctx, pending.poll());
+        }
+        ctx.channel().config().setAutoRead(!busy);
+    }
+
+    private void handle(ChannelHandlerContext ctx, Frame frame) {
+        switch (frame.type()) {
+            case PING -> ctx.writeAndFlush(Frame.ok("pong"));
+            case STATUS -> ctx.writeAndFlush(new StatusReply(status.get()).toFrame());
+            case PUSH -> push(ctx, frame);
+            default -> ctx.writeAndFlush(new ErrorReply(ErrorCode.UNKNOWN_REQUEST,
+                    frame.type() + " is a reply, not a request").toFrame());
+        }
+    }
+
+    private void push(ChannelHandlerContext ctx, Frame frame) {
+        PushRequest request;
+        try {
+            request = PushRequest.fromFrame(frame);
+        } catch (ProtocolException e) {
+            ctx.writeAndFlush(new ErrorReply(e.code(), e.getMessage()).toFrame());
+            return;
+        }
+        busy = true;
+        boolean queued = dispatcher.submit(request.path(), result -> ctx.executor().execute(() -> {
+            busy = false;
+            ctx.writeAndFlush(result.toFrame());
+            drain(ctx);
+        }));
+        if (!queued) {
+            busy = false;
+            ctx.writeAndFlush((dispatcher.accepting()
+                    ? new ErrorReply(ErrorCode.OVERLOADED, "the agent's queue is full (" + dispatcher.queued()
+                            + " requests waiting for " + dispatcher.workers() + " workers); PostgreSQL will retry")
+                    : new ErrorReply(ErrorCode.SHUTTING_DOWN, "the agent is shutting down; PostgreSQL will retry"))
+                    .toFrame());
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+        if (event instanceof IdleStateEvent && !busy) {
+            ctx.close(); // a client that connects and says nothing must not hold a connection forever
+            return;
+        }
+        super.userEventTriggered(ctx, event);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        if (root instanceof ProtocolException e) {
+            LOG.log(Level.WARNING, "closing a connection that broke the protocol: " + e.getMessage());
+            ctx.writeAndFlush(new ErrorReply(e.code(), e.getMessage()).toFrame())
+                    .addListener(ChannelFutureListener.CLOSE);
+        } else {
+            LOG.log(Level.WARNING, "closing a connection after an error: " + root, root);
+            ctx.close();
+        }
+    }
+}

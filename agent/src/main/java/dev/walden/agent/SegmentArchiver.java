@@ -1,0 +1,127 @@
+package dev.walden.agent;
+
+import dev.walden.protocol.ErrorCode;
+import dev.walden.repo.Checksums;
+import dev.walden.repo.Compression;
+import dev.walden.repo.Repository;
+import dev.walden.repo.StoredWal;
+import dev.walden.wal.ClusterIdentity;
+import dev.walden.wal.WalFileCheck;
+import dev.walden.wal.WalFileException;
+import dev.walden.wal.WalPageHeader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.LinkOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * The work on one file: validate, checksum, compare with what is archived, compress, store
+ * durably. Safe to call from several threads for different files.
+ *
+ * <p>The file is read twice: once to checksum it (the checksum is part of the object name and
+ * decides whether an existing copy is identical), once to compress and store it while hashing it
+ * again. The second read comes from the page cache, and reading twice keeps memory per worker
+ * bounded whatever the segment size.
+ */
+public final class SegmentArchiver {
+    private final WalDirectory walDirectory;
+    private final Repository repository;
+    private final Compression compression;
+    private final int level;
+    private final Clock clock;
+
+    public SegmentArchiver(WalDirectory walDirectory, Repository repository, Compression compression, int level,
+                           Clock clock) {
+        this.walDirectory = walDirectory;
+        this.repository = repository;
+        this.compression = compression;
+        this.level = level;
+        this.clock = clock;
+    }
+
+    /** Archives the file at {@code requestedPath}; never throws, every failure is a {@link ArchiveResult.Failed}. */
+    public ArchiveResult archive(String requestedPath) {
+        Instant start = clock.instant();
+        try {
+            WalDirectory.WalFile file = walDirectory.resolve(requestedPath);
+            return archive(file, start);
+        } catch (WalFileException e) {
+            return new ArchiveResult.Failed(e.code(), e.getMessage());
+        } catch (IOException e) {
+            return new ArchiveResult.Failed(ErrorCode.STORAGE_FAILED, e.getMessage());
+        } catch (RuntimeException e) {
+            return new ArchiveResult.Failed(ErrorCode.INTERNAL, "internal error archiving '" + requestedPath + "': " + e);
+        }
+    }
+
+    private ArchiveResult archive(WalDirectory.WalFile file, Instant start) throws IOException {
+        ClusterIdentity cluster = repository.cluster();
+        try (FileChannel channel = FileChannel.open(file.path(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+            long size = channel.size();
+            WalFileCheck.checkSize(file.name(), size, cluster);
+            String sha256 = checksumAndCheck(file, channel, cluster);
+
+            Optional<StoredWal> existing = repository.wal().find(file.name());
+            if (existing.isPresent()) {
+                StoredWal stored = existing.get();
+                if (!stored.sha256().equals(sha256)) {
+                    throw new WalFileException(ErrorCode.DUPLICATE_DIFFERS, "'" + file.name() + "' is already archived"
+                            + " with different content (SHA-256 " + stored.sha256() + " in the repository, " + sha256
+                            + " in pg_wal); nothing was overwritten");
+                }
+                // PostgreSQL re-archives after a crash; the earlier copy may not be on disk yet.
+                repository.wal().sync(stored);
+                return new ArchiveResult.Stored(stored, size, true, Duration.between(start, clock.instant()));
+            }
+            channel.position(0);
+            InputStream content = Channels.newInputStream(channel);
+            StoredWal stored = repository.wal().store(file.name(), sha256, compression, level, content);
+            return new ArchiveResult.Stored(stored, size, false, Duration.between(start, clock.instant()));
+        }
+    }
+
+    /** First read: the SHA-256 of the whole file, checking the header or text content on the way. */
+    private static String checksumAndCheck(WalDirectory.WalFile file, FileChannel channel, ClusterIdentity cluster)
+            throws IOException {
+        MessageDigest digest = Checksums.newDigest();
+        ByteBuffer buffer = ByteBuffer.allocate(128 * 1024);
+        ByteArrayOutputStream text = file.name().holdsWal() ? null : new ByteArrayOutputStream();
+        boolean first = true;
+        while (fill(channel, buffer) > 0) {
+            if (first && text == null) {
+                // the size check guarantees a whole segment, so the first block holds the header
+                WalFileCheck.checkHeader(file.name(), Arrays.copyOf(buffer.array(), WalPageHeader.LONG_HEADER_LENGTH),
+                        cluster);
+            }
+            first = false;
+            if (text != null) {
+                text.write(buffer.array(), 0, buffer.limit());
+            }
+            digest.update(buffer);
+        }
+        if (text != null) {
+            WalFileCheck.checkText(file.name(), text.toByteArray());
+        }
+        return Checksums.hex(digest);
+    }
+
+    /** Reads until the buffer is full or the file ends; returns the bytes now in the flipped buffer. */
+    private static int fill(FileChannel channel, ByteBuffer buffer) throws IOException {
+        buffer.clear();
+        while (buffer.hasRemaining() && channel.read(buffer) >= 0) {
+            // keep reading
+        }
+        buffer.flip();
+        return buffer.remaining();
+    }
+}

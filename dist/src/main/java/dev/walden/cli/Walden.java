@@ -1,0 +1,43 @@
+package dev.walden.cli;
+
+import dev.walden.agent.AgentCommand;
+import dev.walden.agent.StatusCommand;
+import dev.walden.config.ConfigException;
+import dev.walden.protocol.WaldenVersion;
+import dev.walden.recovery.FetchCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code walden}: the command line. Each subcommand is a class of its own module. */
+@Command(name = "walden", mixinStandardHelpOptions = true, versionProvider = Walden.Version.class,
+        description = "PostgreSQL WAL archiving, backup and point-in-time recovery.",
+        subcommands = {AgentCommand.class, FetchCommand.class, StatusCommand.class, DemoCommand.class,
+                CommandLine.HelpCommand.class})
+public final class Walden {
+    /** Exit code for a command that failed to start; each command documents its own others. */
+    static final int FAILED = 1;
+
+    public static void main(String[] args) {
+        LogFormat.install();
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Walden());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            // one line, naming what failed; a stack trace only helps a developer
+            String message = e instanceof ConfigException || e instanceof java.io.IOException
+                    ? e.getMessage() : e.toString();
+            cmd.getErr().println("walden " + cmd.getCommandName() + ": " + message);
+            return FAILED;
+        });
+        return cli;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"walden " + WaldenVersion.get()};
+        }
+    }
+}

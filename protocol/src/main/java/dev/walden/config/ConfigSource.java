@@ -1,0 +1,208 @@
+package dev.walden.config;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Reads walden's configuration: a file of {@code key = value} lines, then {@code WALDEN_*}
+ * environment variables on top. The one place the file format is parsed.
+ *
+ * <p>Format: one {@code key = value} per line; blank lines and lines starting with {@code #} are
+ * ignored; the value is everything after the first {@code =}, trimmed, with one pair of surrounding
+ * double quotes removed. A key may appear once. Relative paths are resolved against the directory
+ * of the config file (the working directory when there is no file).
+ *
+ * <p>An unknown key, a duplicate key, a malformed line or an unknown {@code WALDEN_*} variable is
+ * an error that names it.
+ */
+public final class ConfigSource {
+    private final Path file;
+    private final Path baseDirectory;
+    private final Map<String, String> values;
+    private final Map<String, String> origins;
+
+    private ConfigSource(Path file, Path baseDirectory, Map<String, String> values, Map<String, String> origins) {
+        this.file = file;
+        this.baseDirectory = baseDirectory;
+        this.values = values;
+        this.origins = origins;
+    }
+
+    /**
+     * Loads the config file chosen the usual way: {@code configFlag} when given, else
+     * {@code WALDEN_CONFIG}, else {@value ConfigKeys#DEFAULT_CONFIG_FILE} if it exists; then
+     * applies environment overrides.
+     */
+    public static ConfigSource locate(String configFlag, Map<String, String> env) throws ConfigException {
+        if (configFlag != null) {
+            return load(Path.of(configFlag), true, env);
+        }
+        String fromEnv = env.get("WALDEN_CONFIG");
+        if (fromEnv != null && !fromEnv.isBlank()) {
+            return load(Path.of(fromEnv), true, env);
+        }
+        return load(Path.of(ConfigKeys.DEFAULT_CONFIG_FILE), false, env);
+    }
+
+    /**
+     * Loads {@code file} (may be null: environment only) and applies overrides from {@code env}.
+     *
+     * @param mustExist whether a missing file is an error; false lets the default file be absent
+     */
+    public static ConfigSource load(Path file, boolean mustExist, Map<String, String> env) throws ConfigException {
+        Map<String, String> values = new HashMap<>();
+        Map<String, String> origins = new HashMap<>();
+        Path base = Path.of("").toAbsolutePath();
+        Path loaded = null;
+        if (file != null) {
+            Path absolute = file.toAbsolutePath();
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(absolute, StandardCharsets.UTF_8);
+                loaded = absolute;
+                base = absolute.getParent();
+            } catch (NoSuchFileException e) {
+                if (mustExist) {
+                    throw new ConfigException("config file '" + absolute + "' does not exist");
+                }
+                lines = List.of();
+            } catch (IOException e) {
+                throw new ConfigException("cannot read config file '" + absolute + "': " + e.getMessage(), e);
+            }
+            parseLines(absolute, lines, values, origins);
+        }
+        for (Map.Entry<String, String> e : env.entrySet()) {
+            String variable = e.getKey();
+            if (!variable.startsWith("WALDEN_") || ConfigKeys.RESERVED_ENVIRONMENT.contains(variable)) {
+                continue;
+            }
+            ConfigKey key = ConfigKeys.byEnvironmentVariable(variable).orElseThrow(() -> new ConfigException(
+                    "unknown environment variable " + variable + ": it matches no configuration key"));
+            values.put(key.name(), e.getValue().strip());
+            origins.put(key.name(), "environment variable " + variable);
+        }
+        return new ConfigSource(loaded, base, values, origins);
+    }
+
+    private static void parseLines(Path file, List<String> lines, Map<String, String> values,
+                                   Map<String, String> origins) throws ConfigException {
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            String where = file + " line " + (i + 1);
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            int eq = line.indexOf('=');
+            if (eq < 0) {
+                throw new ConfigException(where + ": expected 'key = value', got '" + line + "'");
+            }
+            String name = line.substring(0, eq).strip();
+            String value = unquote(line.substring(eq + 1).strip());
+            if (ConfigKeys.byName(name).isEmpty()) {
+                throw new ConfigException(where + ": unknown key '" + name + "'");
+            }
+            if (values.containsKey(name)) {
+                throw new ConfigException(where + ": key '" + name + "' is set twice");
+            }
+            values.put(name, value);
+            origins.put(name, where);
+        }
+    }
+
+    private static String unquote(String value) {
+        if (value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")) {
+            return value.substring(1, value.length() - 1);
+        }
+        return value;
+    }
+
+    /** The file that was read, if any. */
+    public Optional<Path> file() {
+        return Optional.ofNullable(file);
+    }
+
+    /** The value as written, or the key's default; empty when neither exists. */
+    public Optional<String> raw(ConfigKey key) {
+        String value = values.get(key.name());
+        if (value == null) {
+            value = key.defaultValue();
+        }
+        return Optional.ofNullable(value);
+    }
+
+    /** Whether the key was set in the file or the environment (rather than left at its default). */
+    public boolean isSet(ConfigKey key) {
+        return values.containsKey(key.name());
+    }
+
+    /** Where the key's value came from, for error messages. */
+    public String origin(ConfigKey key) {
+        return origins.getOrDefault(key.name(), "default");
+    }
+
+    public String required(ConfigKey key) throws ConfigException {
+        Optional<String> value = raw(key).filter(v -> !v.isEmpty());
+        if (value.isEmpty()) {
+            throw new ConfigException(key + " is required: set it in " + describeFile() + " or in "
+                    + key.environmentVariable());
+        }
+        return value.get();
+    }
+
+    public Path requiredPath(ConfigKey key) throws ConfigException {
+        return resolve(key, required(key));
+    }
+
+    /** The key as a path, or empty when it is unset and has no default. */
+    public Optional<Path> path(ConfigKey key) throws ConfigException {
+        Optional<String> value = raw(key).filter(v -> !v.isEmpty());
+        return value.isEmpty() ? Optional.empty() : Optional.of(resolve(key, value.get()));
+    }
+
+    private Path resolve(ConfigKey key, String value) throws ConfigException {
+        try {
+            return baseDirectory.resolve(value).normalize();
+        } catch (RuntimeException e) {
+            throw invalid(key, "'" + value + "' is not a valid path");
+        }
+    }
+
+    public int integer(ConfigKey key, int min, int max) throws ConfigException {
+        String value = required(key);
+        try {
+            int n = Integer.parseInt(value);
+            if (n < min || n > max) {
+                throw invalid(key, n + " is outside " + min + "-" + max);
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw invalid(key, "'" + value + "' is not a whole number");
+        }
+    }
+
+    public Duration duration(ConfigKey key) throws ConfigException {
+        String value = required(key);
+        try {
+            return Durations.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw invalid(key, e.getMessage());
+        }
+    }
+
+    /** An error about the key's value that names the key and where it was set. */
+    public ConfigException invalid(ConfigKey key, String problem) {
+        return new ConfigException(key + " (" + origin(key) + "): " + problem);
+    }
+
+    private String describeFile() {
+        return file == null ? "the config file" : "'" + file + "'";
+    }
+}

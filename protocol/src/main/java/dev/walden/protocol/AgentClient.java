@@ -1,0 +1,155 @@
+package dev.walden.protocol;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A blocking, single-request client for the agent's Unix domain socket. Every step (connect,
+ * write, read) counts against one deadline, so a hung agent costs at most {@code timeout}.
+ *
+ * <p>JDK only: this is what walden-push runs once per WAL segment.
+ */
+public final class AgentClient {
+    private final Path socket;
+    private final Duration timeout;
+
+    public AgentClient(Path socket, Duration timeout) {
+        this.socket = socket;
+        this.timeout = timeout;
+    }
+
+    public Path socket() {
+        return socket;
+    }
+
+    /**
+     * Sends one request and returns the agent's reply frame (OK or ERROR).
+     *
+     * @throws AgentClientException if there is no reply, naming why
+     */
+    public Frame exchange(Frame request) throws AgentClientException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        if (!Files.exists(socket)) {
+            throw new AgentClientException(AgentClientException.Kind.NOT_RUNNING,
+                    "agent not running: no socket at '" + socket + "'", null);
+        }
+        try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+             Selector selector = Selector.open()) {
+            channel.configureBlocking(false);
+            SelectionKey key = channel.register(selector, 0);
+            connect(channel, key, deadline);
+            try {
+                write(channel, key, ByteBuffer.wrap(FrameCodec.encode(request)), deadline);
+            } catch (IOException e) {
+                // The agent may have answered (e.g. "shutting down") and closed before reading our
+                // request; its reply is still in our receive buffer and says more than EPIPE does.
+                return readAfterFailedWrite(channel, key, deadline, e);
+            }
+            return read(channel, key, deadline);
+        } catch (AgentClientException e) {
+            throw e;
+        } catch (ConnectException e) {
+            throw new AgentClientException(AgentClientException.Kind.NOT_RUNNING,
+                    "agent not running: nobody listens on '" + socket + "' (" + reason(e) + ")", e);
+        } catch (IOException e) {
+            throw new AgentClientException(AgentClientException.Kind.IO,
+                    "cannot talk to the agent at '" + socket + "': " + reason(e), e);
+        }
+    }
+
+    private void connect(SocketChannel channel, SelectionKey key, long deadline)
+            throws IOException, AgentClientException {
+        if (channel.connect(UnixDomainSocketAddress.of(socket))) {
+            return;
+        }
+        key.interestOps(SelectionKey.OP_CONNECT);
+        while (!channel.finishConnect()) {
+            await(key, deadline, "connecting");
+        }
+    }
+
+    private void write(SocketChannel channel, SelectionKey key, ByteBuffer bytes, long deadline)
+            throws IOException, AgentClientException {
+        key.interestOps(SelectionKey.OP_WRITE);
+        while (bytes.hasRemaining()) {
+            if (channel.write(bytes) == 0) {
+                await(key, deadline, "sending the request");
+            }
+        }
+    }
+
+    private Frame readAfterFailedWrite(SocketChannel channel, SelectionKey key, long deadline, IOException cause)
+            throws IOException, AgentClientException {
+        try {
+            return read(channel, key, deadline);
+        } catch (AgentClientException e) {
+            if (e.getCause() instanceof ProtocolException) {
+                throw e;
+            }
+            throw cause;
+        }
+    }
+
+    private Frame read(SocketChannel channel, SelectionKey key, long deadline)
+            throws IOException, AgentClientException {
+        key.interestOps(SelectionKey.OP_READ);
+        ByteBuffer buffer = ByteBuffer.allocate(FrameCodec.HEADER_LENGTH + FrameCodec.MAX_BODY_LENGTH);
+        while (true) {
+            int n = channel.read(buffer);
+            if (n < 0) {
+                throw new AgentClientException(AgentClientException.Kind.PROTOCOL,
+                        "agent closed the connection without a reply", null);
+            }
+            if (n > 0) {
+                buffer.flip();
+                try {
+                    Frame frame = FrameCodec.decode(buffer);
+                    if (frame != null) {
+                        if (frame.type().isRequest()) {
+                            throw new AgentClientException(AgentClientException.Kind.PROTOCOL,
+                                    "agent replied with a request frame (" + frame.type() + ")", null);
+                        }
+                        return frame;
+                    }
+                } catch (ProtocolException e) {
+                    throw new AgentClientException(AgentClientException.Kind.PROTOCOL,
+                            "invalid reply from the agent: " + e.getMessage(), e);
+                }
+                buffer.compact();
+                continue;
+            }
+            await(key, deadline, "waiting for the reply");
+        }
+    }
+
+    private void await(SelectionKey key, long deadline, String step) throws IOException, AgentClientException {
+        long remaining = deadline - System.nanoTime();
+        if (remaining <= 0 || key.selector().select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining))) == 0
+                && System.nanoTime() - deadline >= 0) {
+            throw new AgentClientException(AgentClientException.Kind.TIMEOUT,
+                    "timed out after " + format(timeout) + " " + step + " (agent at '" + socket + "')", null);
+        }
+        key.selector().selectedKeys().clear();
+    }
+
+    static String reason(IOException e) {
+        String message = e.getMessage();
+        return message == null ? e.getClass().getSimpleName() : message.toLowerCase(Locale.ROOT);
+    }
+
+    private static String format(Duration d) {
+        long ms = d.toMillis();
+        return ms % 1000 == 0 ? (ms / 1000) + "s" : ms + "ms";
+    }
+}

@@ -1,0 +1,99 @@
+package dev.walden.recovery;
+
+import dev.walden.config.ConfigException;
+import dev.walden.config.ConfigSource;
+import dev.walden.repo.CorruptObjectException;
+import dev.walden.repo.Repository;
+import dev.walden.repo.StorageFactory;
+import dev.walden.storage.Storage;
+import dev.walden.wal.WalFileName;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code walden fetch %f %p}: PostgreSQL's restore_command. Reads the repository directly, so it
+ * works with no agent running.
+ *
+ * <p>Exit codes follow PostgreSQL's rules: 1 means "not in the archive", which PostgreSQL treats
+ * as the normal end of archived WAL; every real failure exits above 125 so that recovery stops
+ * instead of ending early at the wrong point.
+ */
+@Command(name = "fetch", mixinStandardHelpOptions = true,
+        description = {"Fetch one archived WAL file: restore_command = 'walden fetch %%f %%p'.",
+                "Reads the repository directly (no agent needed), verifies the checksum and writes the file under a "
+                        + "temporary name, renaming it to PATH only when it is complete."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+                "0:the file was written to PATH",
+                "1:the repository does not hold the file (PostgreSQL's normal \"not found\")",
+                "200:bad arguments or configuration",
+                "201:the repository could not be read, or PATH could not be written",
+                "202:the stored file is corrupt (checksum mismatch, undecodable, duplicated)"})
+public final class FetchCommand implements Callable<Integer> {
+    public static final int NOT_FOUND = 1;
+    public static final int USAGE = 200;
+    public static final int IO_ERROR = 201;
+    public static final int CORRUPT = 202;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "config file (default: $WALDEN_CONFIG, else /etc/walden/walden.conf)")
+    String config;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "WAL file name, PostgreSQL's %%f")
+    String name;
+
+    @Parameters(index = "1", paramLabel = "PATH", description = "where to write it, PostgreSQL's %%p")
+    String path;
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        WalFileName walName;
+        Path destination;
+        try {
+            walName = WalFileName.parse(name);
+            destination = Path.of(path).toAbsolutePath();
+        } catch (IllegalArgumentException e) { // InvalidPathException too
+            err.println("walden fetch: " + e.getMessage());
+            return USAGE;
+        }
+        Storage storage;
+        try {
+            storage = StorageFactory.open(ConfigSource.locate(config, System.getenv()));
+        } catch (ConfigException e) {
+            err.println("walden fetch: " + e.getMessage());
+            return USAGE;
+        } catch (IOException e) {
+            err.println("walden fetch: cannot open the repository: " + e.getMessage());
+            return IO_ERROR;
+        }
+        try (storage) {
+            boolean found = new WalFetcher(Repository.open(storage)).fetch(walName, destination);
+            if (!found) {
+                // PostgreSQL probes for files that don't exist yet (the next timeline, the next
+                // segment in standby mode) every few seconds; say so only to a person.
+                if (System.console() != null) {
+                    err.println("walden fetch: '" + walName + "' is not in " + storage.describe());
+                }
+                return NOT_FOUND;
+            }
+            return 0;
+        } catch (CorruptObjectException e) {
+            err.println("walden fetch: " + e.getMessage());
+            return CORRUPT;
+        } catch (IOException e) {
+            err.println("walden fetch: " + e.getMessage());
+            return IO_ERROR;
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package dev.walden.recovery;
+
+import dev.walden.repo.Repository;
+import dev.walden.repo.StoredWal;
+import dev.walden.wal.WalFileName;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Optional;
+
+/**
+ * Copies one archived file out of the repository, verified: the restore_command's work. The
+ * destination appears complete or not at all: the content goes to a temporary name next to it
+ * and is renamed only after the checksum has been verified at the end of the stream.
+ */
+public final class WalFetcher {
+    private final Repository repository;
+
+    public WalFetcher(Repository repository) {
+        this.repository = repository;
+    }
+
+    /**
+     * Fetches {@code name} to {@code destination}.
+     *
+     * @return false when the repository doesn't hold the file (PostgreSQL's "not found")
+     * @throws dev.walden.repo.CorruptObjectException when the stored copy fails verification
+     * @throws IOException on any other failure to read the repository or write the destination
+     */
+    public boolean fetch(WalFileName name, Path destination) throws IOException {
+        Optional<StoredWal> stored = repository.wal().find(name);
+        if (stored.isEmpty()) {
+            return false;
+        }
+        Path temp = destination.resolveSibling(destination.getFileName() + ".walden-" + ProcessHandle.current().pid()
+                + ".tmp");
+        try {
+            try (InputStream in = repository.wal().open(stored.get());
+                 OutputStream out = Files.newOutputStream(temp, StandardOpenOption.CREATE,
+                         StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+                in.transferTo(out); // reaching the end verifies the checksum
+            }
+            // PostgreSQL fsyncs and renames the file itself (durable_rename), so no fsync here.
+            Files.move(temp, destination, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return true;
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+}

@@ -1,0 +1,13 @@
+package dev.walden.repo;
+
+import java.io.IOException;
+
+/** The storage holds no walden repository (no {@code repository.json}). */
+public final class NoRepositoryException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    public NoRepositoryException(String storage) {
+        super("no walden repository in " + storage + " (it has no " + Repository.INFO_KEY
+                + "; is repository.path right, and has the agent been started once?)");
+    }
+}

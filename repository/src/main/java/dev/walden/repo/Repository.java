@@ -1,0 +1,110 @@
+package dev.walden.repo;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.walden.storage.NoSuchObjectException;
+import dev.walden.storage.ObjectWriter;
+import dev.walden.storage.Storage;
+import dev.walden.wal.ClusterIdentity;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Clock;
+import java.util.Optional;
+
+/**
+ * A walden repository: a {@link Storage} bound to one database cluster by {@code repository.json}.
+ * Layout and object formats are described in {@code docs/repository-format.md}.
+ */
+public final class Repository {
+    public static final String INFO_KEY = "repository.json";
+
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .build();
+
+    private final Storage storage;
+    private final RepositoryInfo info;
+    private final WalArchive wal;
+
+    private Repository(Storage storage, RepositoryInfo info) {
+        this.storage = storage;
+        this.info = info;
+        this.wal = new WalArchive(storage);
+    }
+
+    /**
+     * Opens an existing repository.
+     *
+     * @throws NoRepositoryException when there is no repository there
+     */
+    public static Repository open(Storage storage) throws IOException {
+        RepositoryInfo info = readInfo(storage).orElseThrow(() -> new NoRepositoryException(storage.describe()));
+        return new Repository(storage, info);
+    }
+
+    /**
+     * Opens the repository for {@code cluster}, creating it when the storage holds none yet.
+     *
+     * @throws IOException when the repository belongs to another cluster
+     */
+    public static Repository openOrCreate(Storage storage, ClusterIdentity cluster, Clock clock) throws IOException {
+        Optional<RepositoryInfo> existing = readInfo(storage);
+        if (existing.isPresent()) {
+            Repository repository = new Repository(storage, existing.get());
+            repository.checkBelongsTo(cluster);
+            return repository;
+        }
+        RepositoryInfo info = RepositoryInfo.forCluster(cluster, clock.instant());
+        try (ObjectWriter writer = storage.write(INFO_KEY)) {
+            JSON.writeValue(writer.stream(), info);
+            writer.commit();
+        }
+        return new Repository(storage, info);
+    }
+
+    private static Optional<RepositoryInfo> readInfo(Storage storage) throws IOException {
+        try (InputStream in = storage.read(INFO_KEY)) {
+            RepositoryInfo info;
+            try {
+                info = JSON.readValue(in, RepositoryInfo.class);
+                info.cluster(); // validates the recorded values
+            } catch (IOException | RuntimeException e) {
+                throw new CorruptObjectException(INFO_KEY + " in " + storage.describe() + " is unreadable: "
+                        + e.getMessage(), e);
+            }
+            if (info.format() != RepositoryInfo.FORMAT) {
+                throw new IOException("repository " + storage.describe() + " has format " + info.format()
+                        + "; this walden reads format " + RepositoryInfo.FORMAT);
+            }
+            return Optional.of(info);
+        } catch (NoSuchObjectException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Refuses a cluster other than the one this repository was created for. */
+    public void checkBelongsTo(ClusterIdentity cluster) throws IOException {
+        ClusterIdentity recorded = info.cluster();
+        if (!recorded.equals(cluster)) {
+            throw new IOException("repository " + storage.describe() + " belongs to " + recorded
+                    + ", not to this cluster, " + cluster + "; give each cluster its own repository");
+        }
+    }
+
+    public Storage storage() {
+        return storage;
+    }
+
+    public RepositoryInfo info() {
+        return info;
+    }
+
+    public ClusterIdentity cluster() {
+        return info.cluster();
+    }
+
+    public WalArchive wal() {
+        return wal;
+    }
+}

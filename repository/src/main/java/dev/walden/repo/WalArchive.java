@@ -1,0 +1,170 @@
+package dev.walden.repo;
+
+import dev.walden.storage.ObjectInfo;
+import dev.walden.storage.ObjectWriter;
+import dev.walden.storage.Storage;
+import dev.walden.wal.WalFileName;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The WAL part of a repository: find, store and read archived WAL files, each verified against
+ * the SHA-256 of its original bytes.
+ */
+public final class WalArchive {
+    private final Storage storage;
+
+    WalArchive(Storage storage) {
+        this.storage = storage;
+    }
+
+    public Storage storage() {
+        return storage;
+    }
+
+    /**
+     * Returns the archived copy of {@code name}, or empty if it isn't archived.
+     *
+     * @throws CorruptObjectException if the repository holds more than one object for the name,
+     *     which walden never writes: something else has been at the repository
+     */
+    public Optional<StoredWal> find(WalFileName name) throws IOException {
+        String prefix = StoredWal.prefixFor(name);
+        List<ObjectInfo> objects = storage.list(prefix);
+        if (objects.isEmpty()) {
+            return Optional.empty();
+        }
+        if (objects.size() > 1) {
+            throw new CorruptObjectException("the repository holds " + objects.size() + " objects for '" + name
+                    + "' (" + objects.get(0).key() + ", " + objects.get(1).key() + "); walden stores one");
+        }
+        ObjectInfo object = objects.get(0);
+        return Optional.of(StoredWal.parse(object.key(), object.size()).orElseThrow(() -> new CorruptObjectException(
+                "object '" + object.key() + "' in " + storage.describe() + " is not a valid WAL object name")));
+    }
+
+    /**
+     * Stores {@code content}, whose SHA-256 the caller computed beforehand, durably and
+     * atomically. The bytes are hashed again as they stream through, and the object is committed
+     * only if they still hash to {@code sha256}: a file that changed between the two reads is
+     * never stored under a checksum that doesn't describe it.
+     */
+    public StoredWal store(WalFileName name, String sha256, Compression compression, int level, InputStream content)
+            throws IOException {
+        String key = StoredWal.keyFor(name, sha256, compression);
+        MessageDigest digest = Checksums.newDigest();
+        try (ObjectWriter writer = storage.write(key)) {
+            try (OutputStream out = compression.compress(writer.stream(), level)) {
+                byte[] buffer = new byte[128 * 1024];
+                int n;
+                while ((n = content.read(buffer)) > 0) {
+                    digest.update(buffer, 0, n);
+                    out.write(buffer, 0, n);
+                }
+            }
+            String actual = Checksums.hex(digest);
+            if (!actual.equals(sha256)) {
+                throw new IOException("'" + name + "' changed while it was being archived (SHA-256 " + sha256
+                        + " before, " + actual + " after); nothing was stored");
+            }
+            writer.commit();
+        }
+        return find(name).orElseThrow(() -> new IOException("'" + key + "' is missing right after it was committed"));
+    }
+
+    /** Makes an already archived copy durable (see {@link Storage#sync}). */
+    public void sync(StoredWal stored) throws IOException {
+        storage.sync(stored.key());
+    }
+
+    /**
+     * Opens the original bytes of an archived file. Reaching the end of the stream verifies the
+     * checksum; a mismatch, or content that doesn't decompress, throws
+     * {@link CorruptObjectException}. A failure to read from the storage stays a plain
+     * {@link IOException}.
+     */
+    public InputStream open(StoredWal stored) throws IOException {
+        String what = "object '" + stored.key() + "' in " + storage.describe();
+        InputStream raw = new StorageReads(storage.read(stored.key()), what);
+        try {
+            return new DecoderErrors(Checksums.verifying(stored.compression().decompress(raw), stored.sha256(), what),
+                    what);
+        } catch (StorageReadException e) {
+            raw.close();
+            throw e;
+        } catch (IOException e) {
+            raw.close();
+            throw new CorruptObjectException(what + " is corrupt: cannot decompress it (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** A read from the storage itself failed: the object may be fine. */
+    private static final class StorageReadException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        StorageReadException(String message, IOException cause) {
+            super(message, cause);
+        }
+    }
+
+    /** Marks failures of the raw object stream, so they aren't mistaken for corruption. */
+    private static final class StorageReads extends FilterInputStream {
+        private final String what;
+
+        StorageReads(InputStream in, String what) {
+            super(in);
+            this.what = what;
+        }
+
+        @Override
+        public int read() throws IOException {
+            try {
+                return super.read();
+            } catch (IOException e) {
+                throw new StorageReadException("read " + what + ": " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                return super.read(b, off, len);
+            } catch (IOException e) {
+                throw new StorageReadException("read " + what + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** Turns decoder failures into {@link CorruptObjectException}, letting storage failures through. */
+    private static final class DecoderErrors extends FilterInputStream {
+        private final String what;
+
+        DecoderErrors(InputStream in, String what) {
+            super(in);
+            this.what = what;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xFF;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                return super.read(b, off, len);
+            } catch (CorruptObjectException | StorageReadException e) {
+                throw e;
+            } catch (IOException e) {
+                throw new CorruptObjectException(what + " is corrupt: cannot decompress it (" + e.getMessage() + ")", e);
+            }
+        }
+    }
+}

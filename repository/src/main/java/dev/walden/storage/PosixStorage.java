@@ -1,0 +1,350 @@
+package dev.walden.storage;
+
+import java.io.BufferedOutputStream;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A repository in a local directory. Objects are files under the root, named by their key.
+ *
+ * <p>A write goes to {@code .<name>.<random>.tmp} next to its final name (created 0600), is
+ * fsynced, renamed into place and the directory fsynced: the sequence PostgreSQL's own
+ * durable_rename uses. Directories are created 0700, and each new directory's parent is fsynced so
+ * the new entry survives a crash too. Hard links are not needed, so any POSIX filesystem that
+ * honours fsync and rename will do.
+ */
+public final class PosixStorage implements Storage {
+    private static final FileAttribute<Set<PosixFilePermission>> FILE_MODE =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+    private static final FileAttribute<Set<PosixFilePermission>> DIRECTORY_MODE =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+    private static final String TEMP_SUFFIX = ".tmp";
+    private static final int BUFFER_BYTES = 128 * 1024;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Path root;
+
+    /** Opens the directory, creating it (0700) and any missing parents when it doesn't exist. */
+    public PosixStorage(Path root) throws IOException {
+        this.root = root.toAbsolutePath().normalize();
+        createDirectories(this.root, true);
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    @Override
+    public String describe() {
+        return "posix:" + root;
+    }
+
+    private Path pathOf(String key) {
+        return root.resolve(StorageKeys.check(key));
+    }
+
+    @Override
+    public InputStream read(String key) throws IOException {
+        Path path = pathOf(key);
+        try {
+            return Files.newInputStream(path);
+        } catch (NoSuchFileException e) {
+            throw new NoSuchObjectException(describe(), key);
+        } catch (IOException e) {
+            throw failure("read", key, e);
+        }
+    }
+
+    @Override
+    public Optional<ObjectInfo> stat(String key) throws IOException {
+        Path path = pathOf(key);
+        try {
+            BasicFileAttributes attrs = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            return attrs.isRegularFile()
+                    ? Optional.of(new ObjectInfo(key, attrs.size(), attrs.lastModifiedTime().toInstant()))
+                    : Optional.empty();
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw failure("stat", key, e);
+        }
+    }
+
+    @Override
+    public List<ObjectInfo> list(String prefix) throws IOException {
+        StorageKeys.checkPrefix(prefix);
+        int slash = prefix.lastIndexOf('/');
+        Path dir = slash < 0 ? root : root.resolve(prefix.substring(0, slash));
+        String namePrefix = prefix.substring(slash + 1);
+        List<ObjectInfo> result = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path entry : entries) {
+                String name = entry.getFileName().toString();
+                if (name.startsWith(".") || !name.startsWith(namePrefix)) {
+                    continue;
+                }
+                collect(entry, result);
+            }
+        } catch (NoSuchFileException e) {
+            return List.of();
+        } catch (IOException e) {
+            throw failure("list", prefix, e);
+        }
+        result.sort(Comparator.comparing(ObjectInfo::key));
+        return result;
+    }
+
+    private void collect(Path path, List<ObjectInfo> result) throws IOException {
+        Files.walkFileTree(path, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+                return dir.getFileName().toString().startsWith(".") ? FileVisitResult.SKIP_SUBTREE
+                        : FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                if (attrs.isRegularFile() && !file.getFileName().toString().startsWith(".")) {
+                    result.add(new ObjectInfo(keyOf(file), attrs.size(), attrs.lastModifiedTime().toInstant()));
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                if (e instanceof NoSuchFileException) {
+                    return FileVisitResult.CONTINUE; // deleted while we listed
+                }
+                throw e;
+            }
+        });
+    }
+
+    private String keyOf(Path file) {
+        return root.relativize(file).toString().replace(file.getFileSystem().getSeparator(), "/");
+    }
+
+    @Override
+    public ObjectWriter write(String key, WriteOption... options) throws IOException {
+        Path target = pathOf(key);
+        boolean sync = !Arrays.asList(options).contains(WriteOption.NO_SYNC);
+        try {
+            createDirectories(target.getParent(), sync);
+            byte[] random = new byte[8];
+            RANDOM.nextBytes(random);
+            Path temp = target.resolveSibling("." + target.getFileName() + "." + HexFormat.of().formatHex(random)
+                    + TEMP_SUFFIX);
+            FileChannel channel = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                    FILE_MODE);
+            return new PosixWriter(key, target, temp, channel, sync);
+        } catch (IOException e) {
+            throw failure("write", key, e);
+        }
+    }
+
+    @Override
+    public void sync(String key) throws IOException {
+        Path path = pathOf(key);
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (NoSuchFileException e) {
+            throw new NoSuchObjectException(describe(), key);
+        } catch (IOException e) {
+            throw failure("sync", key, e);
+        }
+        syncDirectory(path.getParent());
+    }
+
+    @Override
+    public boolean delete(String key) throws IOException {
+        Path path = pathOf(key);
+        try {
+            if (!Files.deleteIfExists(path)) {
+                return false;
+            }
+            syncDirectory(path.getParent());
+            return true;
+        } catch (IOException e) {
+            throw failure("delete", key, e);
+        }
+    }
+
+    @Override
+    public int removeAbandonedWrites(Duration olderThan) throws IOException {
+        Instant cutoff = Instant.now().minus(olderThan);
+        List<Path> leftovers = new ArrayList<>();
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                String name = file.getFileName().toString();
+                if (name.startsWith(".") && name.endsWith(TEMP_SUFFIX)
+                        && !attrs.lastModifiedTime().toInstant().isAfter(cutoff)) {
+                    leftovers.add(file);
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                if (e instanceof NoSuchFileException) {
+                    return FileVisitResult.CONTINUE;
+                }
+                throw e;
+            }
+        });
+        int removed = 0;
+        for (Path leftover : leftovers) {
+            if (Files.deleteIfExists(leftover)) {
+                removed++;
+            }
+        }
+        return removed;
+    }
+
+    @Override
+    public void close() {
+        // nothing held open between calls
+    }
+
+    /** Creates missing directories top-down (0700), fsyncing each new one's parent. */
+    private static void createDirectories(Path dir, boolean sync) throws IOException {
+        if (Files.isDirectory(dir)) {
+            return;
+        }
+        Path parent = dir.getParent();
+        if (parent != null) {
+            createDirectories(parent, sync);
+        }
+        try {
+            Files.createDirectory(dir, DIRECTORY_MODE);
+        } catch (FileAlreadyExistsException e) {
+            if (!Files.isDirectory(dir)) {
+                throw e;
+            }
+            return; // created concurrently
+        }
+        if (sync && parent != null) {
+            syncDirectory(parent);
+        }
+    }
+
+    private static void syncDirectory(Path dir) throws IOException {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        }
+    }
+
+    private IOException failure(String action, String key, IOException cause) {
+        return new IOException(action + " '" + key + "' in " + describe() + ": " + message(cause), cause);
+    }
+
+    private static String message(IOException e) {
+        if (e instanceof NoSuchFileException || e instanceof FileAlreadyExistsException) {
+            return e.getClass().getSimpleName() + " " + e.getMessage();
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    private final class PosixWriter implements ObjectWriter {
+        private final String key;
+        private final Path target;
+        private final Path temp;
+        private final FileChannel channel;
+        private final boolean sync;
+        private final OutputStream stream;
+        private boolean committed;
+        private boolean closed;
+
+        PosixWriter(String key, Path target, Path temp, FileChannel channel, boolean sync) {
+            this.key = key;
+            this.target = target;
+            this.temp = temp;
+            this.channel = channel;
+            this.sync = sync;
+            this.stream = new BufferedOutputStream(new FilterOutputStream(Channels.newOutputStream(channel)) {
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    try {
+                        out.write(b, off, len);
+                    } catch (IOException e) {
+                        throw failure("write", PosixWriter.this.key, e);
+                    }
+                }
+
+                @Override
+                public void close() throws IOException {
+                    flush(); // the channel stays open until commit or abort
+                }
+            }, BUFFER_BYTES);
+        }
+
+        @Override
+        public OutputStream stream() {
+            return stream;
+        }
+
+        @Override
+        public void commit() throws IOException {
+            if (committed || closed) {
+                throw new IllegalStateException("writer for '" + key + "' is already " + (committed ? "committed" : "closed"));
+            }
+            stream.flush(); // failures here already name the key
+            try {
+                if (sync) {
+                    channel.force(true);
+                }
+                channel.close();
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                committed = true;
+                if (sync) {
+                    syncDirectory(target.getParent());
+                }
+            } catch (IOException e) {
+                throw failure("commit", key, e);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (!committed) {
+                try {
+                    channel.close();
+                } finally {
+                    Files.deleteIfExists(temp);
+                }
+            }
+        }
+    }
+}

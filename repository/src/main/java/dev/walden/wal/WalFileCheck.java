@@ -1,0 +1,123 @@
+package dev.walden.wal;
+
+import dev.walden.protocol.ErrorCode;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The checks a file must pass before it is archived: its name must fit the cluster, a segment
+ * must have the cluster's size and a first page that PostgreSQL of the cluster's major version
+ * wrote for exactly this segment of exactly this system, and history files must parse.
+ * Each failure is a {@link WalFileException} whose message names the file and what is wrong.
+ */
+public final class WalFileCheck {
+    /** Backup and timeline history files are a few hundred bytes; anything near this is not one. */
+    public static final int MAX_TEXT_FILE_BYTES = 1024 * 1024;
+
+    private WalFileCheck() {
+    }
+
+    /** Checks the file's size against its kind: segments and partial segments are whole segments. */
+    public static void checkSize(WalFileName name, long size, ClusterIdentity cluster) throws WalFileException {
+        if (name.holdsWal()) {
+            checkSegmentNumber(name, cluster);
+            if (size != cluster.segmentSize().bytes()) {
+                throw new WalFileException(ErrorCode.BAD_SIZE, "'" + name + "' is " + size + " bytes, but WAL segments"
+                        + " of this cluster are " + cluster.segmentSize().bytes() + " bytes (truncated or foreign file)");
+            }
+        } else {
+            if (name.kind() == WalFileName.Kind.BACKUP) {
+                checkSegmentNumber(name, cluster);
+            }
+            if (size == 0 || size > MAX_TEXT_FILE_BYTES) {
+                throw new WalFileException(ErrorCode.BAD_SIZE, "'" + name + "' is " + size + " bytes; a "
+                        + name.kind().name().toLowerCase() + " file is between 1 byte and 1 MiB");
+            }
+        }
+    }
+
+    private static void checkSegmentNumber(WalFileName name, ClusterIdentity cluster) throws WalFileException {
+        try {
+            name.segmentNumber(cluster.segmentSize());
+        } catch (IllegalArgumentException e) {
+            throw new WalFileException(ErrorCode.BAD_NAME, e.getMessage());
+        }
+    }
+
+    /**
+     * Checks the long header on the first page of a segment or partial segment.
+     *
+     * @param head at least the first {@value WalPageHeader#LONG_HEADER_LENGTH} bytes of the file
+     */
+    public static void checkHeader(WalFileName name, byte[] head, ClusterIdentity cluster) throws WalFileException {
+        WalPageHeader h = WalPageHeader.parse(head);
+        int expectedMagic = cluster.walMagic();
+        if (h.isZero()) {
+            throw new WalFileException(ErrorCode.BAD_HEADER, "'" + name + "' has no WAL page header: its first page is"
+                    + " all zeros (a pre-allocated segment that was never written?)");
+        }
+        if (h.magic() != expectedMagic) {
+            String other = PgVersion.majorForMagic(h.magic()).map(v -> " (WAL of PostgreSQL " + v + ")").orElse("");
+            throw new WalFileException(ErrorCode.BAD_HEADER, String.format("'%s' has page magic 0x%04X%s, but this "
+                    + "cluster runs PostgreSQL %d (0x%04X)", name, h.magic(), other, cluster.pgMajor(), expectedMagic));
+        }
+        if ((h.info() & WalPageHeader.XLP_LONG_HEADER) == 0 || (h.info() & ~WalPageHeader.XLP_ALL_FLAGS) != 0) {
+            throw new WalFileException(ErrorCode.BAD_HEADER, String.format(
+                    "'%s' has page flags 0x%04X; the first page of a segment must have the long header flag only",
+                    name, h.info()));
+        }
+        if (h.systemIdentifier() != cluster.systemIdentifier()) {
+            throw new WalFileException(ErrorCode.FOREIGN_SYSTEM, "'" + name + "' belongs to database system "
+                    + Long.toUnsignedString(h.systemIdentifier()) + ", but this repository holds system "
+                    + Long.toUnsignedString(cluster.systemIdentifier())
+                    + " (a restored copy or another cluster archiving here?)");
+        }
+        if (h.segmentSize() != cluster.segmentSize().bytes()) {
+            throw new WalFileException(ErrorCode.BAD_HEADER, "'" + name + "' header says " + h.segmentSize()
+                    + "-byte segments, but this cluster uses " + cluster.segmentSize().bytes());
+        }
+        if (h.blockSize() < 1024 || h.blockSize() > 65536 || Long.bitCount(h.blockSize()) != 1) {
+            throw new WalFileException(ErrorCode.BAD_HEADER, "'" + name + "' header has an invalid WAL block size "
+                    + h.blockSize());
+        }
+        Lsn expectedAddress = cluster.segmentSize().startOf(name.segmentNumber(cluster.segmentSize()));
+        if (!h.pageAddress().equals(expectedAddress)) {
+            throw new WalFileException(ErrorCode.BAD_HEADER, "'" + name + "' starts with the page of " + h.pageAddress()
+                    + ", but its name says " + expectedAddress + " (renamed or recycled file?)");
+        }
+        // A segment that starts a new timeline is copied from its parent, so its first page may
+        // carry an older timeline; it can never carry a newer one.
+        if (Integer.compareUnsigned(h.timeline(), name.timeline()) > 0 || h.timeline() == 0) {
+            throw new WalFileException(ErrorCode.BAD_HEADER, String.format(
+                    "'%s' first page is on timeline %d, not on the file's timeline %d or an ancestor",
+                    name, Integer.toUnsignedLong(h.timeline()), Integer.toUnsignedLong(name.timeline())));
+        }
+    }
+
+    /** Checks the content of a timeline history or backup history file. */
+    public static void checkText(WalFileName name, byte[] content) throws WalFileException {
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(content)).toString();
+        } catch (CharacterCodingException e) {
+            throw new WalFileException(ErrorCode.BAD_HEADER, "'" + name + "' is not a text file");
+        }
+        if (name.kind() == WalFileName.Kind.HISTORY) {
+            try {
+                TimelineHistory history = TimelineHistory.parse(text);
+                if (!history.entries().isEmpty()
+                        && history.entries().get(history.entries().size() - 1).timeline() >= name.timeline()) {
+                    throw new IllegalArgumentException("it names timeline "
+                            + history.entries().get(history.entries().size() - 1).timeline() + " as an ancestor");
+                }
+            } catch (IllegalArgumentException e) {
+                throw new WalFileException(ErrorCode.BAD_HEADER, "'" + name + "' is not a valid timeline history: "
+                        + e.getMessage());
+            }
+        } else if (name.kind() == WalFileName.Kind.BACKUP && !text.startsWith("START WAL LOCATION:")) {
+            throw new WalFileException(ErrorCode.BAD_HEADER, "'" + name
+                    + "' is not a backup history file (it does not start with 'START WAL LOCATION:')");
+        }
+    }
+}

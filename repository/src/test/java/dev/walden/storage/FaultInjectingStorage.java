@@ -1,0 +1,142 @@
+package dev.walden.storage;
+
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A storage decorator for fault injection at the seam: fail the n-th write with a given error
+ * (e.g. "No space left on device"), or stall writes until released, as a hung NFS mount or
+ * object store would.
+ */
+public final class FaultInjectingStorage implements Storage {
+    private final Storage delegate;
+    private final AtomicInteger writesUntilFailure = new AtomicInteger(-1);
+    private final AtomicReference<String> failureMessage = new AtomicReference<>();
+    private volatile CountDownLatch stall;
+    private final AtomicInteger commits = new AtomicInteger();
+
+    public FaultInjectingStorage(Storage delegate) {
+        this.delegate = delegate;
+    }
+
+    /** Makes the n-th write from now (1 = the next) fail while streaming, with {@code message}. */
+    public void failWrite(int n, String message) {
+        failureMessage.set(message);
+        writesUntilFailure.set(n);
+    }
+
+    /** Makes every write block in commit until {@link #release()} (bounded to 60 s as a safety net). */
+    public void stallWrites() {
+        stall = new CountDownLatch(1);
+    }
+
+    public void release() {
+        CountDownLatch latch = stall;
+        stall = null;
+        if (latch != null) {
+            latch.countDown();
+        }
+    }
+
+    public int commits() {
+        return commits.get();
+    }
+
+    @Override
+    public ObjectWriter write(String key, WriteOption... options) throws IOException {
+        ObjectWriter writer = delegate.write(key, options);
+        boolean fail = writesUntilFailure.get() > 0 && writesUntilFailure.decrementAndGet() == 0;
+        String message = failureMessage.get();
+        return new ObjectWriter() {
+            private final OutputStream stream = new FilterOutputStream(writer.stream()) {
+                private long written;
+
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    written += len;
+                    if (fail && written > 4096) {
+                        throw new IOException("write '" + key + "' in " + describe() + ": " + message);
+                    }
+                    out.write(b, off, len);
+                }
+            };
+
+            @Override
+            public OutputStream stream() {
+                return stream;
+            }
+
+            @Override
+            public void commit() throws IOException {
+                if (fail) {
+                    throw new IOException("write '" + key + "' in " + describe() + ": " + message);
+                }
+                CountDownLatch latch = stall;
+                if (latch != null) {
+                    try {
+                        latch.await(60, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IOException("interrupted while stalled", e);
+                    }
+                }
+                writer.commit();
+                commits.incrementAndGet();
+            }
+
+            @Override
+            public void close() throws IOException {
+                writer.close();
+            }
+        };
+    }
+
+    @Override
+    public InputStream read(String key) throws IOException {
+        return delegate.read(key);
+    }
+
+    @Override
+    public Optional<ObjectInfo> stat(String key) throws IOException {
+        return delegate.stat(key);
+    }
+
+    @Override
+    public List<ObjectInfo> list(String prefix) throws IOException {
+        return delegate.list(prefix);
+    }
+
+    @Override
+    public void sync(String key) throws IOException {
+        delegate.sync(key);
+    }
+
+    @Override
+    public boolean delete(String key) throws IOException {
+        return delegate.delete(key);
+    }
+
+    @Override
+    public int removeAbandonedWrites(Duration olderThan) throws IOException {
+        return delegate.removeAbandonedWrites(olderThan);
+    }
+
+    @Override
+    public String describe() {
+        return delegate.describe();
+    }
+
+    @Override
+    public void close() throws IOException {
+        delegate.close();
+    }
+}

@@ -1,0 +1,85 @@
+package dev.walden.storage;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PosixStorageTest extends StorageContractTest {
+    @TempDir
+    Path dir;
+
+    @Override
+    protected Storage newStorage() throws IOException {
+        return new PosixStorage(dir.resolve("repo"));
+    }
+
+    private Path root() {
+        return ((PosixStorage) storage).root();
+    }
+
+    @Test
+    void filesAre0600AndDirectories0700() throws IOException {
+        put("wal/0000000100000000/obj", new byte[] {1});
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(root())));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(root().resolve("wal"))));
+        assertEquals("rwx------", PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(root().resolve("wal/0000000100000000"))));
+        assertEquals("rw-------", PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(root().resolve("wal/0000000100000000/obj"))));
+    }
+
+    @Test
+    void objectsAreFilesNamedByTheirKey() throws IOException {
+        put("wal/x-1.zst", new byte[] {42});
+        assertArrayEquals(new byte[] {42}, Files.readAllBytes(root().resolve("wal/x-1.zst")));
+    }
+
+    @Test
+    void aCrashedWriteLeavesOnlyHiddenTemporaryStateThatCleanupRemoves() throws IOException {
+        // what a kill -9 between write and rename leaves behind
+        ObjectWriter w = storage.write("wal/obj");
+        w.stream().write(new byte[] {1, 2, 3});
+        w.stream().flush();
+        List<Path> temps;
+        try (Stream<Path> files = Files.list(root().resolve("wal"))) {
+            temps = files.toList();
+        }
+        assertEquals(1, temps.size());
+        assertTrue(temps.get(0).getFileName().toString().startsWith(".obj."), temps.toString());
+        assertTrue(storage.list("").isEmpty());
+        Files.setLastModifiedTime(temps.get(0), FileTime.from(Instant.now().minus(Duration.ofHours(2))));
+        assertEquals(0, storage.removeAbandonedWrites(Duration.ofHours(3)), "young leftovers stay");
+        assertEquals(1, storage.removeAbandonedWrites(Duration.ofHours(1)));
+        assertFalse(Files.exists(temps.get(0)));
+    }
+
+    @Test
+    void aFailedWriteNamesTheKeyAndTheStorage() throws IOException {
+        Path repo = root();
+        ObjectWriter w = storage.write("wal/obj");
+        w.stream().write(new byte[] {1});
+        // the directory vanishes under the writer: rename must fail, and say where
+        try (Stream<Path> files = Files.list(repo.resolve("wal"))) {
+            for (Path p : files.toList()) {
+                Files.delete(p);
+            }
+        }
+        Files.delete(repo.resolve("wal"));
+        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, w::commit);
+        assertTrue(e.getMessage().startsWith("commit 'wal/obj' in posix:" + repo), e.getMessage());
+        w.close();
+    }
+}

@@ -1,0 +1,112 @@
+package dev.walden.wal;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.walden.protocol.ErrorCode;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+class WalFileCheckTest {
+    private static final ClusterIdentity CLUSTER = new ClusterIdentity(7312345678901234567L, 15,
+            new WalSegmentSize(1024 * 1024));
+    private static final WalFileName NAME = WalFileName.parse("000000020000000000000003");
+
+    private static byte[] head(byte[] segment) {
+        return Arrays.copyOf(segment, WalPageHeader.LONG_HEADER_LENGTH);
+    }
+
+    private static WalFileException refused(WalFileName name, byte[] segment) {
+        return assertThrows(WalFileException.class, () -> WalFileCheck.checkHeader(name, head(segment), CLUSTER));
+    }
+
+    @Test
+    void acceptsAHeaderPostgresWouldWrite() {
+        assertDoesNotThrow(() -> WalFileCheck.checkHeader(NAME, head(SyntheticWal.segment(CLUSTER, NAME, 1)), CLUSTER));
+        assertDoesNotThrow(() -> WalFileCheck.checkSize(NAME, CLUSTER.segmentSize().bytes(), CLUSTER));
+    }
+
+    @Test
+    void acceptsAFirstPageFromTheParentTimeline() {
+        byte[] segment = SyntheticWal.segment(CLUSTER, NAME, 1);
+        ByteBuffer.wrap(segment).order(ByteOrder.nativeOrder()).putInt(4, 1);
+        assertDoesNotThrow(() -> WalFileCheck.checkHeader(NAME, head(segment), CLUSTER));
+    }
+
+    @Test
+    void refusesWalOfAnotherSystem() {
+        byte[] foreign = SyntheticWal.segment(CLUSTER.walMagic(), 42L, CLUSTER.segmentSize(), NAME, 1);
+        WalFileException e = refused(NAME, foreign);
+        assertEquals(ErrorCode.FOREIGN_SYSTEM, e.code());
+        assertEquals("'000000020000000000000003' belongs to database system 42, but this repository holds system "
+                + "7312345678901234567 (a restored copy or another cluster archiving here?)", e.getMessage());
+    }
+
+    @Test
+    void refusesWalOfAnotherMajorVersion() {
+        byte[] pg14 = SyntheticWal.segment(0xD10D, CLUSTER.systemIdentifier(), CLUSTER.segmentSize(), NAME, 1);
+        WalFileException e = refused(NAME, pg14);
+        assertEquals(ErrorCode.BAD_HEADER, e.code());
+        assertEquals("'000000020000000000000003' has page magic 0xD10D (WAL of PostgreSQL 14), but this cluster runs"
+                + " PostgreSQL 15 (0xD110)", e.getMessage());
+    }
+
+    @Test
+    void refusesAFileRenamedToAnotherSegment() {
+        byte[] other = SyntheticWal.segment(CLUSTER, WalFileName.parse("000000020000000000000004"), 1);
+        WalFileException e = refused(NAME, other);
+        assertEquals(ErrorCode.BAD_HEADER, e.code());
+        assertEquals("'000000020000000000000003' starts with the page of 0/400000, but its name says 0/300000"
+                + " (renamed or recycled file?)", e.getMessage());
+    }
+
+    @Test
+    void refusesAZeroFilledSegment() {
+        assertEquals(ErrorCode.BAD_HEADER, refused(NAME, new byte[64]).code());
+    }
+
+    @Test
+    void refusesAShortPageHeaderAndANewerTimeline() {
+        byte[] shortHeader = SyntheticWal.segment(CLUSTER, NAME, 1);
+        ByteBuffer.wrap(shortHeader).order(ByteOrder.nativeOrder()).putShort(2, (short) 0);
+        assertEquals(ErrorCode.BAD_HEADER, refused(NAME, shortHeader).code());
+        byte[] newer = SyntheticWal.segment(CLUSTER, NAME, 1);
+        ByteBuffer.wrap(newer).order(ByteOrder.nativeOrder()).putInt(4, 3);
+        assertEquals(ErrorCode.BAD_HEADER, refused(NAME, newer).code());
+    }
+
+    @Test
+    void refusesATruncatedSegmentAndAnOutOfRangeName() {
+        WalFileException truncated = assertThrows(WalFileException.class,
+                () -> WalFileCheck.checkSize(NAME, 8192, CLUSTER));
+        assertEquals(ErrorCode.BAD_SIZE, truncated.code());
+        assertEquals("'000000020000000000000003' is 8192 bytes, but WAL segments of this cluster are 1048576 bytes"
+                + " (truncated or foreign file)", truncated.getMessage());
+        WalFileName outOfRange = WalFileName.parse("000000010000000000001000"); // 4096 > 4095 for 1 MiB
+        assertEquals(ErrorCode.BAD_NAME, assertThrows(WalFileException.class,
+                () -> WalFileCheck.checkSize(outOfRange, CLUSTER.segmentSize().bytes(), CLUSTER)).code());
+    }
+
+    @Test
+    void checksHistoryAndBackupFiles() {
+        WalFileName history = WalFileName.parse("00000003.history");
+        byte[] good = "1\t0/3000000\tno recovery target specified\n\n2\t0/5000000\tbefore 2026-11-23\n"
+                .getBytes(StandardCharsets.UTF_8);
+        assertDoesNotThrow(() -> WalFileCheck.checkText(history, good));
+        assertEquals(ErrorCode.BAD_HEADER, assertThrows(WalFileException.class, () -> WalFileCheck.checkText(history,
+                "3\t0/3000000\tloop\n".getBytes(StandardCharsets.UTF_8))).code());
+        assertEquals(ErrorCode.BAD_HEADER, assertThrows(WalFileException.class, () -> WalFileCheck.checkText(history,
+                "garbage".getBytes(StandardCharsets.UTF_8))).code());
+        WalFileName backup = WalFileName.parse("000000010000000000000003.00000028.backup");
+        assertDoesNotThrow(() -> WalFileCheck.checkText(backup,
+                "START WAL LOCATION: 0/3000028 (file 000000010000000000000003)\n".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(ErrorCode.BAD_HEADER, assertThrows(WalFileException.class, () -> WalFileCheck.checkText(backup,
+                new byte[] {1, 2, 3})).code());
+        assertEquals(ErrorCode.BAD_SIZE, assertThrows(WalFileException.class,
+                () -> WalFileCheck.checkSize(history, 0, CLUSTER)).code());
+    }
+}
