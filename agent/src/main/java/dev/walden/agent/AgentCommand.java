@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
                 "On first start it creates the repository for the cluster in pgdata. Stops cleanly on SIGTERM or "
                         + "SIGINT, letting files being archived finish (agent.shutdown_timeout)."},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:stopped by a signal", "1:could not start (the message says why)"})
+        exitCodeList = {"0:stopped cleanly by SIGTERM or SIGINT",
+                "1:could not start, or could not stop cleanly (the message says why)"})
 public final class AgentCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE",
             description = "config file (default: $WALDEN_CONFIG, else /etc/walden/walden.conf)")
@@ -30,11 +31,15 @@ public final class AgentCommand implements Callable<Integer> {
         Storage storage = StorageFactory.open(source);
         Agent agent = Agent.start(agentConfig, storage, Clock.systemUTC());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            int status = 0;
             try {
                 agent.close();
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
                 System.err.println("walden agent: error while stopping: " + e.getMessage());
+                status = 1;
             }
+            // The JVM would exit 143 after SIGTERM; a clean stop is a success for systemd & co.
+            Runtime.getRuntime().halt(status);
         }, "walden-shutdown"));
         agent.awaitClose();
         return 0;

@@ -1,0 +1,202 @@
+package dev.walden.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.walden.cluster.LocalCluster;
+import dev.walden.repo.Repository;
+import dev.walden.repo.StoredWal;
+import dev.walden.storage.PosixStorage;
+import dev.walden.wal.WalFileName;
+import dev.walden.wal.WalSegmentSize;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * PostgreSQL 15 archiving through the built bin/walden-push into a separately running
+ * bin/walden agent, and reading back with bin/walden fetch.
+ */
+class ArchiveEndToEndIT {
+    private static final Duration ARCHIVE_WAIT = Duration.ofSeconds(60);
+
+    @TempDir
+    Path dir;
+    Installation walden;
+    LocalCluster cluster;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        Path clusterDir = dir.resolve("pg");
+        walden = new Installation(dir, clusterDir.resolve("data"));
+        cluster = walden.initCluster(clusterDir, Map.of());
+        walden.startAgent();
+        cluster.start();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (cluster != null) {
+            cluster.close();
+        }
+        if (walden != null) {
+            walden.close();
+        }
+    }
+
+    private Optional<StoredWal> archived(String name) throws Exception {
+        return Repository.open(new PosixStorage(walden.repository)).wal().find(WalFileName.parse(name));
+    }
+
+    @Test
+    void archivesTwentyTwoSegmentsAndFetchReturnsEachByteForByte() throws Exception {
+        List<String> segments = Archiver.switchSegments(cluster, 22);
+        Archiver.awaitArchived(cluster, segments.get(segments.size() - 1), ARCHIVE_WAIT);
+        assertEquals(0, Archiver.failedCount(cluster), cluster.logText());
+        assertTrue(Archiver.archivedCount(cluster) >= 22);
+
+        Path fetched = Files.createDirectories(dir.resolve("fetched"));
+        for (String segment : segments) {
+            assertTrue(archived(segment).isPresent(), segment + " is in the repository");
+            Path target = fetched.resolve("RECOVERYXLOG-" + segment);
+            Installation.Run run = walden.walden("fetch", "--config", walden.config.toString(), segment,
+                    target.toString());
+            assertEquals(0, run.exit(), run.toString());
+            assertArrayEquals(Files.readAllBytes(cluster.pgWal().resolve(segment)), Files.readAllBytes(target),
+                    segment + " fetched byte for byte");
+        }
+        assertTrue(walden.agentLog().contains("archived '" + segments.get(0) + "'"), walden.agentLog());
+    }
+
+    @Test
+    void whileTheAgentIsDownNothingIsMarkedArchivedAndTheBacklogDrainsAfterwards() throws Exception {
+        List<String> before = Archiver.switchSegments(cluster, 2);
+        Archiver.awaitArchived(cluster, before.get(1), ARCHIVE_WAIT);
+        String lastBefore = Archiver.lastArchived(cluster);
+        long failuresBefore = Archiver.failedCount(cluster);
+
+        assertEquals(0, walden.stopAgent(), "a clean stop on SIGTERM");
+        assertFalse(Files.exists(walden.socket), "the socket is removed on shutdown");
+        List<String> during = Archiver.switchSegments(cluster, 3);
+        Archiver.awaitFailures(cluster, failuresBefore, ARCHIVE_WAIT);
+        assertEquals(lastBefore, Archiver.lastArchived(cluster), "nothing is marked archived without the agent");
+        for (String segment : during) {
+            assertTrue(Files.exists(cluster.pgWal().resolve("archive_status/" + segment + ".ready")), segment);
+            assertTrue(archived(segment).isEmpty(), segment + " must not be in the repository yet");
+        }
+        assertTrue(cluster.logText().contains("walden-push: 'pg_wal/" + during.get(0) + "' not archived: agent not "
+                + "running"), "the reason is in PostgreSQL's log");
+
+        walden.startAgent();
+        // a new segment wakes the archiver, which then works through the backlog oldest first
+        List<String> after = Archiver.switchSegments(cluster, 1);
+        Archiver.awaitArchived(cluster, after.get(0), ARCHIVE_WAIT);
+        WalSegmentSize size = WalSegmentSize.DEFAULT;
+        long first = WalFileName.parse(before.get(0)).segmentNumber(size);
+        long last = WalFileName.parse(after.get(0)).segmentNumber(size);
+        for (long segno = first; segno <= last; segno++) {
+            String name = WalFileName.segment(1, segno, size).toString();
+            assertTrue(archived(name).isPresent(), name + " is missing from the repository");
+            assertTrue(Files.exists(cluster.pgWal().resolve("archive_status/" + name + ".done")), name);
+        }
+    }
+
+    @Test
+    void refusesForeignWalOutsidePathsAndMalformedNamesWithAClearMessage() throws Exception {
+        List<String> segments = Archiver.switchSegments(cluster, 1);
+        Archiver.awaitArchived(cluster, segments.get(0), ARCHIVE_WAIT);
+        Path pgdata = cluster.pgdata();
+
+        // WAL of another cluster, placed in this cluster's pg_wal under a timeline nobody uses
+        LocalCluster other = LocalCluster.init(Installation.pgBin(), dir.resolve("other"), 16, Map.of());
+        Path foreign = cluster.pgWal().resolve("000000090000000000000001");
+        Files.copy(other.pgWal().resolve("000000010000000000000001"), foreign);
+        String otherSystem = String.valueOf(dev.walden.wal.ClusterIdentity.read(other.pgdata(), other.pgWal())
+                .systemIdentifier());
+        try {
+            Installation.Run run = walden.push(pgdata, "--config", walden.config.toString(),
+                    "pg_wal/000000090000000000000001");
+            assertEquals(5, run.exit(), run.toString());
+            assertTrue(run.stderr().contains("belongs to database system " + otherSystem)
+                    && run.stderr().endsWith("[foreign_system]\n"), run.stderr());
+            assertEquals(1, run.stderr().lines().count(), "one line");
+        } finally {
+            Files.delete(foreign);
+        }
+        assertTrue(archived("000000090000000000000001").isEmpty());
+
+        // a copy of a real segment outside pg_wal, by absolute path and by traversal
+        Path outside = Files.createDirectories(dir.resolve("elsewhere")).resolve("000000010000000000000077");
+        Files.copy(cluster.pgWal().resolve(segments.get(0)), outside);
+        for (String path : new String[] {outside.toString(), "pg_wal/../../../elsewhere/000000010000000000000077"}) {
+            Installation.Run run = walden.push(pgdata, "--config", walden.config.toString(), path);
+            assertEquals(5, run.exit(), run.toString());
+            assertTrue(run.stderr().contains("is not inside pg_wal") && run.stderr().endsWith("[outside_pg_wal]\n"),
+                    run.stderr());
+        }
+
+        Installation.Run malformed = walden.push(pgdata, "--config", walden.config.toString(),
+                "pg_wal/000000010000000000000001.ready");
+        assertEquals(5, malformed.exit(), malformed.toString());
+        assertEquals("walden-push: 'pg_wal/000000010000000000000001.ready' not archived: '000000010000000000000001"
+                + ".ready' is not a WAL file name (expected a segment, .partial, .backup or .history name) [bad_name]\n",
+                malformed.stderr());
+
+        // another cluster's agent pointed at this repository refuses to start
+        Path otherConfig = dir.resolve("other.conf");
+        Files.writeString(otherConfig, "pgdata = " + other.pgdata() + "\nrepository.path = " + walden.repository
+                + "\nagent.socket = " + dir.resolve("other.sock") + "\n");
+        Installation.Run agent = walden.walden("agent", "--config", otherConfig.toString());
+        assertEquals(1, agent.exit(), agent.toString());
+        assertTrue(agent.stderr().contains("belongs to system") && agent.stderr().contains("give each cluster its own "
+                + "repository"), agent.stderr());
+    }
+
+    @Test
+    void fetchExitCodesTellNotFoundFromCorruptionFromUnreadable() throws Exception {
+        List<String> segments = Archiver.switchSegments(cluster, 1);
+        Archiver.awaitArchived(cluster, segments.get(0), ARCHIVE_WAIT);
+        String config = walden.config.toString();
+        Path target = dir.resolve("RECOVERYXLOG");
+
+        Installation.Run missing = walden.walden("fetch", "--config", config, "0000000100000000000000FE",
+                target.toString());
+        assertEquals(1, missing.exit(), missing.toString());
+        Installation.Run history = walden.walden("fetch", "--config", config, "00000002.history", target.toString());
+        assertEquals(1, history.exit(), "a timeline PostgreSQL probes for but nobody created: " + history);
+
+        // flip one byte of the stored object, as bit rot would
+        StoredWal stored = archived(segments.get(0)).orElseThrow();
+        Path object = walden.repository.resolve(stored.key());
+        byte[] bytes = Files.readAllBytes(object);
+        bytes[bytes.length / 2] ^= 0x10;
+        Files.write(object, bytes);
+        Installation.Run corrupt = walden.walden("fetch", "--config", config, segments.get(0), target.toString());
+        assertEquals(202, corrupt.exit(), corrupt.toString());
+        assertTrue(corrupt.stderr().contains("is corrupt"), corrupt.stderr());
+        assertFalse(Files.exists(target), "nothing written under the destination name");
+        try (var leftovers = Files.list(dir)) {
+            assertTrue(leftovers.noneMatch(p -> p.getFileName().toString().startsWith("RECOVERYXLOG")),
+                    "no temporary file left behind");
+        }
+
+        Path wrongRepo = dir.resolve("wrong.conf");
+        Files.writeString(wrongRepo, "repository.path = " + dir.resolve("no-repository-here") + "\n");
+        Installation.Run unreadable = walden.walden("fetch", "--config", wrongRepo.toString(), segments.get(0),
+                target.toString());
+        assertEquals(201, unreadable.exit(), unreadable.toString());
+        assertTrue(unreadable.stderr().contains("no walden repository in"), unreadable.stderr());
+
+        Installation.Run badName = walden.walden("fetch", "--config", config, "../../etc/passwd", target.toString());
+        assertEquals(200, badName.exit(), badName.toString());
+    }
+}

@@ -1,0 +1,157 @@
+package dev.walden.e2e;
+
+import dev.walden.cluster.LocalCluster;
+import dev.walden.protocol.AgentClient;
+import dev.walden.protocol.AgentClientException;
+import dev.walden.protocol.Frame;
+import dev.walden.protocol.FrameType;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The built distribution ({@code dist/target/walden}) as an operator installs it: a config file,
+ * a repository directory, the agent as a separate process, and bin/walden and bin/walden-push
+ * run as commands.
+ */
+final class Installation implements AutoCloseable {
+    static final Path HOME = Path.of(System.getProperty("walden.home", "target/walden")).toAbsolutePath();
+
+    final Path dir;
+    final Path config;
+    final Path repository;
+    final Path socket;
+    private Process agent;
+
+    /** A result of running one command. */
+    record Run(int exit, String stdout, String stderr) {
+        @Override
+        public String toString() {
+            return "exit " + exit + ", stdout: " + stdout + ", stderr: " + stderr;
+        }
+    }
+
+    Installation(Path dir, Path pgdata) throws IOException {
+        this.dir = dir;
+        this.config = dir.resolve("walden.conf");
+        this.repository = dir.resolve("repository");
+        this.socket = dir.resolve("agent.sock");
+        Files.writeString(config, "pgdata = " + pgdata + "\nrepository.path = " + repository + "\nagent.socket = "
+                + socket + "\nagent.store_timeout = 20s\n");
+    }
+
+    /** PostgreSQL binaries: $WALDEN_PG_BIN or Debian's PostgreSQL 15. */
+    static Path pgBin() throws IOException {
+        String env = System.getenv("WALDEN_PG_BIN");
+        return LocalCluster.findBinaries(Optional.of(Path.of(env == null || env.isBlank()
+                ? "/usr/lib/postgresql/15/bin" : env)));
+    }
+
+    /** The archive_command line for postgresql.conf, as the README gives it. */
+    String archiveCommand() {
+        return LocalCluster.quote("\"" + HOME.resolve("bin/walden-push") + "\" --config \"" + config + "\" %p");
+    }
+
+    String restoreCommand() {
+        return LocalCluster.quote("\"" + HOME.resolve("bin/walden") + "\" fetch --config \"" + config + "\" %f %p");
+    }
+
+    /** A cluster set up to archive through this installation. */
+    LocalCluster initCluster(Path clusterDir, Map<String, String> extra) throws IOException {
+        Map<String, String> settings = new java.util.HashMap<>(Map.of(
+                "wal_level", "replica",
+                "archive_mode", "on",
+                "archive_command", archiveCommand(),
+                "fsync", "off",
+                "wal_keep_size", "'2GB'",
+                "max_wal_size", "'4GB'"));
+        settings.putAll(extra);
+        return LocalCluster.init(pgBin(), clusterDir, 16, settings);
+    }
+
+    void startAgent() throws IOException, InterruptedException {
+        if (agent != null && agent.isAlive()) {
+            throw new IllegalStateException("agent already running");
+        }
+        agent = new ProcessBuilder(HOME.resolve("bin/walden").toString(), "agent", "--config", config.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("agent.log").toFile()))
+                .start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            if (!agent.isAlive()) {
+                throw new IOException("agent exited with " + agent.exitValue() + ": " + agentLog());
+            }
+            try {
+                new AgentClient(socket, Duration.ofSeconds(2)).exchange(Frame.of(FrameType.PING));
+                return;
+            } catch (AgentClientException e) {
+                Thread.sleep(50);
+            }
+        }
+        throw new IOException("agent did not answer within 30 s: " + agentLog());
+    }
+
+    /** SIGTERM, as systemd would stop it; returns the exit code. */
+    int stopAgent() throws InterruptedException {
+        agent.destroy();
+        if (!agent.waitFor(60, TimeUnit.SECONDS)) {
+            agent.destroyForcibly();
+            throw new IllegalStateException("agent ignored SIGTERM for 60 s");
+        }
+        return agent.exitValue();
+    }
+
+    String agentLog() throws IOException {
+        Path log = dir.resolve("agent.log");
+        return Files.exists(log) ? Files.readString(log) : "";
+    }
+
+    Run walden(String... args) throws IOException, InterruptedException {
+        return run(dir, HOME.resolve("bin/walden").toString(), args);
+    }
+
+    Run push(Path workingDirectory, String... args) throws IOException, InterruptedException {
+        return run(workingDirectory, HOME.resolve("bin/walden-push").toString(), args);
+    }
+
+    static Run run(Path workingDirectory, String program, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(program);
+        command.addAll(List.of(args));
+        Path out = Files.createTempFile("walden-out", ".txt");
+        Path err = Files.createTempFile("walden-err", ".txt");
+        try {
+            Process p = new ProcessBuilder(command).directory(workingDirectory.toFile())
+                    .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException(String.join(" ", command) + " did not finish within 120 s");
+            }
+            return new Run(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8));
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (agent != null && agent.isAlive()) {
+            try {
+                stopAgent();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                agent.destroyForcibly();
+            }
+        }
+    }
+}
