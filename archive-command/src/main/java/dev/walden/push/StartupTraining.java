@@ -39,11 +39,14 @@ public final class StartupTraining {
             Thread agent = new Thread(() -> serve(server, 3), "training-agent");
             agent.setDaemon(true);
             agent.start();
-            Map<String, String> env = Map.of();
-            check(WaldenPush.run(new String[] {"--socket", socket.toString(), "--ping"}, env, quiet, quiet), 0);
-            check(WaldenPush.run(new String[] {"--socket", socket.toString(), wal.toString()}, env, quiet, quiet), 0);
-            check(WaldenPush.run(new String[] {"--socket", socket.toString(), wal.toString()}, env, quiet, quiet),
-                    WaldenPush.REFUSED);
+            // the way PostgreSQL runs it: real environment, the config file, a relative %p
+            Path config = Files.writeString(dir.resolve("walden.conf"), "# training\nagent.socket = " + socket
+                    + "\npush.timeout = 30s\n");
+            Map<String, String> env = System.getenv();
+            check(WaldenPush.run(new String[] {"--config", config.toString(), "--ping"}, env, quiet, quiet), 0);
+            check(WaldenPush.run(new String[] {"--config", config.toString(), wal.toString()}, env, quiet, quiet), 0);
+            check(WaldenPush.run(new String[] {"--socket", socket.toString(), "pg_wal/../pg_wal/x"}, env, quiet,
+                    quiet), WaldenPush.REFUSED);
             agent.join(10_000);
         }
         check(WaldenPush.run(new String[] {"--socket", socket.toString(), wal.toString()}, Map.of(), quiet, quiet),
