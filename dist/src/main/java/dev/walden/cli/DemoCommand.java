@@ -63,6 +63,8 @@ public final class DemoCommand implements Callable<Integer> {
 
     private PrintWriter out;
     private final long started = System.nanoTime();
+    /** Held so the level sticks: java.util.logging keeps loggers only weakly. */
+    private final Logger waldenLogger = Logger.getLogger("dev.walden");
 
     @Override
     public Integer call() throws IOException, SQLException, InterruptedException, ConfigException {
@@ -73,7 +75,7 @@ public final class DemoCommand implements Callable<Integer> {
         Path push = waldenHome().resolve("bin/walden-push");
         Path bin = LocalCluster.findBinaries(Optional.ofNullable(pgBin).or(() -> configuredPgBin()));
         Path dir = Files.createTempDirectory("walden-demo-");
-        Logger.getLogger("dev.walden").setLevel(Level.WARNING); // the demo narrates; keep the agent quiet
+        waldenLogger.setLevel(Level.WARNING); // the demo narrates; keep the agent quiet
         Path socket = dir.resolve("agent.sock");
         say("working in " + dir + " (PostgreSQL programs from " + bin + ")");
         Agent agent = null;

@@ -111,6 +111,27 @@ class ArchiveEndToEndIT {
     }
 
     @Test
+    void aKilledAgentLeavesAStaleSocketThatTheNextAgentReplaces() throws Exception {
+        Installation.Run second = walden.walden("agent", "--config", walden.config.toString());
+        assertEquals(1, second.exit(), second.toString());
+        assertTrue(second.stderr().contains("another agent (pid ") && second.stderr().contains("owns socket"),
+                second.stderr());
+
+        walden.killAgent();
+        assertTrue(Files.exists(walden.socket), "kill -9 leaves the socket file behind");
+        List<String> during = Archiver.switchSegments(cluster, 1);
+        Installation.Run refused = walden.push(cluster.pgdata(), "--config", walden.config.toString(), "--ping");
+        assertEquals(3, refused.exit(), refused.toString());
+        assertTrue(refused.stderr().contains("agent not running: nobody listens on"), refused.stderr());
+
+        walden.startAgent();
+        List<String> after = Archiver.switchSegments(cluster, 1);
+        Archiver.awaitArchived(cluster, after.get(0), ARCHIVE_WAIT);
+        assertTrue(archived(during.get(0)).isPresent(), during.get(0));
+        assertTrue(archived(after.get(0)).isPresent(), after.get(0));
+    }
+
+    @Test
     void refusesForeignWalOutsidePathsAndMalformedNamesWithAClearMessage() throws Exception {
         List<String> segments = Archiver.switchSegments(cluster, 1);
         Archiver.awaitArchived(cluster, segments.get(0), ARCHIVE_WAIT);

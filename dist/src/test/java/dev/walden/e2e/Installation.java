@@ -109,6 +109,12 @@ final class Installation implements AutoCloseable {
         return agent.exitValue();
     }
 
+    /** SIGKILL: no shutdown hook, no cleanup, as a crash or the OOM killer would leave it. */
+    void killAgent() throws InterruptedException {
+        agent.destroyForcibly();
+        agent.waitFor(60, TimeUnit.SECONDS);
+    }
+
     String agentLog() throws IOException {
         Path log = dir.resolve("agent.log");
         return Files.exists(log) ? Files.readString(log) : "";

@@ -23,7 +23,7 @@ public final class ConfigKeys {
     public static final ConfigKey AGENT_WORKERS = new ConfigKey("agent.workers", "2",
             "files archived in parallel (1-64)");
     public static final ConfigKey AGENT_QUEUE_CAPACITY = new ConfigKey("agent.queue_capacity", "1024",
-            "requests that may wait for a worker before new ones are refused as overloaded (16-1048576)");
+            "requests that may wait for a worker before new ones are refused as overloaded (16-1048576, rounded up to a power of two)");
     public static final ConfigKey AGENT_STORE_TIMEOUT = new ConfigKey("agent.store_timeout", "50s",
             "longest the agent lets one file take before it answers with a timeout error");
     public static final ConfigKey AGENT_SHUTDOWN_TIMEOUT = new ConfigKey("agent.shutdown_timeout", "30s",

@@ -5,12 +5,14 @@ import dev.walden.storage.ObjectWriter;
 import dev.walden.storage.Storage;
 import dev.walden.wal.WalFileName;
 import java.io.FilterInputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 /**
  * The WAL part of a repository: find, store and read archived WAL files, each verified against
@@ -58,8 +60,22 @@ public final class WalArchive {
             throws IOException {
         String key = StoredWal.keyFor(name, sha256, compression);
         MessageDigest digest = Checksums.newDigest();
+        long[] stored = {0};
         try (ObjectWriter writer = storage.write(key)) {
-            try (OutputStream out = compression.compress(writer.stream(), level)) {
+            OutputStream counted = new FilterOutputStream(writer.stream()) {
+                @Override
+                public void write(int b) throws IOException {
+                    out.write(b);
+                    stored[0]++;
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    out.write(b, off, len);
+                    stored[0] += len;
+                }
+            };
+            try (OutputStream out = compression.compress(counted, level)) {
                 byte[] buffer = new byte[128 * 1024];
                 int n;
                 while ((n = content.read(buffer)) > 0) {
@@ -74,7 +90,7 @@ public final class WalArchive {
             }
             writer.commit();
         }
-        return find(name).orElseThrow(() -> new IOException("'" + key + "' is missing right after it was committed"));
+        return new StoredWal(name, key, sha256, compression, stored[0]);
     }
 
     /** Makes an already archived copy durable (see {@link Storage#sync}). */
@@ -86,21 +102,28 @@ public final class WalArchive {
      * Opens the original bytes of an archived file. Reaching the end of the stream verifies the
      * checksum; a mismatch, or content that doesn't decompress, throws
      * {@link CorruptObjectException}. A failure to read from the storage stays a plain
-     * {@link IOException}.
+     * {@link IOException}, so it isn't mistaken for corruption.
      */
     public InputStream open(StoredWal stored) throws IOException {
         String what = "object '" + stored.key() + "' in " + storage.describe();
-        InputStream raw = new StorageReads(storage.read(stored.key()), what);
+        InputStream raw = new ErrorTranslatingInputStream(storage.read(stored.key()),
+                e -> new StorageReadException("read " + what + ": " + e.getMessage(), e));
         try {
-            return new DecoderErrors(Checksums.verifying(stored.compression().decompress(raw), stored.sha256(), what),
-                    what);
+            return new ErrorTranslatingInputStream(
+                    Checksums.verifying(stored.compression().decompress(raw), stored.sha256(), what),
+                    e -> e instanceof CorruptObjectException || e instanceof StorageReadException ? e
+                            : corrupt(what, e));
         } catch (StorageReadException e) {
             raw.close();
             throw e;
         } catch (IOException e) {
             raw.close();
-            throw new CorruptObjectException(what + " is corrupt: cannot decompress it (" + e.getMessage() + ")", e);
+            throw corrupt(what, e);
         }
+    }
+
+    private static CorruptObjectException corrupt(String what, IOException e) {
+        return new CorruptObjectException(what + " is corrupt: cannot decompress it (" + e.getMessage() + ")", e);
     }
 
     /** A read from the storage itself failed: the object may be fine. */
@@ -112,13 +135,13 @@ public final class WalArchive {
         }
     }
 
-    /** Marks failures of the raw object stream, so they aren't mistaken for corruption. */
-    private static final class StorageReads extends FilterInputStream {
-        private final String what;
+    /** Rewrites the exceptions reads throw, to say which layer of the stream failed. */
+    private static final class ErrorTranslatingInputStream extends FilterInputStream {
+        private final UnaryOperator<IOException> translation;
 
-        StorageReads(InputStream in, String what) {
+        ErrorTranslatingInputStream(InputStream in, UnaryOperator<IOException> translation) {
             super(in);
-            this.what = what;
+            this.translation = translation;
         }
 
         @Override
@@ -126,7 +149,7 @@ public final class WalArchive {
             try {
                 return super.read();
             } catch (IOException e) {
-                throw new StorageReadException("read " + what + ": " + e.getMessage(), e);
+                throw translation.apply(e);
             }
         }
 
@@ -135,35 +158,7 @@ public final class WalArchive {
             try {
                 return super.read(b, off, len);
             } catch (IOException e) {
-                throw new StorageReadException("read " + what + ": " + e.getMessage(), e);
-            }
-        }
-    }
-
-    /** Turns decoder failures into {@link CorruptObjectException}, letting storage failures through. */
-    private static final class DecoderErrors extends FilterInputStream {
-        private final String what;
-
-        DecoderErrors(InputStream in, String what) {
-            super(in);
-            this.what = what;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n < 0 ? -1 : one[0] & 0xFF;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            try {
-                return super.read(b, off, len);
-            } catch (CorruptObjectException | StorageReadException e) {
-                throw e;
-            } catch (IOException e) {
-                throw new CorruptObjectException(what + " is corrupt: cannot decompress it (" + e.getMessage() + ")", e);
+                throw translation.apply(e);
             }
         }
     }
