@@ -56,6 +56,7 @@ pgdata = $tmp/pg
 repository.path = $tmp/repo
 agent.socket = $tmp/agent.sock
 CONF
+"$home/bin/walden" init --config "$tmp/walden.conf" >/dev/null
 "$home/bin/walden" agent --config "$tmp/walden.conf" 2>"$tmp/agent.log" &
 agent_pid=$!
 for ((i = 0; i < 100; i++)); do

@@ -5,9 +5,12 @@ import dev.walden.protocol.FrameCodec;
 import dev.walden.protocol.WaldenVersion;
 import dev.walden.repo.Repository;
 import dev.walden.storage.Storage;
+import dev.walden.storage.StorageLock;
 import dev.walden.wal.ClusterIdentity;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -18,8 +21,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The running agent, wired: cluster identity → repository → archiver → dispatcher → socket
- * server. {@link #close()} shuts down in the order that loses nothing: stop accepting
+ * The running agent, wired: cluster identity → repository (and its writer lock) → archiver →
+ * dispatcher → socket server. {@link #close()} shuts down in the order that loses nothing: stop accepting
  * connections, answer what is queued, let running files finish, then release the socket.
  */
 public final class Agent implements AutoCloseable {
@@ -31,6 +34,7 @@ public final class Agent implements AutoCloseable {
 
     private final AgentConfig config;
     private final Repository repository;
+    private final StorageLock writerLock;
     private final ArchiveDispatcher dispatcher;
     private final AgentStats stats;
     private final AgentSocket socket;
@@ -38,10 +42,11 @@ public final class Agent implements AutoCloseable {
     private final ScheduledExecutorService housekeeping;
     private final CountDownLatch closed = new CountDownLatch(1);
 
-    private Agent(AgentConfig config, Repository repository, ArchiveDispatcher dispatcher, AgentStats stats,
-                  AgentSocket socket, AgentServer server, ScheduledExecutorService housekeeping) {
+    private Agent(AgentConfig config, Repository repository, StorageLock writerLock, ArchiveDispatcher dispatcher,
+                  AgentStats stats, AgentSocket socket, AgentServer server, ScheduledExecutorService housekeeping) {
         this.config = config;
         this.repository = repository;
+        this.writerLock = writerLock;
         this.dispatcher = dispatcher;
         this.stats = stats;
         this.socket = socket;
@@ -49,13 +54,24 @@ public final class Agent implements AutoCloseable {
         this.housekeeping = housekeeping;
     }
 
+    /**
+     * Starts the agent for the cluster in {@code config.pgdata()} on an existing repository (made
+     * by {@code walden init}).
+     *
+     * @throws IOException naming what stops it: no repository, a repository of another cluster,
+     *     another agent writing to the repository or owning the socket
+     */
     public static Agent start(AgentConfig config, Storage storage, Clock clock) throws IOException {
         WalDirectory walDirectory = new WalDirectory(config.pgdata(), config.pgWal());
         ClusterIdentity cluster = ClusterIdentity.read(config.pgdata(), config.pgWal());
-        Repository repository = Repository.openOrCreate(storage, cluster, clock);
-        AgentSocket socket = AgentSocket.claim(config.socket(), config.socketGroup());
+        Repository repository = Repository.open(storage);
+        repository.checkBelongsTo(cluster);
+        StorageLock writerLock = storage.lockForWriting("walden agent (pid " + ProcessHandle.current().pid() + " on "
+                + hostName() + ")");
+        AgentSocket socket = null;
         ArchiveDispatcher dispatcher = null;
         try {
+            socket = AgentSocket.claim(config.socket(), config.socketGroup());
             removeAbandonedWrites(storage);
             AgentStats stats = new AgentStats(clock.instant());
             SegmentArchiver archiver = new SegmentArchiver(walDirectory, repository, config.compression(),
@@ -70,7 +86,7 @@ public final class Agent implements AutoCloseable {
                 return t;
             });
             housekeeping.scheduleWithFixedDelay(() -> removeAbandonedWrites(storage), 1, 1, TimeUnit.HOURS);
-            self[0] = new Agent(config, repository, dispatcher, stats, socket, server, housekeeping);
+            self[0] = new Agent(config, repository, writerLock, dispatcher, stats, socket, server, housekeeping);
             LOG.log(Level.INFO, "walden agent " + WaldenVersion.get() + " listening on " + config.socket() + ", archiving "
                     + config.pgWal() + " of " + cluster + " into " + storage.describe() + " (" + config.workers()
                     + " workers, " + config.compression().configName() + ")");
@@ -79,8 +95,19 @@ public final class Agent implements AutoCloseable {
             if (dispatcher != null) {
                 dispatcher.shutdown(Duration.ZERO);
             }
-            socket.close();
+            if (socket != null) {
+                socket.close();
+            }
+            writerLock.close();
             throw e;
+        }
+    }
+
+    private static String hostName() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+        } catch (IOException | RuntimeException e) {
+            return System.getenv().getOrDefault("HOSTNAME", "unknown host");
         }
     }
 
@@ -141,6 +168,7 @@ public final class Agent implements AutoCloseable {
             try {
                 socket.close();
             } finally {
+                writerLock.close();
                 closed.countDown();
                 LOG.log(Level.INFO, "agent stopped");
             }

@@ -3,6 +3,7 @@ package dev.walden.agent;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;
+import dev.walden.config.Durations;
 import dev.walden.repo.Compression;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -54,6 +55,12 @@ public record AgentConfig(
             }
         }
         Duration storeTimeout = config.duration(ConfigKeys.AGENT_STORE_TIMEOUT);
+        Duration pushTimeout = config.duration(ConfigKeys.PUSH_TIMEOUT); // walden-push reads it; check it here too
+        if (storeTimeout.compareTo(pushTimeout) >= 0) {
+            throw config.invalid(ConfigKeys.AGENT_STORE_TIMEOUT, Durations.format(storeTimeout)
+                    + " is not below push.timeout (" + Durations.format(pushTimeout) + "): walden-push would give up "
+                    + "before the agent could say why a file was not stored");
+        }
         return new AgentConfig(pgdata, pgWal, socket, group,
                 config.integer(ConfigKeys.AGENT_WORKERS, 1, 64),
                 config.integer(ConfigKeys.AGENT_QUEUE_CAPACITY, 16, 1 << 20),

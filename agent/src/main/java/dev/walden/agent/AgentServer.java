@@ -60,12 +60,12 @@ public final class AgentServer implements AutoCloseable {
 
     /** Stops accepting connections; connections already open keep being served. */
     public void stopAccepting() {
-        channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        channel.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
     }
 
     @Override
     public void close() {
         stopAccepting();
-        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
     }
 }

@@ -1,12 +1,15 @@
 package dev.walden.agent;
 
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,6 +34,7 @@ import java.util.Optional;
 public final class AgentSocket implements AutoCloseable {
     /** Bytes the temporary name adds to the configured path. */
     static final int TEMPORARY_SUFFIX_BYTES = ".bind".length();
+    private static final long PROBE_TIMEOUT_MILLIS = 2000;
 
     private final Path socket;
     private final Optional<String> group;
@@ -102,12 +106,22 @@ public final class AgentSocket implements AutoCloseable {
         }
     }
 
+    /** Whether someone accepts connections on {@code socket}; gives up after two seconds. */
     private static boolean answers(Path socket) {
-        try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            probe.connect(UnixDomainSocketAddress.of(socket));
-            return true;
-        } catch (IOException e) {
+        try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX);
+             Selector selector = Selector.open()) {
+            probe.configureBlocking(false);
+            if (probe.connect(UnixDomainSocketAddress.of(socket))) {
+                return true;
+            }
+            probe.register(selector, SelectionKey.OP_CONNECT);
+            selector.select(PROBE_TIMEOUT_MILLIS);
+            return probe.finishConnect();
+        } catch (ConnectException e) {
             return false; // refused: a stale file from an agent that died
+        } catch (IOException e) {
+            // EAGAIN: a listener whose backlog is full is alive; anything else can't be a live agent
+            return e.getMessage() != null && e.getMessage().contains("temporarily unavailable");
         }
     }
 

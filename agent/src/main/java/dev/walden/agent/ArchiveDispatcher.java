@@ -191,22 +191,33 @@ public final class ArchiveDispatcher implements AutoCloseable {
     }
 
     private void run(Job job) {
-        ArchiveResult result;
+        ArchiveResult result = null;
         try {
             result = archiver.apply(job.path);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) { // an Error too (e.g. a native library that won't load): answer, never strand
             result = new ArchiveResult.Failed(ErrorCode.INTERNAL, "internal error archiving '" + job.path + "': " + e);
+            LOG.log(Level.ERROR, "internal error archiving " + job.path, e);
         } finally {
             running.decrementAndGet();
             permits.release();
+            if (result == null) {
+                result = new ArchiveResult.Failed(ErrorCode.INTERNAL, "internal error archiving '" + job.path + "'");
+            }
+            finish(job, result);
         }
-        stats.record(result, clock.instant());
-        log(job.path, result);
-        // Joins happen under inFlight's lock for this key, so they are all ordered before this
-        // removal and visible after it; after it, nobody can join this job any more.
-        inFlight.remove(job.path, job);
-        for (Waiter waiter : job.waiters) {
-            waiter.answer(result);
+    }
+
+    private void finish(Job job, ArchiveResult result) {
+        try {
+            stats.record(result, clock.instant());
+            log(job.path, result);
+        } finally {
+            // Joins happen under inFlight's lock for this key, so they are all ordered before this
+            // removal and visible after it; after it, nobody can join this job any more.
+            inFlight.remove(job.path, job);
+            for (Waiter waiter : job.waiters) {
+                waiter.answer(result);
+            }
         }
     }
 
@@ -226,16 +237,17 @@ public final class ArchiveDispatcher implements AutoCloseable {
      * files already being archived, so a clean shutdown never abandons a half-written object.
      */
     public void shutdown(Duration grace) {
+        long deadline = System.nanoTime() + grace.toNanos();
         accepting = false;
         stopped = true;
         LockSupport.unpark(dispatcher);
         try {
-            dispatcher.join(grace.toMillis());
+            dispatcher.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
             dispatcher.interrupt(); // still waiting for a permit only if every worker is stuck
             workers.shutdown();
-            if (!workers.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+            if (!workers.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                 LOG.log(Level.WARNING, running.get() + " file(s) still being archived after " + Durations.format(grace)
-                        + "; stopping anyway (their temporary files are removed at the next start)");
+                        + "; stopping anyway (their temporary files are removed later)");
                 workers.shutdownNow();
             }
         } catch (InterruptedException e) {

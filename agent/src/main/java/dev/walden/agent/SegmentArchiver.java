@@ -10,6 +10,7 @@ import dev.walden.wal.WalFileCheck;
 import dev.walden.wal.WalFileException;
 import dev.walden.wal.WalPageHeader;
 import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -66,10 +67,23 @@ public final class SegmentArchiver {
 
     private ArchiveResult archive(WalDirectory.WalFile file, Instant start) throws IOException {
         ClusterIdentity cluster = repository.cluster();
-        try (FileChannel channel = FileChannel.open(file.path(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(file.path(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            throw readFailed(file, e);
+        }
+        try (channel) {
             long size = channel.size();
             WalFileCheck.checkSize(file.name(), size, cluster);
-            String sha256 = checksumAndCheck(file, channel, cluster);
+            String sha256;
+            try {
+                sha256 = checksumAndCheck(file, channel, cluster);
+            } catch (WalFileException e) {
+                throw e;
+            } catch (IOException e) {
+                throw readFailed(file, e);
+            }
 
             Optional<StoredWal> existing = repository.wal().find(file.name());
             if (existing.isPresent()) {
@@ -84,9 +98,33 @@ public final class SegmentArchiver {
                 return new ArchiveResult.Stored(stored, size, true, Duration.between(start, clock.instant()));
             }
             channel.position(0);
-            InputStream content = Channels.newInputStream(channel);
-            StoredWal stored = repository.wal().store(file.name(), sha256, compression, level, content);
+            StoredWal stored = repository.wal().store(file.name(), sha256, compression, level,
+                    new PgWalReads(Channels.newInputStream(channel), file));
             return new ArchiveResult.Stored(stored, size, false, Duration.between(start, clock.instant()));
+        }
+    }
+
+    private static WalFileException readFailed(WalDirectory.WalFile file, IOException e) {
+        String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return new WalFileException(ErrorCode.READ_FAILED, "cannot read '" + file.name() + "' in pg_wal: " + reason);
+    }
+
+    /** Says that a failure while streaming the file to the repository was reading pg_wal, not storing. */
+    private static final class PgWalReads extends FilterInputStream {
+        private final WalDirectory.WalFile file;
+
+        PgWalReads(InputStream in, WalDirectory.WalFile file) {
+            super(in);
+            this.file = file;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                return super.read(b, off, len);
+            } catch (IOException e) {
+                throw readFailed(file, e);
+            }
         }
     }
 

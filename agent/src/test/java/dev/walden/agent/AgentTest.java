@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.walden.push.WaldenPush;
 import dev.walden.repo.Compression;
+import dev.walden.repo.Repository;
 import dev.walden.storage.FaultInjectingStorage;
 import dev.walden.storage.MemoryStorage;
 import dev.walden.storage.PosixStorage;
@@ -14,6 +15,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -36,6 +38,7 @@ class AgentTest {
     void setUp() throws IOException {
         pg = new FakePgdata(dir);
         storage = new FaultInjectingStorage(new MemoryStorage());
+        Repository.create(storage, FakePgdata.CLUSTER, Clock.systemUTC()); // walden init
     }
 
     @AfterEach
@@ -141,20 +144,39 @@ class AgentTest {
     @Test
     void aSecondAgentOnTheSameSocketRefusesToStart() throws IOException {
         start(Duration.ofSeconds(10));
+        MemoryStorage otherRepository = new MemoryStorage();
+        Repository.create(otherRepository, FakePgdata.CLUSTER, Clock.systemUTC());
         IOException e = assertThrows(IOException.class, () -> Agent.start(config(Duration.ofSeconds(10)),
-                new MemoryStorage(), Clock.systemUTC()));
+                otherRepository, Clock.systemUTC()));
         assertTrue(e.getMessage().startsWith("another agent (pid "), e.getMessage());
         assertEquals(0, push("--ping").exit(), "the first agent keeps serving");
     }
 
     @Test
-    void aRepositoryOfAnotherClusterIsRefusedAtStart() throws IOException {
-        PosixStorage shared = new PosixStorage(dir.resolve("repo"));
-        agent = Agent.start(config(Duration.ofSeconds(10)), shared, Clock.systemUTC());
+    void aSecondAgentOnTheSameRepositoryRefusesToStart() throws IOException {
+        start(Duration.ofSeconds(10));
+        AgentConfig otherSocket = new AgentConfig(pg.pgdata, pg.pgWal, dir.resolve("other.sock"), Optional.empty(), 1,
+                64, Duration.ofSeconds(5), Duration.ofSeconds(5), Compression.NONE, 0);
+        IOException e = assertThrows(IOException.class, () -> Agent.start(otherSocket, storage, Clock.systemUTC()));
+        assertTrue(e.getMessage().contains("walden agent (pid " + ProcessHandle.current().pid())
+                && e.getMessage().endsWith("one agent per repository"), e.getMessage());
         agent.close();
-        agent = null;
+        agent = Agent.start(otherSocket, storage, Clock.systemUTC()); // the lock went with the first agent
+    }
+
+    @Test
+    void withoutARepositoryTheAgentSaysToRunInit() {
+        IOException e = assertThrows(IOException.class, () -> Agent.start(config(Duration.ofSeconds(10)),
+                new MemoryStorage(), Clock.systemUTC()));
+        assertTrue(e.getMessage().contains("create it with 'walden init'"), e.getMessage());
+    }
+
+    @Test
+    void aRepositoryOfAnotherClusterIsRefusedAtStart() throws IOException {
+        PosixStorage shared = PosixStorage.create(dir.resolve("repo"));
+        Repository.create(shared, FakePgdata.CLUSTER, Clock.systemUTC());
         FakePgdata other = new FakePgdata(dir.resolve("other"));
-        java.nio.file.Files.write(other.pgdata.resolve("global/pg_control"), controlFor(99L));
+        Files.write(other.pgdata.resolve("global/pg_control"), controlFor(99L));
         other.foreignSegment("000000010000000000000001", 99L);
         AgentConfig otherConfig = new AgentConfig(other.pgdata, other.pgWal, dir.resolve("other.sock"),
                 Optional.empty(), 1, 64, Duration.ofSeconds(5), Duration.ofSeconds(5), Compression.NONE, 0);

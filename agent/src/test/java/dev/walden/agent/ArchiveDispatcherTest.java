@@ -105,6 +105,27 @@ class ArchiveDispatcherTest {
     }
 
     @Test
+    void anErrorInTheArchiverIsAnsweredAndDoesNotStrandTheFile() throws Exception {
+        AtomicInteger runs = new AtomicInteger();
+        start(path -> {
+            if (runs.incrementAndGet() == 1) {
+                throw new UnsatisfiedLinkError("no zstd-jni in java.library.path");
+            }
+            return ok();
+        }, 1, 64, Duration.ofSeconds(10));
+        CompletableFuture<ArchiveResult> first = new CompletableFuture<>();
+        dispatcher.submit("/pg_wal/000000010000000000000001", first::complete);
+        ArchiveResult.Failed failed = assertInstanceOf(ArchiveResult.Failed.class, first.get(10, TimeUnit.SECONDS));
+        assertEquals(ErrorCode.INTERNAL, failed.code());
+        assertTrue(failed.message().contains("UnsatisfiedLinkError: no zstd-jni"), failed.message());
+        CompletableFuture<ArchiveResult> retry = new CompletableFuture<>();
+        dispatcher.submit("/pg_wal/000000010000000000000001", retry::complete);
+        assertEquals("stand-in result", ((ArchiveResult.Failed) retry.get(10, TimeUnit.SECONDS)).message(),
+                "the retry runs the archiver again instead of joining a dead job");
+        assertEquals(2, runs.get());
+    }
+
+    @Test
     void aFullQueueRefusesAtOnce() {
         CountDownLatch release = new CountDownLatch(1);
         start(path -> {

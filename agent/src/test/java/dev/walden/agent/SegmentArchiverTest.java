@@ -37,7 +37,7 @@ class SegmentArchiverTest {
         pg = new FakePgdata(dir);
         memory = new MemoryStorage();
         storage = new FaultInjectingStorage(memory);
-        repository = Repository.openOrCreate(storage, FakePgdata.CLUSTER, Clock.systemUTC());
+        repository = Repository.create(storage, FakePgdata.CLUSTER, Clock.systemUTC());
         archiver = new SegmentArchiver(new WalDirectory(pg.pgdata, pg.pgWal), repository, Compression.ZSTD, 3,
                 Clock.systemUTC());
     }

@@ -69,17 +69,13 @@ public final class WaldenPush {
         String walPath = null;
         boolean ping = false;
         boolean verbose = false;
+        boolean help = false;
+        boolean version = false;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             switch (arg) {
-                case "--help", "-h" -> {
-                    out.print(USAGE_TEXT);
-                    return OK;
-                }
-                case "--version" -> {
-                    out.println("walden-push " + WaldenVersion.get());
-                    return OK;
-                }
+                case "--help", "-h" -> help = true;
+                case "--version" -> version = true;
                 case "--ping" -> ping = true;
                 case "--verbose", "-v" -> verbose = true;
                 case "--socket", "--config", "--timeout" -> {
@@ -103,6 +99,20 @@ public final class WaldenPush {
                     walPath = arg;
                 }
             }
+        }
+        // Exit 0 tells PostgreSQL the file is archived. With a path, only an actual push may say
+        // that: 'walden-push --ping %p' pasted into archive_command must not mark WAL as done.
+        if ((help || version || ping) && walPath != null) {
+            return usage(err, (help ? "--help" : version ? "--version" : "--ping") + " takes no WAL path, got '"
+                    + walPath + "'; nothing was archived");
+        }
+        if (help) {
+            out.print(USAGE_TEXT);
+            return OK;
+        }
+        if (version) {
+            out.println("walden-push " + WaldenVersion.get());
+            return OK;
         }
         if (!ping && walPath == null) {
             return usage(err, "no WAL path given (archive_command = 'walden-push %p')");

@@ -54,6 +54,19 @@ class WaldenPushTest {
     }
 
     @Test
+    void noOptionThatExitsZeroWithoutPushingAcceptsAPath() {
+        // archive_command = 'walden-push --ping %p' must never mark a WAL file as archived
+        Map<String, String> env = Map.of("WALDEN_AGENT_SOCKET", "/x.sock");
+        for (String option : new String[] {"--ping", "--help", "--version"}) {
+            Run run = run(env, option, "pg_wal/000000010000000000000001");
+            assertEquals(WaldenPush.USAGE, run.exit(), option);
+            assertTrue(run.err().contains(option + " takes no WAL path") && run.err().contains("nothing was archived"),
+                    run.err());
+            assertEquals("", run.out());
+        }
+    }
+
+    @Test
     void withoutAnySocketSettingItSaysHowToGiveOne() throws Exception {
         Path empty = Files.writeString(dir.resolve("empty.conf"), "# nothing\n");
         Run run = run(Map.of(), "--config", empty.toString(), "pg_wal/000000010000000000000001");

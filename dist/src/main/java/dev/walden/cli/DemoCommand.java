@@ -12,6 +12,7 @@ import dev.walden.repo.StoredWal;
 import dev.walden.recovery.WalFetcher;
 import dev.walden.storage.ObjectInfo;
 import dev.walden.storage.PosixStorage;
+import dev.walden.wal.ClusterIdentity;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.FileVisitResult;
@@ -87,10 +88,14 @@ public final class DemoCommand implements Callable<Integer> {
                     "archive_mode", "on",
                     "archive_command", LocalCluster.quote("\"" + push + "\" --socket \"" + socket + "\" %p")));
             Path repositoryDir = dir.resolve("repository");
-            say("starting the agent on " + socket + ", repository " + repositoryDir);
+            PosixStorage storage = PosixStorage.create(repositoryDir);
+            Repository repository = Repository.create(storage, ClusterIdentity.read(cluster.pgdata(), cluster.pgWal()),
+                    Clock.systemUTC());
+            say("created the repository " + repositoryDir + " for " + repository.cluster() + " (walden init)");
+            say("starting the agent on " + socket);
             agent = Agent.start(new AgentConfig(cluster.pgdata(), cluster.pgWal(), socket, Optional.empty(), 2, 1024,
                     Duration.ofSeconds(50), Duration.ofSeconds(30), Compression.ZSTD, Compression.ZSTD.defaultLevel()),
-                    new PosixStorage(repositoryDir), Clock.systemUTC());
+                    storage, Clock.systemUTC());
             say("starting PostgreSQL on port " + cluster.port());
             cluster.start();
             List<String> written = writeWal(cluster);

@@ -1,6 +1,7 @@
 package dev.walden.cli;
 
 import dev.walden.agent.AgentCommand;
+import dev.walden.agent.InitCommand;
 import dev.walden.agent.StatusCommand;
 import dev.walden.config.ConfigException;
 import dev.walden.protocol.WaldenVersion;
@@ -11,7 +12,7 @@ import picocli.CommandLine.Command;
 /** {@code walden}: the command line. Each subcommand is a class of its own module. */
 @Command(name = "walden", mixinStandardHelpOptions = true, versionProvider = Walden.Version.class,
         description = "PostgreSQL WAL archiving, backup and point-in-time recovery.",
-        subcommands = {AgentCommand.class, FetchCommand.class, StatusCommand.class, DemoCommand.class,
+        subcommands = {InitCommand.class, AgentCommand.class, FetchCommand.class, StatusCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Walden {
     /** Exit code for a command that failed to start; each command documents its own others. */
@@ -24,12 +25,28 @@ public final class Walden {
 
     static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Walden());
+        cli.getCommandSpec().exitCodeOnExecutionException(FAILED);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             // one line, naming what failed; a stack trace only helps a developer
             String message = e instanceof ConfigException || e instanceof java.io.IOException
                     ? e.getMessage() : e.toString();
             cmd.getErr().println("walden " + cmd.getCommandName() + ": " + message);
-            return FAILED;
+            return cmd.getCommandSpec().exitCodeOnExecutionException();
+        });
+        // restore_command: any failure, a usage error included, must exit above 125, or
+        // PostgreSQL takes it for "not found" and ends recovery early
+        CommandLine fetch = cli.getSubcommands().get("fetch");
+        fetch.getCommandSpec().exitCodeOnInvalidInput(FetchCommand.USAGE);
+        fetch.getCommandSpec().exitCodeOnExecutionException(FetchCommand.IO_ERROR);
+        cli.setExecutionStrategy(parsed -> {
+            CommandLine.ParseResult sub = parsed.subcommand();
+            if (sub != null && sub.commandSpec() == fetch.getCommandSpec()
+                    && (sub.isUsageHelpRequested() || sub.isVersionHelpRequested()) && sub.hasMatchedPositional(0)) {
+                // with %f %p given, an exit 0 would tell PostgreSQL the file was written
+                fetch.getErr().println("walden fetch: --help and --version take no file arguments; nothing fetched");
+                return FetchCommand.USAGE;
+            }
+            return new CommandLine.RunLast().execute(parsed);
         });
         return cli;
     }

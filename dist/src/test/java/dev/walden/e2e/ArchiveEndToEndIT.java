@@ -39,6 +39,7 @@ class ArchiveEndToEndIT {
         Path clusterDir = dir.resolve("pg");
         walden = new Installation(dir, clusterDir.resolve("data"));
         cluster = walden.initCluster(clusterDir, Map.of());
+        walden.init();
         walden.startAgent();
         cluster.start();
     }
@@ -114,8 +115,8 @@ class ArchiveEndToEndIT {
     void aKilledAgentLeavesAStaleSocketThatTheNextAgentReplaces() throws Exception {
         Installation.Run second = walden.walden("agent", "--config", walden.config.toString());
         assertEquals(1, second.exit(), second.toString());
-        assertTrue(second.stderr().contains("another agent (pid ") && second.stderr().contains("owns socket"),
-                second.stderr());
+        assertTrue(second.stderr().contains("another process (walden agent (pid ")
+                && second.stderr().contains("one agent per repository"), second.stderr());
 
         walden.killAgent();
         assertTrue(Files.exists(walden.socket), "kill -9 leaves the socket file behind");
@@ -172,14 +173,25 @@ class ArchiveEndToEndIT {
                 + ".ready' is not a WAL file name (expected a segment, .partial, .backup or .history name) [bad_name]\n",
                 malformed.stderr());
 
-        // another cluster's agent pointed at this repository refuses to start
+        // another cluster can neither take over this repository nor run an agent on it
         Path otherConfig = dir.resolve("other.conf");
         Files.writeString(otherConfig, "pgdata = " + other.pgdata() + "\nrepository.path = " + walden.repository
                 + "\nagent.socket = " + dir.resolve("other.sock") + "\n");
-        Installation.Run agent = walden.walden("agent", "--config", otherConfig.toString());
-        assertEquals(1, agent.exit(), agent.toString());
-        assertTrue(agent.stderr().contains("belongs to system") && agent.stderr().contains("give each cluster its own "
-                + "repository"), agent.stderr());
+        for (String command : new String[] {"init", "agent"}) {
+            Installation.Run run = walden.walden(command, "--config", otherConfig.toString());
+            assertEquals(1, run.exit(), run.toString());
+            assertTrue(run.stderr().contains("belongs to system") && run.stderr().contains("give each cluster its own "
+                    + "repository"), run.stderr());
+        }
+    }
+
+    @Test
+    void aJvmThatCannotStartIsNeverTakenForNotFound() throws Exception {
+        Installation.Run run = Installation.run(dir, "env", "WALDEN_JAVA_OPTS=-Xmx1gg",
+                Installation.HOME.resolve("bin/walden").toString(), "fetch", "--config", walden.config.toString(),
+                "000000010000000000000001", dir.resolve("RECOVERYXLOG").toString());
+        assertEquals(200, run.exit(), run.toString());
+        assertTrue(run.stderr().contains("java exited 1 without fetching"), run.stderr());
     }
 
     @Test
@@ -215,7 +227,19 @@ class ArchiveEndToEndIT {
         Installation.Run unreadable = walden.walden("fetch", "--config", wrongRepo.toString(), segments.get(0),
                 target.toString());
         assertEquals(201, unreadable.exit(), unreadable.toString());
-        assertTrue(unreadable.stderr().contains("no walden repository in"), unreadable.stderr());
+        assertTrue(unreadable.stderr().contains("repository directory '" + dir.resolve("no-repository-here")
+                + "' does not exist (disk not mounted?"), unreadable.stderr());
+        Files.createDirectory(dir.resolve("no-repository-here"));
+        Installation.Run empty = walden.walden("fetch", "--config", wrongRepo.toString(), segments.get(0),
+                target.toString());
+        assertEquals(201, empty.exit(), empty.toString());
+        assertTrue(empty.stderr().contains("no walden repository in"), empty.stderr());
+
+        Installation.Run usage = walden.walden("fetch", "--config", config, segments.get(0));
+        assertEquals(200, usage.exit(), "a missing argument is not 'not found': " + usage);
+        Installation.Run helpWithFiles = walden.walden("fetch", "--help", segments.get(0), target.toString());
+        assertEquals(200, helpWithFiles.exit(), helpWithFiles.toString());
+        assertFalse(Files.exists(target));
 
         Installation.Run badName = walden.walden("fetch", "--config", config, "../../etc/passwd", target.toString());
         assertEquals(200, badName.exit(), badName.toString());

@@ -76,6 +76,14 @@ final class Installation implements AutoCloseable {
         return LocalCluster.init(pgBin(), clusterDir, 16, settings);
     }
 
+    /** walden init: creates the repository for the cluster, as an operator does once. */
+    void init() throws IOException, InterruptedException {
+        Run run = walden("init", "--config", config.toString());
+        if (run.exit() != 0) {
+            throw new IOException("walden init failed: " + run);
+        }
+    }
+
     void startAgent() throws IOException, InterruptedException {
         if (agent != null && agent.isAlive()) {
             throw new IllegalStateException("agent already running");

@@ -28,6 +28,7 @@ class RecoveryThroughFetchIT {
         Path clusterDir = dir.resolve("pg");
         try (Installation walden = new Installation(dir, clusterDir.resolve("data"));
              LocalCluster primary = walden.initCluster(clusterDir, Map.of())) {
+            walden.init();
             walden.startAgent();
             primary.start();
             primary.execute("CREATE TABLE orders (id int PRIMARY KEY, note text)",

@@ -34,10 +34,12 @@ public final class ConfigKeys {
             "compression level; empty: zstd 3, gzip 6, lz4 0 (fast); ranges zstd 1-19, gzip 1-9, lz4 0-17");
     public static final ConfigKey PUSH_TIMEOUT = new ConfigKey("push.timeout", "60s",
             "longest walden-push waits for the agent's answer");
+    public static final ConfigKey FETCH_TIMEOUT = new ConfigKey("fetch.timeout", "5m",
+            "longest walden fetch may take before it gives up with exit 201 (a hung repository must not hang recovery)");
 
     public static final List<ConfigKey> ALL = List.of(PGDATA, PG_WAL, PG_BIN, REPOSITORY_PATH, AGENT_SOCKET,
             AGENT_SOCKET_GROUP, AGENT_WORKERS, AGENT_QUEUE_CAPACITY, AGENT_STORE_TIMEOUT,
-            AGENT_SHUTDOWN_TIMEOUT, COMPRESSION, COMPRESSION_LEVEL, PUSH_TIMEOUT);
+            AGENT_SHUTDOWN_TIMEOUT, COMPRESSION, COMPRESSION_LEVEL, PUSH_TIMEOUT, FETCH_TIMEOUT);
 
     /** Environment variables starting with {@code WALDEN_} that are not configuration keys. */
     public static final List<String> RESERVED_ENVIRONMENT = List.of(

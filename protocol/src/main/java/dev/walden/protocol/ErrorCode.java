@@ -20,6 +20,7 @@ public enum ErrorCode {
     BAD_HEADER(14, "invalid WAL page header"),
     FOREIGN_SYSTEM(15, "WAL belongs to another database system"),
     DUPLICATE_DIFFERS(16, "already archived with different content"),
+    READ_FAILED(17, "cannot read the file in pg_wal"),
 
     // the agent or its storage
     STORAGE_FAILED(20, "storage failed"),

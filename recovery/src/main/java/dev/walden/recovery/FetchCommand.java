@@ -1,7 +1,9 @@
 package dev.walden.recovery;
 
 import dev.walden.config.ConfigException;
+import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;
+import dev.walden.config.Durations;
 import dev.walden.repo.CorruptObjectException;
 import dev.walden.repo.Repository;
 import dev.walden.repo.StorageFactory;
@@ -9,7 +11,9 @@ import dev.walden.storage.Storage;
 import dev.walden.wal.WalFileName;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -33,11 +37,18 @@ import picocli.CommandLine.Model.CommandSpec;
         exitCodeList = {
                 "0:the file was written to PATH",
                 "1:the repository does not hold the file (PostgreSQL's normal \"not found\")",
-                "200:bad arguments or configuration",
+                "200:bad arguments or configuration, or Java could not start",
                 "201:the repository could not be read, or PATH could not be written",
                 "202:the stored file is corrupt (checksum mismatch, undecodable, duplicated)"})
 public final class FetchCommand implements Callable<Integer> {
+    /** The launcher's "not found" exit: what PostgreSQL reads as the end of archived WAL. */
     public static final int NOT_FOUND = 1;
+    /**
+     * What the JVM returns for "not found". bin/walden turns it into {@link #NOT_FOUND} and turns
+     * every other exit from 1 to 125 into {@link #USAGE}: a JVM that fails to start (no Java, bad
+     * WALDEN_JAVA_OPTS) also exits 1, and PostgreSQL must not mistake that for "not found".
+     */
+    public static final int NOT_FOUND_FROM_JVM = 100;
     public static final int USAGE = 200;
     public static final int IO_ERROR = 201;
     public static final int CORRUPT = 202;
@@ -67,9 +78,37 @@ public final class FetchCommand implements Callable<Integer> {
             err.println("walden fetch: " + e.getMessage());
             return USAGE;
         }
+        ConfigSource source;
+        Duration timeout;
+        try {
+            source = ConfigSource.locate(config, System.getenv());
+            timeout = source.duration(ConfigKeys.FETCH_TIMEOUT);
+        } catch (ConfigException e) {
+            err.println("walden fetch: " + e.getMessage());
+            return USAGE;
+        }
+        ProcessDeadline deadline = ProcessDeadline.start(timeout, () -> {
+            err.println("walden fetch: '" + walName + "' not fetched within " + Durations.format(timeout)
+                    + " (fetch.timeout): is the repository hung?");
+            err.flush();
+            try {
+                Files.deleteIfExists(WalFetcher.temporaryPath(destination));
+            } catch (IOException ignored) {
+                // the process ends now anyway; a leftover temporary file is harmless to PostgreSQL
+            }
+            Runtime.getRuntime().halt(IO_ERROR);
+        });
+        try {
+            return fetch(source, walName, destination, err);
+        } finally {
+            deadline.close();
+        }
+    }
+
+    private static int fetch(ConfigSource source, WalFileName walName, Path destination, PrintWriter err) {
         Storage storage;
         try {
-            storage = StorageFactory.open(ConfigSource.locate(config, System.getenv()));
+            storage = StorageFactory.open(source);
         } catch (ConfigException e) {
             err.println("walden fetch: " + e.getMessage());
             return USAGE;
@@ -85,7 +124,7 @@ public final class FetchCommand implements Callable<Integer> {
                 if (System.console() != null) {
                     err.println("walden fetch: '" + walName + "' is not in " + storage.describe());
                 }
-                return NOT_FOUND;
+                return NOT_FOUND_FROM_JVM;
             }
             return 0;
         } catch (CorruptObjectException e) {
@@ -93,6 +132,9 @@ public final class FetchCommand implements Callable<Integer> {
             return CORRUPT;
         } catch (IOException e) {
             err.println("walden fetch: " + e.getMessage());
+            return IO_ERROR;
+        } catch (RuntimeException e) { // e.g. DirectoryIteratorException: still a real error, never "not found"
+            err.println("walden fetch: " + e);
             return IO_ERROR;
         }
     }

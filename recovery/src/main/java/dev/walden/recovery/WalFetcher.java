@@ -24,6 +24,12 @@ public final class WalFetcher {
         this.repository = repository;
     }
 
+    /** Where the content goes before it is verified and renamed onto {@code destination}. */
+    public static Path temporaryPath(Path destination) {
+        return destination.resolveSibling(destination.getFileName() + ".walden-" + ProcessHandle.current().pid()
+                + ".tmp");
+    }
+
     /**
      * Fetches {@code name} to {@code destination}.
      *
@@ -36,8 +42,7 @@ public final class WalFetcher {
         if (stored.isEmpty()) {
             return false;
         }
-        Path temp = destination.resolveSibling(destination.getFileName() + ".walden-" + ProcessHandle.current().pid()
-                + ".tmp");
+        Path temp = temporaryPath(destination);
         try {
             try (InputStream in = repository.wal().open(stored.get());
                  OutputStream out = Files.newOutputStream(temp, StandardOpenOption.CREATE,

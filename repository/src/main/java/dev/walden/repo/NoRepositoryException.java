@@ -8,6 +8,6 @@ public final class NoRepositoryException extends IOException {
 
     public NoRepositoryException(String storage) {
         super("no walden repository in " + storage + " (it has no " + Repository.INFO_KEY
-                + "; is repository.path right, and has the agent been started once?)");
+                + "): create it with 'walden init', or check repository.path");
     }
 }

@@ -44,16 +44,22 @@ public final class Repository {
     }
 
     /**
-     * Opens the repository for {@code cluster}, creating it when the storage holds none yet.
+     * Creates the repository for {@code cluster}: {@code walden init}. Creating it again for the
+     * same cluster changes nothing and returns it.
      *
-     * @throws IOException when the repository belongs to another cluster
+     * @throws IOException when the storage holds a repository of another cluster, or objects but
+     *     no repository
      */
-    public static Repository openOrCreate(Storage storage, ClusterIdentity cluster, Clock clock) throws IOException {
+    public static Repository create(Storage storage, ClusterIdentity cluster, Clock clock) throws IOException {
         Optional<RepositoryInfo> existing = readInfo(storage);
         if (existing.isPresent()) {
             Repository repository = new Repository(storage, existing.get());
             repository.checkBelongsTo(cluster);
             return repository;
+        }
+        if (!storage.list("").isEmpty()) {
+            throw new IOException(storage.describe() + " is not empty but holds no walden repository (no " + INFO_KEY
+                    + "); refusing to create one among unknown files");
         }
         RepositoryInfo info = RepositoryInfo.forCluster(cluster, clock.instant());
         try (ObjectWriter writer = storage.write(INFO_KEY)) {

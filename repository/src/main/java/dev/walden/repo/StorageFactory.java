@@ -15,7 +15,13 @@ public final class StorageFactory {
     private StorageFactory() {
     }
 
+    /** The existing storage; never creates anything. */
     public static Storage open(ConfigSource config) throws ConfigException, IOException {
         return new PosixStorage(config.requiredPath(ConfigKeys.REPOSITORY_PATH));
+    }
+
+    /** The storage, created where that makes sense (a missing last directory): for {@code walden init}. */
+    public static Storage create(ConfigSource config) throws ConfigException, IOException {
+        return PosixStorage.create(config.requiredPath(ConfigKeys.REPOSITORY_PATH));
     }
 }

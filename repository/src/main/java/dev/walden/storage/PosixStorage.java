@@ -6,7 +6,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
@@ -31,6 +35,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A repository in a local directory. Objects are files under the root, named by their key.
@@ -40,6 +45,13 @@ import java.util.Set;
  * durable_rename uses. Directories are created 0700, and each new directory's parent is fsynced so
  * the new entry survives a crash too. Hard links are not needed, so any POSIX filesystem that
  * honours fsync and rename will do.
+ *
+ * <p>The root directory must exist: a missing root is far more often an unmounted disk than a
+ * new repository, and writing WAL onto the root filesystem under it would hide it later. Only
+ * {@link #create} makes it, for {@code walden init}.
+ *
+ * <p>The writer lock is an fcntl lock on {@code .writer.lock} in the root, which also records the
+ * holder.
  */
 public final class PosixStorage implements Storage {
     private static final FileAttribute<Set<PosixFilePermission>> FILE_MODE =
@@ -50,12 +62,48 @@ public final class PosixStorage implements Storage {
     private static final int BUFFER_BYTES = 128 * 1024;
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private final Path root;
+    private static final String LOCK_FILE = ".writer.lock";
 
-    /** Opens the directory, creating it (0700) and any missing parents when it doesn't exist. */
+    private final Path root;
+    /** Directories whose entry in their parent is known to be durable: no fsync of the parent needed. */
+    private final Set<Path> durableDirectories = ConcurrentHashMap.newKeySet();
+
+    /**
+     * Opens an existing repository directory.
+     *
+     * @throws NoSuchFileException when it doesn't exist, saying so
+     */
     public PosixStorage(Path root) throws IOException {
         this.root = root.toAbsolutePath().normalize();
-        createDirectories(this.root, true);
+        if (!Files.isDirectory(this.root)) {
+            throw new NoSuchFileException(this.root.toString(), null, "repository directory '" + this.root
+                    + "' does not exist (disk not mounted? a new repository is made by 'walden init')");
+        }
+        durableDirectories.add(this.root);
+    }
+
+    /**
+     * Opens the directory, creating it (0700) when missing. Its parent must exist: a missing
+     * parent is a mount point that isn't there, or a typo.
+     */
+    public static PosixStorage create(Path root) throws IOException {
+        Path absolute = root.toAbsolutePath().normalize();
+        Path parent = absolute.getParent();
+        if (parent == null || !Files.isDirectory(parent)) {
+            throw new NoSuchFileException(String.valueOf(parent), null, "the parent of repository directory '"
+                    + absolute + "' does not exist");
+        }
+        if (!Files.isDirectory(absolute)) {
+            try {
+                Files.createDirectory(absolute, DIRECTORY_MODE);
+            } catch (FileAlreadyExistsException e) {
+                if (!Files.isDirectory(absolute)) {
+                    throw e;
+                }
+            }
+            syncDirectory(parent);
+        }
+        return new PosixStorage(absolute);
     }
 
     public Path root() {
@@ -234,26 +282,62 @@ public final class PosixStorage implements Storage {
         // nothing held open between calls
     }
 
-    /** Creates missing directories top-down (0700), fsyncing each new one's parent. */
-    private static void createDirectories(Path dir, boolean sync) throws IOException {
-        if (Files.isDirectory(dir)) {
+    /**
+     * Makes sure {@code dir} and its ancestors below the root exist (created 0700) with durable
+     * entries. A directory someone else just created may not have had its parent fsynced yet, so
+     * a directory counts as durable only once this storage has fsynced its parent itself.
+     */
+    private void createDirectories(Path dir, boolean sync) throws IOException {
+        if (durableDirectories.contains(dir) || (!sync && Files.isDirectory(dir))) {
             return;
         }
         Path parent = dir.getParent();
-        if (parent != null) {
-            createDirectories(parent, sync);
-        }
+        createDirectories(parent, sync);
         try {
             Files.createDirectory(dir, DIRECTORY_MODE);
         } catch (FileAlreadyExistsException e) {
             if (!Files.isDirectory(dir)) {
                 throw e;
             }
-            return; // created concurrently
         }
-        if (sync && parent != null) {
+        if (sync) {
             syncDirectory(parent);
+            durableDirectories.add(dir);
         }
+    }
+
+    @Override
+    public StorageLock lockForWriting(String owner) throws IOException {
+        Path file = root.resolve(LOCK_FILE);
+        FileChannel channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE), FILE_MODE);
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null; // held through another handle in this process
+        } catch (IOException e) {
+            channel.close();
+            throw failure("lock", LOCK_FILE, e);
+        }
+        if (lock == null) {
+            ByteBuffer holder = ByteBuffer.allocate(512);
+            channel.read(holder, 0);
+            channel.close();
+            throw new StorageLockedException(describe(),
+                    new String(holder.array(), 0, holder.position(), StandardCharsets.UTF_8).strip());
+        }
+        channel.truncate(0);
+        channel.write(ByteBuffer.wrap((owner + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+        FileLock held = lock;
+        return () -> {
+            try {
+                held.release();
+                channel.close();
+            } catch (IOException e) {
+                // closing the channel releases the lock in any case
+            }
+        };
     }
 
     private static void syncDirectory(Path dir) throws IOException {

@@ -32,6 +32,10 @@ import java.util.Optional;
  * {@link #sync} throws {@link NoSuchObjectException}; {@link #delete} returns false; {@link #list}
  * of a prefix with no objects returns an empty list.
  *
+ * <h2>One writer</h2>
+ * {@link #lockForWriting} gives one process at a time the right to write archived WAL; the lock
+ * lives as long as the returned handle and dies with its holder, however it dies.
+ *
  * <h2>Failures</h2>
  * Any other failure is an {@link IOException} whose message names the operation and the key.
  * Drivers are safe for concurrent use by several threads.
@@ -69,6 +73,16 @@ public interface Storage extends AutoCloseable {
      * than {@code olderThan}. Returns how many leftovers it removed.
      */
     int removeAbandonedWrites(Duration olderThan) throws IOException;
+
+    /**
+     * Takes the storage's writer lock until the returned handle is closed.
+     *
+     * @param owner who takes it, recorded for the message another process gets, e.g.
+     *     {@code walden agent (pid 4242 on db1)}
+     * @throws StorageLockedException naming the current holder when another process (or another
+     *     handle in this one) holds the lock
+     */
+    StorageLock lockForWriting(String owner) throws IOException;
 
     /** Where this storage is, for messages: {@code posix:/var/lib/walden}. */
     String describe();

@@ -1,8 +1,6 @@
 package dev.walden.wal;
 
 import dev.walden.protocol.ErrorCode;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -64,14 +62,14 @@ public final class WalFileCheck {
         }
         if ((h.info() & WalPageHeader.XLP_LONG_HEADER) == 0 || (h.info() & ~WalPageHeader.XLP_ALL_FLAGS) != 0) {
             throw new WalFileException(ErrorCode.BAD_HEADER, String.format(
-                    "'%s' has page flags 0x%04X; the first page of a segment must have the long header flag only",
-                    name, h.info()));
+                    "'%s' has page flags 0x%04X; the first page of a segment has the long header flag (0x0002) and "
+                    + "no flag outside 0x000F", name, h.info()));
         }
         if (h.systemIdentifier() != cluster.systemIdentifier()) {
             throw new WalFileException(ErrorCode.FOREIGN_SYSTEM, "'" + name + "' belongs to database system "
                     + Long.toUnsignedString(h.systemIdentifier()) + ", but this repository holds system "
                     + Long.toUnsignedString(cluster.systemIdentifier())
-                    + " (a restored copy or another cluster archiving here?)");
+                    + " (another cluster archiving here?)");
         }
         if (h.segmentSize() != cluster.segmentSize().bytes()) {
             throw new WalFileException(ErrorCode.BAD_HEADER, "'" + name + "' header says " + h.segmentSize()
@@ -97,12 +95,9 @@ public final class WalFileCheck {
 
     /** Checks the content of a timeline history or backup history file. */
     public static void checkText(WalFileName name, byte[] content) throws WalFileException {
-        String text;
-        try {
-            text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(content)).toString();
-        } catch (CharacterCodingException e) {
-            throw new WalFileException(ErrorCode.BAD_HEADER, "'" + name + "' is not a text file");
-        }
+        // Labels and restore-point names are in the database's encoding, not necessarily UTF-8;
+        // ISO-8859-1 maps every byte, and only the ASCII structure is checked.
+        String text = new String(content, StandardCharsets.ISO_8859_1);
         if (name.kind() == WalFileName.Kind.HISTORY) {
             try {
                 TimelineHistory history = TimelineHistory.parse(text);

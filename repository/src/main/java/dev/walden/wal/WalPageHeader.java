@@ -25,7 +25,12 @@ public record WalPageHeader(int magic, int info, int timeline, Lsn pageAddress, 
                             long segmentSize, long blockSize) {
     public static final int LONG_HEADER_LENGTH = 40;
     public static final int XLP_LONG_HEADER = 0x0002;
-    public static final int XLP_ALL_FLAGS = 0x0007;
+    /**
+     * Every flag PostgreSQL 13-18 defines: FIRST_IS_CONTRECORD 0x1, LONG_HEADER 0x2,
+     * BKP_REMOVABLE 0x4 and FIRST_IS_OVERWRITE_CONTRECORD 0x8 (set on the first page after a
+     * crash lost a record that crossed into it; back-patched to every supported version).
+     */
+    public static final int XLP_ALL_FLAGS = 0x000F;
 
     /** Reads the long header from the first {@value #LONG_HEADER_LENGTH} bytes of {@code page}. */
     public static WalPageHeader parse(byte[] page) {

@@ -28,30 +28,43 @@ class RepositoryTest {
 
     @Test
     void createRecordsTheClusterAndOpenReadsItBack() throws IOException {
-        PosixStorage storage = new PosixStorage(dir.resolve("repo"));
-        Repository.openOrCreate(storage, CLUSTER, CLOCK);
+        PosixStorage storage = PosixStorage.create(dir.resolve("repo"));
+        Repository.create(storage, CLUSTER, CLOCK);
         String json = Files.readString(dir.resolve("repo/repository.json"));
         assertTrue(json.contains("\"system_identifier\" : \"18446744073709551574\""), json);
         assertTrue(json.contains("\"created\" : \"2026-11-24T02:00:00Z\""), json);
         assertEquals(CLUSTER, Repository.open(storage).cluster());
-        assertEquals(CLUSTER, Repository.openOrCreate(storage, CLUSTER, CLOCK).cluster());
+        assertEquals(CLUSTER, Repository.create(storage, CLUSTER, CLOCK).cluster());
     }
 
     @Test
     void refusesAnotherCluster() throws IOException {
         MemoryStorage storage = new MemoryStorage();
-        Repository.openOrCreate(storage, CLUSTER, CLOCK);
+        Repository.create(storage, CLUSTER, CLOCK);
         ClusterIdentity other = new ClusterIdentity(7L, 15, WalSegmentSize.DEFAULT);
-        IOException e = assertThrows(IOException.class, () -> Repository.openOrCreate(storage, other, CLOCK));
+        IOException e = assertThrows(IOException.class, () -> Repository.create(storage, other, CLOCK));
         assertEquals("repository memory belongs to system 18446744073709551574 (PostgreSQL 15, 16 MiB WAL segments), "
                 + "not to this cluster, system 7 (PostgreSQL 15, 16 MiB WAL segments); give each cluster its own "
                 + "repository", e.getMessage());
     }
 
     @Test
+    void refusesToCreateAmongUnknownFiles() throws IOException {
+        MemoryStorage storage = new MemoryStorage();
+        write(storage, "{}");
+        storage.delete(Repository.INFO_KEY);
+        try (ObjectWriter w = storage.write("someone-elses-file")) {
+            w.commit();
+        }
+        IOException e = assertThrows(IOException.class, () -> Repository.create(storage, CLUSTER, CLOCK));
+        assertTrue(e.getMessage().startsWith("memory is not empty but holds no walden repository"), e.getMessage());
+    }
+
+    @Test
     void openWithoutRepositorySaysSo() {
         NoRepositoryException e = assertThrows(NoRepositoryException.class, () -> Repository.open(new MemoryStorage()));
         assertTrue(e.getMessage().startsWith("no walden repository in memory"), e.getMessage());
+        assertTrue(e.getMessage().contains("create it with 'walden init'"), e.getMessage());
     }
 
     @Test

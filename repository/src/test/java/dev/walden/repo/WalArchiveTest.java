@@ -30,7 +30,7 @@ class WalArchiveTest {
     @BeforeEach
     void create() throws IOException {
         storage = new MemoryStorage();
-        wal = Repository.openOrCreate(storage, CLUSTER, Clock.systemUTC()).wal();
+        wal = Repository.create(storage, CLUSTER, Clock.systemUTC()).wal();
     }
 
     private static String sha(byte[] bytes) throws IOException {

@@ -131,6 +131,11 @@ public final class FaultInjectingStorage implements Storage {
     }
 
     @Override
+    public StorageLock lockForWriting(String owner) throws IOException {
+        return delegate.lockForWriting(owner);
+    }
+
+    @Override
     public String describe() {
         return delegate.describe();
     }

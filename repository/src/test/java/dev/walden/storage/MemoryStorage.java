@@ -18,6 +18,8 @@ public final class MemoryStorage implements Storage {
     }
 
     private final ConcurrentSkipListMap<String, Entry> objects = new ConcurrentSkipListMap<>();
+    private final java.util.concurrent.atomic.AtomicReference<String> lockHolder =
+            new java.util.concurrent.atomic.AtomicReference<>();
 
     @Override
     public InputStream read(String key) throws IOException {
@@ -86,6 +88,14 @@ public final class MemoryStorage implements Storage {
     @Override
     public int removeAbandonedWrites(Duration olderThan) {
         return 0;
+    }
+
+    @Override
+    public StorageLock lockForWriting(String owner) throws StorageLockedException {
+        if (!lockHolder.compareAndSet(null, owner)) {
+            throw new StorageLockedException(describe(), lockHolder.get());
+        }
+        return () -> lockHolder.compareAndSet(owner, null);
     }
 
     /** Replaces an object's bytes directly, as damage would: for corruption tests. */

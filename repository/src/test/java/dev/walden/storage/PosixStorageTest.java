@@ -23,11 +23,23 @@ class PosixStorageTest extends StorageContractTest {
 
     @Override
     protected Storage newStorage() throws IOException {
-        return new PosixStorage(dir.resolve("repo"));
+        return PosixStorage.create(dir.resolve("repo"));
     }
 
     private Path root() {
         return ((PosixStorage) storage).root();
+    }
+
+    @Test
+    void aMissingRootIsAnErrorNotANewRepository() {
+        Path unmounted = dir.resolve("mnt/backup/walden");
+        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> new PosixStorage(unmounted));
+        assertTrue(e.getMessage().contains("repository directory '" + unmounted + "' does not exist"), e.getMessage());
+        assertFalse(Files.exists(unmounted));
+        IOException noParent = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+                () -> PosixStorage.create(unmounted));
+        assertTrue(noParent.getMessage().contains("the parent of repository directory"), noParent.getMessage());
+        assertFalse(Files.exists(dir.resolve("mnt")), "nothing created on the way");
     }
 
     @Test

@@ -197,6 +197,18 @@ public abstract class StorageContractTest {
     }
 
     @Test
+    void oneWriterLockAtATimeNamingTheHolder() throws IOException {
+        StorageLock first = storage.lockForWriting("walden agent (pid 1 on db1)");
+        StorageLockedException e = assertThrows(StorageLockedException.class,
+                () -> storage.lockForWriting("walden agent (pid 2 on db1)"));
+        assertTrue(e.getMessage().contains("walden agent (pid 1 on db1)") && e.getMessage().contains(storage.describe()),
+                e.getMessage());
+        first.close();
+        storage.lockForWriting("walden agent (pid 2 on db1)").close();
+        assertTrue(storage.list("").isEmpty(), "the lock is not an object");
+    }
+
+    @Test
     void removeAbandonedWritesKeepsCommittedObjects() throws IOException {
         put("kept", text("k"));
         assertEquals(0, storage.removeAbandonedWrites(Duration.ZERO));

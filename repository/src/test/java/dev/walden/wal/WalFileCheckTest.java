@@ -38,12 +38,22 @@ class WalFileCheckTest {
     }
 
     @Test
+    void acceptsAFirstPageThatOverwritesALostContinuationRecord() {
+        // after a crash lost a record crossing into this segment: XLP_LONG_HEADER | XLP_FIRST_IS_OVERWRITE_CONTRECORD
+        byte[] segment = SyntheticWal.segment(CLUSTER, NAME, 1);
+        ByteBuffer.wrap(segment).order(ByteOrder.nativeOrder()).putShort(2, (short) 0x000A);
+        assertDoesNotThrow(() -> WalFileCheck.checkHeader(NAME, head(segment), CLUSTER));
+        ByteBuffer.wrap(segment).order(ByteOrder.nativeOrder()).putShort(2, (short) 0x0012);
+        assertEquals(ErrorCode.BAD_HEADER, refused(NAME, segment).code(), "0x0010 is no PostgreSQL flag");
+    }
+
+    @Test
     void refusesWalOfAnotherSystem() {
         byte[] foreign = SyntheticWal.segment(CLUSTER.walMagic(), 42L, CLUSTER.segmentSize(), NAME, 1);
         WalFileException e = refused(NAME, foreign);
         assertEquals(ErrorCode.FOREIGN_SYSTEM, e.code());
         assertEquals("'000000020000000000000003' belongs to database system 42, but this repository holds system "
-                + "7312345678901234567 (a restored copy or another cluster archiving here?)", e.getMessage());
+                + "7312345678901234567 (another cluster archiving here?)", e.getMessage());
     }
 
     @Test
@@ -106,6 +116,12 @@ class WalFileCheckTest {
                 "START WAL LOCATION: 0/3000028 (file 000000010000000000000003)\n".getBytes(StandardCharsets.UTF_8)));
         assertEquals(ErrorCode.BAD_HEADER, assertThrows(WalFileException.class, () -> WalFileCheck.checkText(backup,
                 new byte[] {1, 2, 3})).code());
+        // a LATIN1 database's restore point and backup label are not UTF-8, and must still archive
+        byte[] latin1 = "1\t0/3000000\tat restore point \"caf\u00e9\"\n".getBytes(StandardCharsets.ISO_8859_1);
+        assertDoesNotThrow(() -> WalFileCheck.checkText(WalFileName.parse("00000002.history"), latin1));
+        byte[] label = "START WAL LOCATION: 0/3000028 (file 000000010000000000000003)\nLABEL: d\u00e9j\u00e0\n"
+                .getBytes(StandardCharsets.ISO_8859_1);
+        assertDoesNotThrow(() -> WalFileCheck.checkText(backup, label));
         assertEquals(ErrorCode.BAD_SIZE, assertThrows(WalFileException.class,
                 () -> WalFileCheck.checkSize(history, 0, CLUSTER)).code());
     }

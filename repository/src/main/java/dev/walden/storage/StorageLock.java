@@ -1,0 +1,7 @@
+package dev.walden.storage;
+
+/** A held {@link Storage#lockForWriting} lock; closing releases it. */
+public interface StorageLock extends AutoCloseable {
+    @Override
+    void close();
+}
