@@ -6,6 +6,7 @@ import dev.walden.protocol.WaldenVersion;
 import dev.walden.repo.Repository;
 import dev.walden.storage.Storage;
 import dev.walden.storage.StorageLock;
+import dev.walden.storage.StorageLockedException;
 import dev.walden.wal.ClusterIdentity;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -66,8 +67,14 @@ public final class Agent implements AutoCloseable {
         ClusterIdentity cluster = ClusterIdentity.read(config.pgdata(), config.pgWal());
         Repository repository = Repository.open(storage);
         repository.checkBelongsTo(cluster);
-        StorageLock writerLock = storage.lockForWriting("walden agent (pid " + ProcessHandle.current().pid() + " on "
-                + hostName() + ")");
+        StorageLock writerLock;
+        try {
+            writerLock = storage.lock("writer", "walden agent (pid " + ProcessHandle.current().pid() + " on "
+                    + hostName() + ")");
+        } catch (StorageLockedException e) {
+            throw new IOException(e.holder() + " is already archiving into " + storage.describe()
+                    + "; one agent per repository", e);
+        }
         AgentSocket socket = null;
         ArchiveDispatcher dispatcher = null;
         try {

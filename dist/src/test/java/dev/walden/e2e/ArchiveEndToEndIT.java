@@ -115,7 +115,7 @@ class ArchiveEndToEndIT {
     void aKilledAgentLeavesAStaleSocketThatTheNextAgentReplaces() throws Exception {
         Installation.Run second = walden.walden("agent", "--config", walden.config.toString());
         assertEquals(1, second.exit(), second.toString());
-        assertTrue(second.stderr().contains("another process (walden agent (pid ")
+        assertTrue(second.stderr().contains("walden agent (pid ") && second.stderr().contains("is already archiving into")
                 && second.stderr().contains("one agent per repository"), second.stderr());
 
         walden.killAgent();

@@ -50,8 +50,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * new repository, and writing WAL onto the root filesystem under it would hide it later. Only
  * {@link #create} makes it, for {@code walden init}.
  *
- * <p>The writer lock is an fcntl lock on {@code .writer.lock} in the root, which also records the
- * holder.
+ * <p>A lock is an fcntl lock on {@code .<name>.lock} in the root, which also records the holder.
+ * A pointer is a relative symbolic link in the target's directory, replaced by renaming a new
+ * link over it.
  */
 public final class PosixStorage implements Storage {
     private static final FileAttribute<Set<PosixFilePermission>> FILE_MODE =
@@ -62,7 +63,7 @@ public final class PosixStorage implements Storage {
     private static final int BUFFER_BYTES = 128 * 1024;
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private static final String LOCK_FILE = ".writer.lock";
+    private static final java.util.regex.Pattern LOCK_NAME = java.util.regex.Pattern.compile("[a-z]+");
 
     private final Path root;
     /** Directories whose entry in their parent is known to be durable: no fsync of the parent needed. */
@@ -232,6 +233,41 @@ public final class PosixStorage implements Storage {
     }
 
     @Override
+    public void setPointer(String key, String target) throws IOException {
+        Path link = pathOf(key);
+        Path to = pathOf(target);
+        if (!link.getParent().equals(to.getParent())) {
+            throw new IllegalArgumentException("pointer '" + key + "' and its target '" + target
+                    + "' must be in the same directory");
+        }
+        byte[] random = new byte[8];
+        RANDOM.nextBytes(random);
+        Path temp = link.resolveSibling("." + link.getFileName() + "." + HexFormat.of().formatHex(random) + TEMP_SUFFIX);
+        try {
+            Files.createSymbolicLink(temp, to.getFileName());
+            Files.move(temp, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            syncDirectory(link.getParent());
+        } catch (IOException e) {
+            Files.deleteIfExists(temp);
+            throw failure("point", key, e);
+        }
+    }
+
+    @Override
+    public Optional<String> pointer(String key) throws IOException {
+        Path link = pathOf(key);
+        try {
+            Path target = Files.readSymbolicLink(link);
+            String parent = key.contains("/") ? key.substring(0, key.lastIndexOf('/') + 1) : "";
+            return Optional.of(parent + target.getFileName());
+        } catch (NoSuchFileException | java.nio.file.NotLinkException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw failure("read pointer", key, e);
+        }
+    }
+
+    @Override
     public boolean delete(String key) throws IOException {
         Path path = pathOf(key);
         try {
@@ -307,8 +343,12 @@ public final class PosixStorage implements Storage {
     }
 
     @Override
-    public StorageLock lockForWriting(String owner) throws IOException {
-        Path file = root.resolve(LOCK_FILE);
+    public StorageLock lock(String name, String owner) throws IOException {
+        if (!LOCK_NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("invalid lock name '" + name + "'");
+        }
+        String lockFile = "." + name + ".lock";
+        Path file = root.resolve(lockFile);
         FileChannel channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE), FILE_MODE);
         FileLock lock;
@@ -318,13 +358,13 @@ public final class PosixStorage implements Storage {
             lock = null; // held through another handle in this process
         } catch (IOException e) {
             channel.close();
-            throw failure("lock", LOCK_FILE, e);
+            throw failure("lock", lockFile, e);
         }
         if (lock == null) {
             ByteBuffer holder = ByteBuffer.allocate(512);
             channel.read(holder, 0);
             channel.close();
-            throw new StorageLockedException(describe(),
+            throw new StorageLockedException(name, describe(),
                     new String(holder.array(), 0, holder.position(), StandardCharsets.UTF_8).strip());
         }
         channel.truncate(0);

@@ -32,9 +32,17 @@ import java.util.Optional;
  * {@link #sync} throws {@link NoSuchObjectException}; {@link #delete} returns false; {@link #list}
  * of a prefix with no objects returns an empty list.
  *
- * <h2>One writer</h2>
- * {@link #lockForWriting} gives one process at a time the right to write archived WAL; the lock
- * lives as long as the returned handle and dies with its holder, however it dies.
+ * <h2>Locks</h2>
+ * {@link #lock} gives one process at a time a named right: {@code writer} (archiving WAL) and
+ * {@code backup} (taking a base backup). A lock lives as long as the returned handle and dies
+ * with its holder, however it dies.
+ *
+ * <h2>Pointers</h2>
+ * A pointer is a key that names another object, like {@code latest_backup.sql}. On posix it is a
+ * symbolic link (so an operator can {@code psql -f} it), elsewhere a small object holding the
+ * target key. Pointers are never listed as objects; {@link #pointer} of a missing pointer is
+ * empty; {@link #setPointer} replaces an existing pointer atomically; {@link #delete} removes
+ * pointers too.
  *
  * <h2>Failures</h2>
  * Any other failure is an {@link IOException} whose message names the operation and the key.
@@ -75,14 +83,21 @@ public interface Storage extends AutoCloseable {
     int removeAbandonedWrites(Duration olderThan) throws IOException;
 
     /**
-     * Takes the storage's writer lock until the returned handle is closed.
+     * Takes the named lock until the returned handle is closed.
      *
+     * @param name lower-case letters only: {@code writer}, {@code backup}
      * @param owner who takes it, recorded for the message another process gets, e.g.
      *     {@code walden agent (pid 4242 on db1)}
      * @throws StorageLockedException naming the current holder when another process (or another
      *     handle in this one) holds the lock
      */
-    StorageLock lockForWriting(String owner) throws IOException;
+    StorageLock lock(String name, String owner) throws IOException;
+
+    /** Points {@code key} at the object {@code target} (same directory), replacing any earlier pointer. */
+    void setPointer(String key, String target) throws IOException;
+
+    /** The key a pointer names, or empty when there is no such pointer. */
+    Optional<String> pointer(String key) throws IOException;
 
     /** Where this storage is, for messages: {@code posix:/var/lib/walden}. */
     String describe();

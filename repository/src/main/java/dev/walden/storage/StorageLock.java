@@ -1,6 +1,6 @@
 package dev.walden.storage;
 
-/** A held {@link Storage#lockForWriting} lock; closing releases it. */
+/** A held {@link Storage#lock}; closing releases it. */
 public interface StorageLock extends AutoCloseable {
     @Override
     void close();

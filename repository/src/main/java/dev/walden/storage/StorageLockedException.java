@@ -2,12 +2,19 @@ package dev.walden.storage;
 
 import java.io.IOException;
 
-/** Another process holds the storage's writer lock. */
+/** Another process holds a storage lock. The message names the lock, the storage and the holder. */
 public final class StorageLockedException extends IOException {
     private static final long serialVersionUID = 1L;
 
-    public StorageLockedException(String storage, String holder) {
-        super("another process" + (holder.isEmpty() ? "" : " (" + holder + ")") + " is writing to " + storage
-                + "; one agent per repository");
+    private final String holder;
+
+    public StorageLockedException(String name, String storage, String holder) {
+        super("the " + name + " lock of " + storage + " is held by " + (holder.isEmpty() ? "another process" : holder));
+        this.holder = holder;
+    }
+
+    /** Who holds the lock, as the holder described itself; may be empty. */
+    public String holder() {
+        return holder;
     }
 }

@@ -131,8 +131,18 @@ public final class FaultInjectingStorage implements Storage {
     }
 
     @Override
-    public StorageLock lockForWriting(String owner) throws IOException {
-        return delegate.lockForWriting(owner);
+    public StorageLock lock(String name, String owner) throws IOException {
+        return delegate.lock(name, owner);
+    }
+
+    @Override
+    public void setPointer(String key, String target) throws IOException {
+        delegate.setPointer(key, target);
+    }
+
+    @Override
+    public Optional<String> pointer(String key) throws IOException {
+        return delegate.pointer(key);
     }
 
     @Override

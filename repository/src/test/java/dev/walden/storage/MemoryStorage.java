@@ -18,8 +18,8 @@ public final class MemoryStorage implements Storage {
     }
 
     private final ConcurrentSkipListMap<String, Entry> objects = new ConcurrentSkipListMap<>();
-    private final java.util.concurrent.atomic.AtomicReference<String> lockHolder =
-            new java.util.concurrent.atomic.AtomicReference<>();
+    private final Map<String, String> lockHolders = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, String> pointers = new java.util.concurrent.ConcurrentHashMap<>();
 
     @Override
     public InputStream read(String key) throws IOException {
@@ -82,7 +82,8 @@ public final class MemoryStorage implements Storage {
 
     @Override
     public boolean delete(String key) {
-        return objects.remove(StorageKeys.check(key)) != null;
+        StorageKeys.check(key);
+        return objects.remove(key) != null | pointers.remove(key) != null;
     }
 
     @Override
@@ -91,11 +92,24 @@ public final class MemoryStorage implements Storage {
     }
 
     @Override
-    public StorageLock lockForWriting(String owner) throws StorageLockedException {
-        if (!lockHolder.compareAndSet(null, owner)) {
-            throw new StorageLockedException(describe(), lockHolder.get());
+    public StorageLock lock(String name, String owner) throws StorageLockedException {
+        String holder = lockHolders.putIfAbsent(name, owner);
+        if (holder != null) {
+            throw new StorageLockedException(name, describe(), holder);
         }
-        return () -> lockHolder.compareAndSet(owner, null);
+        return () -> lockHolders.remove(name, owner);
+    }
+
+    @Override
+    public void setPointer(String key, String target) {
+        StorageKeys.check(key);
+        StorageKeys.check(target);
+        pointers.put(key, target);
+    }
+
+    @Override
+    public Optional<String> pointer(String key) {
+        return Optional.ofNullable(pointers.get(StorageKeys.check(key)));
     }
 
     /** Replaces an object's bytes directly, as damage would: for corruption tests. */

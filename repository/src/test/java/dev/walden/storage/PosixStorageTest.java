@@ -54,6 +54,16 @@ class PosixStorageTest extends StorageContractTest {
     }
 
     @Test
+    void aPointerIsARelativeSymlinkAnOperatorCanOpen() throws IOException {
+        put("dumps/app/app_backup_20261102_020000.sql", "SELECT 1;".getBytes());
+        storage.setPointer("dumps/app/latest_backup.sql", "dumps/app/app_backup_20261102_020000.sql");
+        Path link = root().resolve("dumps/app/latest_backup.sql");
+        assertTrue(Files.isSymbolicLink(link));
+        assertEquals("app_backup_20261102_020000.sql", Files.readSymbolicLink(link).toString());
+        assertEquals("SELECT 1;", Files.readString(link));
+    }
+
+    @Test
     void objectsAreFilesNamedByTheirKey() throws IOException {
         put("wal/x-1.zst", new byte[] {42});
         assertArrayEquals(new byte[] {42}, Files.readAllBytes(root().resolve("wal/x-1.zst")));

@@ -197,15 +197,32 @@ public abstract class StorageContractTest {
     }
 
     @Test
-    void oneWriterLockAtATimeNamingTheHolder() throws IOException {
-        StorageLock first = storage.lockForWriting("walden agent (pid 1 on db1)");
+    void oneHolderPerLockNamingTheHolder() throws IOException {
+        StorageLock first = storage.lock("writer", "walden agent (pid 1 on db1)");
         StorageLockedException e = assertThrows(StorageLockedException.class,
-                () -> storage.lockForWriting("walden agent (pid 2 on db1)"));
-        assertTrue(e.getMessage().contains("walden agent (pid 1 on db1)") && e.getMessage().contains(storage.describe()),
-                e.getMessage());
+                () -> storage.lock("writer", "walden agent (pid 2 on db1)"));
+        assertEquals("walden agent (pid 1 on db1)", e.holder());
+        assertTrue(e.getMessage().contains("writer lock of " + storage.describe()), e.getMessage());
+        storage.lock("backup", "walden backup (pid 3 on db1)").close(); // another name is another lock
         first.close();
-        storage.lockForWriting("walden agent (pid 2 on db1)").close();
-        assertTrue(storage.list("").isEmpty(), "the lock is not an object");
+        storage.lock("writer", "walden agent (pid 2 on db1)").close();
+        assertTrue(storage.list("").isEmpty(), "a lock is not an object");
+    }
+
+    @Test
+    void pointersNameObjectsAndAreNotObjectsThemselves() throws IOException {
+        put("dumps/app/app_backup_20261101_020000.sql", text("one"));
+        put("dumps/app/app_backup_20261102_020000.sql", text("two"));
+        assertTrue(storage.pointer("dumps/app/latest_backup.sql").isEmpty());
+        storage.setPointer("dumps/app/latest_backup.sql", "dumps/app/app_backup_20261101_020000.sql");
+        storage.setPointer("dumps/app/latest_backup.sql", "dumps/app/app_backup_20261102_020000.sql");
+        assertEquals("dumps/app/app_backup_20261102_020000.sql", storage.pointer("dumps/app/latest_backup.sql")
+                .orElseThrow());
+        assertEquals(2, storage.list("dumps/").size(), "pointers are never listed");
+        assertTrue(storage.stat("dumps/app/latest_backup.sql").isEmpty());
+        assertTrue(storage.delete("dumps/app/latest_backup.sql"));
+        assertTrue(storage.pointer("dumps/app/latest_backup.sql").isEmpty());
+        assertEquals(2, storage.list("dumps/").size());
     }
 
     @Test
