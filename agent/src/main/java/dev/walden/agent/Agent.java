@@ -16,6 +16,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -41,10 +42,13 @@ public final class Agent implements AutoCloseable {
     private final AgentSocket socket;
     private final AgentServer server;
     private final ScheduledExecutorService housekeeping;
+    private final AgentJobs jobs;
+    private final Scheduler scheduler;
     private final CountDownLatch closed = new CountDownLatch(1);
 
     private Agent(AgentConfig config, Repository repository, StorageLock writerLock, ArchiveDispatcher dispatcher,
-                  AgentStats stats, AgentSocket socket, AgentServer server, ScheduledExecutorService housekeeping) {
+                  AgentStats stats, AgentSocket socket, AgentServer server, ScheduledExecutorService housekeeping,
+                  AgentJobs jobs, Scheduler scheduler) {
         this.config = config;
         this.repository = repository;
         this.writerLock = writerLock;
@@ -53,6 +57,8 @@ public final class Agent implements AutoCloseable {
         this.socket = socket;
         this.server = server;
         this.housekeeping = housekeeping;
+        this.jobs = jobs;
+        this.scheduler = scheduler;
     }
 
     /**
@@ -63,6 +69,15 @@ public final class Agent implements AutoCloseable {
      *     another agent writing to the repository or owning the socket
      */
     public static Agent start(AgentConfig config, Storage storage, Clock clock) throws IOException {
+        return start(config, storage, clock, Optional.empty());
+    }
+
+    /**
+     * Starts the agent; with {@code jobs}, it also takes base backups on request (BACKUP) and runs
+     * the daily schedule.
+     */
+    public static Agent start(AgentConfig config, Storage storage, Clock clock, Optional<JobSetup> jobs)
+            throws IOException {
         WalDirectory walDirectory = new WalDirectory(config.pgdata(), config.pgWal());
         ClusterIdentity cluster = ClusterIdentity.read(config.pgdata(), config.pgWal());
         Repository repository = Repository.open(storage);
@@ -77,6 +92,9 @@ public final class Agent implements AutoCloseable {
         }
         AgentSocket socket = null;
         ArchiveDispatcher dispatcher = null;
+        AgentJobs agentJobs = null;
+        Scheduler scheduler = null;
+        String owner = "walden agent (pid " + ProcessHandle.current().pid() + " on " + hostName() + ")";
         try {
             socket = AgentSocket.claim(config.socket(), config.socketGroup());
             removeAbandonedWrites(storage);
@@ -85,20 +103,39 @@ public final class Agent implements AutoCloseable {
                     config.compressionLevel(), clock);
             dispatcher = new ArchiveDispatcher(archiver::archive, config.workers(), config.queueCapacity(),
                     config.storeTimeout(), clock, stats);
+            if (jobs.isPresent()) {
+                agentJobs = new AgentJobs(repository, jobs.get(), new PgWalSource(archiver, config.pgWal()), clock, owner);
+            }
             Agent[] self = new Agent[1];
-            AgentServer server = AgentServer.start(socket, dispatcher, () -> self[0].status(), IDLE_TIMEOUT);
+            AgentServer server = AgentServer.start(socket, dispatcher, Optional.ofNullable(agentJobs),
+                    () -> self[0].status(), IDLE_TIMEOUT);
             ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "walden-housekeeping");
                 t.setDaemon(true);
                 return t;
             });
             housekeeping.scheduleWithFixedDelay(() -> removeAbandonedWrites(storage), 1, 1, TimeUnit.HOURS);
-            self[0] = new Agent(config, repository, writerLock, dispatcher, stats, socket, server, housekeeping);
+            if (agentJobs != null && jobs.get().schedule().isPresent()) {
+                scheduler = new Scheduler(jobs.get().schedule().get(), Clock.systemDefaultZone(), agentJobs, storage);
+            }
+            self[0] = new Agent(config, repository, writerLock, dispatcher, stats, socket, server, housekeeping,
+                    agentJobs, scheduler);
             LOG.log(Level.INFO, "walden agent " + WaldenVersion.get() + " listening on " + config.socket() + ", archiving "
                     + config.pgWal() + " of " + cluster + " into " + storage.describe() + " (" + config.workers()
                     + " workers, " + config.compression().configName() + ")");
+            if (scheduler != null) {
+                scheduler.start();
+                LOG.log(Level.INFO, "next scheduled run (" + String.join(", ", jobs.get().jobs()) + ") at "
+                        + scheduler.next().map(Object::toString).orElse("never"));
+            }
             return self[0];
         } catch (IOException | RuntimeException e) {
+            if (scheduler != null) {
+                scheduler.close();
+            }
+            if (agentJobs != null) {
+                agentJobs.close();
+            }
             if (dispatcher != null) {
                 dispatcher.shutdown(Duration.ZERO);
             }
@@ -151,6 +188,10 @@ public final class Agent implements AutoCloseable {
         values.put("queued", Integer.toString(dispatcher.queued()));
         values.put("running", Integer.toString(dispatcher.running()));
         values.putAll(stats.snapshot());
+        if (scheduler != null) {
+            values.put("next_scheduled_run", scheduler.next().map(Object::toString).orElse(""));
+            values.put("scheduled_run_in_progress", Boolean.toString(scheduler.running()));
+        }
         return values;
     }
 
@@ -168,7 +209,13 @@ public final class Agent implements AutoCloseable {
                 + " for files being archived");
         try {
             server.stopAccepting();
+            if (scheduler != null) {
+                scheduler.close();
+            }
             dispatcher.shutdown(config.shutdownTimeout());
+            if (jobs != null) {
+                jobs.close(); // a backup still running is aborted: PostgreSQL ends it with its session
+            }
             server.close();
             housekeeping.shutdownNow();
         } finally {

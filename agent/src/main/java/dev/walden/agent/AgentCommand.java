@@ -6,6 +6,7 @@ import dev.walden.repo.StorageFactory;
 import dev.walden.storage.Storage;
 import java.io.IOException;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -13,7 +14,8 @@ import picocli.CommandLine.Option;
 /** {@code walden agent}: run the resident agent until SIGTERM or SIGINT. */
 @Command(name = "agent", mixinStandardHelpOptions = true,
         description = {"Run the resident agent: listen on agent.socket and archive the WAL files walden-push hands "
-                + "over into the repository.",
+                + "over into the repository; take base backups on request (walden backup) and run the daily "
+                + "schedule (backup, dumps, expiry; see 'schedule').",
                 "On first start it creates the repository for the cluster in pgdata. Stops cleanly on SIGTERM or "
                         + "SIGINT, letting files being archived finish (agent.shutdown_timeout)."},
         exitCodeListHeading = "%nExit codes:%n",
@@ -28,8 +30,9 @@ public final class AgentCommand implements Callable<Integer> {
     public Integer call() throws ConfigException, IOException, InterruptedException {
         ConfigSource source = ConfigSource.locate(config, System.getenv());
         AgentConfig agentConfig = AgentConfig.from(source);
+        JobSetup jobs = JobSetup.from(source, System.getenv());
         Storage storage = StorageFactory.open(source);
-        Agent agent = Agent.start(agentConfig, storage, Clock.systemUTC());
+        Agent agent = Agent.start(agentConfig, storage, Clock.systemUTC(), Optional.of(jobs));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             int status = 0;
             try {

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.net.UnixDomainSocketAddress;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -28,7 +29,7 @@ public final class AgentServer implements AutoCloseable {
         this.channel = channel;
     }
 
-    public static AgentServer start(AgentSocket socket, ArchiveDispatcher dispatcher,
+    public static AgentServer start(AgentSocket socket, ArchiveDispatcher dispatcher, Optional<AgentJobs> jobs,
                                     Supplier<Map<String, String>> status, Duration idleTimeout) throws IOException {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         try {
@@ -42,7 +43,7 @@ public final class AgentServer implements AutoCloseable {
                                     new IdleStateHandler(idleTimeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS),
                                     new FrameDecoder(),
                                     new FrameEncoder(),
-                                    new RequestHandler(dispatcher, status));
+                                    new RequestHandler(dispatcher, jobs, status));
                         }
                     });
             Channel channel = bootstrap.bind(UnixDomainSocketAddress.of(socket.bindPath())).sync().channel();

@@ -3,6 +3,7 @@ package dev.walden.agent;
 import dev.walden.protocol.ErrorCode;
 import dev.walden.protocol.ErrorReply;
 import dev.walden.protocol.Frame;
+import dev.walden.protocol.FrameType;
 import dev.walden.protocol.ProtocolException;
 import dev.walden.protocol.PushRequest;
 import dev.walden.protocol.StatusReply;
@@ -12,8 +13,14 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -24,13 +31,22 @@ import java.util.function.Supplier;
 public final class RequestHandler extends ChannelInboundHandlerAdapter {
     private static final System.Logger LOG = System.getLogger(RequestHandler.class.getName());
 
+    /** How often a long request (BACKUP) shows it is alive when it has nothing else to say. */
+    static final long HEARTBEAT_SECONDS = 30;
+
     private final ArchiveDispatcher dispatcher;
+    private final Optional<AgentJobs> jobs;
     private final Supplier<Map<String, String>> status;
     private final ArrayDeque<Frame> pending = new ArrayDeque<>();
     private boolean busy;
 
     public RequestHandler(ArchiveDispatcher dispatcher, Supplier<Map<String, String>> status) {
+        this(dispatcher, Optional.empty(), status);
+    }
+
+    public RequestHandler(ArchiveDispatcher dispatcher, Optional<AgentJobs> jobs, Supplier<Map<String, String>> status) {
         this.dispatcher = dispatcher;
+        this.jobs = jobs;
         this.status = status;
     }
 
@@ -52,6 +68,7 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
             case PING -> ctx.writeAndFlush(Frame.ok("pong"));
             case STATUS -> ctx.writeAndFlush(new StatusReply(status.get()).toFrame());
             case PUSH -> push(ctx, frame);
+            case BACKUP -> backup(ctx);
             default -> ctx.writeAndFlush(new ErrorReply(ErrorCode.UNKNOWN_REQUEST,
                     frame.type() + " is a reply, not a request").toFrame());
         }
@@ -79,6 +96,45 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
                     : new ErrorReply(ErrorCode.SHUTTING_DOWN, "the agent is shutting down; PostgreSQL will retry"))
                     .toFrame());
         }
+    }
+
+    private void backup(ChannelHandlerContext ctx) {
+        if (jobs.isEmpty()) {
+            ctx.writeAndFlush(new ErrorReply(ErrorCode.BACKUP_FAILED, "this agent runs without backup settings")
+                    .toFrame());
+            return;
+        }
+        busy = true;
+        AtomicLong lastSent = new AtomicLong(System.nanoTime());
+        ScheduledFuture<?> heartbeat = ctx.executor().scheduleAtFixedRate(() -> {
+            if (System.nanoTime() - lastSent.get() > TimeUnit.SECONDS.toNanos(HEARTBEAT_SECONDS - 1)) {
+                lastSent.set(System.nanoTime());
+                ctx.writeAndFlush(progress("backup still running"));
+            }
+        }, HEARTBEAT_SECONDS, HEARTBEAT_SECONDS, TimeUnit.SECONDS);
+        jobs.get().backup(line -> {
+            lastSent.set(System.nanoTime());
+            ctx.writeAndFlush(progress(line));
+        }).whenComplete((manifest, failure) -> ctx.executor().execute(() -> {
+            heartbeat.cancel(false);
+            busy = false;
+            if (failure != null) {
+                Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                        ? failure.getCause() : failure;
+                ctx.writeAndFlush(new ErrorReply(ErrorCode.BACKUP_FAILED, String.valueOf(cause.getMessage())).toFrame());
+            } else if (!manifest.isComplete()) {
+                ctx.writeAndFlush(new ErrorReply(ErrorCode.BACKUP_FAILED, "backup " + manifest.label()
+                        + " is incomplete: " + manifest.statusDetail()).toFrame());
+            } else {
+                ctx.writeAndFlush(Frame.ok("backup " + manifest.label() + " complete (" + manifest.files().size()
+                        + " files, WAL " + manifest.startWal() + " .. " + manifest.stopWal() + ")"));
+            }
+            drain(ctx);
+        }));
+    }
+
+    private static Frame progress(String line) {
+        return new Frame(FrameType.PROGRESS, line.getBytes(StandardCharsets.UTF_8));
     }
 
     @Override

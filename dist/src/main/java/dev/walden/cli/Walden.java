@@ -1,6 +1,10 @@
 package dev.walden.cli;
 
 import dev.walden.agent.AgentCommand;
+import dev.walden.agent.BackupCommand;
+import dev.walden.dump.DumpCommand;
+import dev.walden.retention.ExpireCommand;
+import dev.walden.recovery.ListCommand;
 import dev.walden.agent.InitCommand;
 import dev.walden.agent.StatusCommand;
 import dev.walden.config.ConfigException;
@@ -12,7 +16,8 @@ import picocli.CommandLine.Command;
 /** {@code walden}: the command line. Each subcommand is a class of its own module. */
 @Command(name = "walden", mixinStandardHelpOptions = true, versionProvider = Walden.Version.class,
         description = "PostgreSQL WAL archiving, backup and point-in-time recovery.",
-        subcommands = {InitCommand.class, AgentCommand.class, FetchCommand.class, StatusCommand.class, DemoCommand.class,
+        subcommands = {InitCommand.class, AgentCommand.class, BackupCommand.class, DumpCommand.class,
+                ExpireCommand.class, ListCommand.class, FetchCommand.class, StatusCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Walden {
     /** Exit code for a command that failed to start; each command documents its own others. */

@@ -37,9 +37,42 @@ public final class ConfigKeys {
     public static final ConfigKey FETCH_TIMEOUT = new ConfigKey("fetch.timeout", "5m",
             "longest walden fetch may take before it gives up with exit 201 (a hung repository must not hang recovery)");
 
+    public static final ConfigKey BACKUP_WORKERS = new ConfigKey("backup.workers", "2",
+            "files a base backup copies in parallel (1-64)");
+    public static final ConfigKey BACKUP_CHECKPOINT = new ConfigKey("backup.checkpoint", "fast",
+            "how a base backup starts: fast (an immediate checkpoint) or spread (waits for the next one)");
+    public static final ConfigKey BACKUP_WAL_TIMEOUT = new ConfigKey("backup.wal_timeout", "5m",
+            "how long a base backup waits for its WAL to be archived before it is recorded incomplete");
+    public static final ConfigKey BACKUP_VERIFY_CHECKSUMS = new ConfigKey("backup.verify_checksums", "on",
+            "check data page checksums while copying, when the cluster has them: on or off");
+    public static final ConfigKey DUMP_DATABASES = new ConfigKey("dump.databases", "",
+            "databases walden dump covers, comma-separated; empty: the connection's database");
+    public static final ConfigKey DUMP_FORMAT = new ConfigKey("dump.format", "plain",
+            "dump format: plain (SQL, for easy inspection) or custom (pg_dump -Fc)");
+    public static final ConfigKey DUMP_COMPRESSION = new ConfigKey("dump.compression", "none",
+            "compression of plain dumps: none, gzip or zstd");
+    public static final ConfigKey DUMP_TIMEOUT = new ConfigKey("dump.timeout", "6h",
+            "longest one pg_dump may run");
+    public static final ConfigKey RETENTION_BACKUP_DAYS = new ConfigKey("retention.backup_days", "7",
+            "recovery window in days: base backups needed to recover any moment of it are kept; 0: off");
+    public static final ConfigKey RETENTION_BACKUP_COUNT = new ConfigKey("retention.backup_count", "0",
+            "at most this many base backups are kept, the newest; 0: off");
+    public static final ConfigKey RETENTION_DUMP_DAYS = new ConfigKey("retention.dump_days", "7",
+            "dumps older than this many days are removed (the newest of each database stays); 0: off");
+    public static final ConfigKey RETENTION_DUMP_COUNT = new ConfigKey("retention.dump_count", "0",
+            "at most this many dumps per database are kept, the newest; 0: off");
+    public static final ConfigKey SCHEDULE = new ConfigKey("schedule", "0 2 * * *",
+            "when the agent runs its daily jobs: a cron expression (minute hour day month weekday) in the local "
+                    + "time zone; empty: never");
+    public static final ConfigKey SCHEDULE_JOBS = new ConfigKey("schedule.jobs", "backup,dump,expire",
+            "what the scheduled run does, in order: any of backup, dump, expire");
+
     public static final List<ConfigKey> ALL = List.of(PGDATA, PG_WAL, PG_BIN, REPOSITORY_PATH, AGENT_SOCKET,
             AGENT_SOCKET_GROUP, AGENT_WORKERS, AGENT_QUEUE_CAPACITY, AGENT_STORE_TIMEOUT,
-            AGENT_SHUTDOWN_TIMEOUT, COMPRESSION, COMPRESSION_LEVEL, PUSH_TIMEOUT, FETCH_TIMEOUT);
+            AGENT_SHUTDOWN_TIMEOUT, COMPRESSION, COMPRESSION_LEVEL, PUSH_TIMEOUT, FETCH_TIMEOUT, BACKUP_WORKERS,
+            BACKUP_CHECKPOINT, BACKUP_WAL_TIMEOUT, BACKUP_VERIFY_CHECKSUMS, DUMP_DATABASES, DUMP_FORMAT,
+            DUMP_COMPRESSION, DUMP_TIMEOUT, RETENTION_BACKUP_DAYS, RETENTION_BACKUP_COUNT, RETENTION_DUMP_DAYS,
+            RETENTION_DUMP_COUNT, SCHEDULE, SCHEDULE_JOBS);
 
     /** Environment variables starting with {@code WALDEN_} that are not configuration keys. */
     public static final List<String> RESERVED_ENVIRONMENT = List.of(

@@ -188,6 +188,21 @@ public final class ConfigSource {
         }
     }
 
+    /** {@code on}/{@code off} (also true/false, yes/no). */
+    public boolean bool(ConfigKey key) throws ConfigException {
+        String value = required(key).toLowerCase(java.util.Locale.ROOT);
+        return switch (value) {
+            case "on", "true", "yes" -> true;
+            case "off", "false", "no" -> false;
+            default -> throw invalid(key, "'" + value + "' is neither on nor off");
+        };
+    }
+
+    /** The directory the config file is in (the working directory without one): where .env is read from. */
+    public Path baseDirectory() {
+        return baseDirectory;
+    }
+
     public Duration duration(ConfigKey key) throws ConfigException {
         String value = required(key);
         try {

@@ -39,6 +39,16 @@ public final class AgentClient {
      * @throws AgentClientException if there is no reply, naming why
      */
     public Frame exchange(Frame request) throws AgentClientException {
+        return exchange(request, line -> {
+        });
+    }
+
+    /**
+     * Sends one request and returns the final reply, handing PROGRESS lines to {@code progress}
+     * as they come. For such long requests the timeout is the longest silence allowed: each
+     * PROGRESS frame restarts it.
+     */
+    public Frame exchange(Frame request, java.util.function.Consumer<String> progress) throws AgentClientException {
         long deadline = System.nanoTime() + timeout.toNanos();
         if (!Files.exists(socket)) {
             throw new AgentClientException(AgentClientException.Kind.NOT_RUNNING,
@@ -49,14 +59,22 @@ public final class AgentClient {
             channel.configureBlocking(false);
             SelectionKey key = channel.register(selector, 0);
             connect(channel, key, deadline);
+            ByteBuffer received = ByteBuffer.allocate(FrameCodec.HEADER_LENGTH + FrameCodec.MAX_BODY_LENGTH);
             try {
                 write(channel, key, ByteBuffer.wrap(FrameCodec.encode(request)), deadline);
             } catch (IOException e) {
                 // The agent may have answered (e.g. "shutting down") and closed before reading our
                 // request; its reply is still in our receive buffer and says more than EPIPE does.
-                return readAfterFailedWrite(channel, key, deadline, e);
+                try {
+                    return reply(channel, key, deadline, received, progress);
+                } catch (AgentClientException unread) {
+                    if (unread.getCause() instanceof ProtocolException) {
+                        throw unread;
+                    }
+                    throw e;
+                }
             }
-            return read(channel, key, deadline);
+            return reply(channel, key, deadline, received, progress);
         } catch (AgentClientException e) {
             throw e;
         } catch (ConnectException e) {
@@ -89,47 +107,53 @@ public final class AgentClient {
         }
     }
 
-    private Frame readAfterFailedWrite(SocketChannel channel, SelectionKey key, long deadline, IOException cause)
-            throws IOException, AgentClientException {
-        try {
-            return read(channel, key, deadline);
-        } catch (AgentClientException e) {
-            if (e.getCause() instanceof ProtocolException) {
-                throw e;
+    /** Reads frames until the final reply, passing PROGRESS lines on; each one restarts the timeout. */
+    private Frame reply(SocketChannel channel, SelectionKey key, long deadline, ByteBuffer received,
+                        java.util.function.Consumer<String> progress) throws IOException, AgentClientException {
+        long until = deadline;
+        while (true) {
+            Frame frame = read(channel, key, until, received);
+            if (frame.type() != FrameType.PROGRESS) {
+                return frame;
             }
-            throw cause;
+            progress.accept(frame.bodyText());
+            until = System.nanoTime() + timeout.toNanos();
         }
     }
 
-    private Frame read(SocketChannel channel, SelectionKey key, long deadline)
+    /**
+     * Reads the next frame. {@code buffer} (in write mode) carries bytes already received over
+     * from one call to the next, so that frames arriving together are all seen.
+     */
+    private Frame read(SocketChannel channel, SelectionKey key, long deadline, ByteBuffer buffer)
             throws IOException, AgentClientException {
         key.interestOps(SelectionKey.OP_READ);
-        ByteBuffer buffer = ByteBuffer.allocate(FrameCodec.HEADER_LENGTH + FrameCodec.MAX_BODY_LENGTH);
         while (true) {
+            buffer.flip();
+            Frame frame;
+            try {
+                frame = FrameCodec.decode(buffer);
+            } catch (ProtocolException e) {
+                throw new AgentClientException(AgentClientException.Kind.PROTOCOL,
+                        "invalid reply from the agent: " + e.getMessage(), e);
+            } finally {
+                buffer.compact();
+            }
+            if (frame != null) {
+                if (frame.type().isRequest()) {
+                    throw new AgentClientException(AgentClientException.Kind.PROTOCOL,
+                            "agent replied with a request frame (" + frame.type() + ")", null);
+                }
+                return frame;
+            }
             int n = channel.read(buffer);
             if (n < 0) {
                 throw new AgentClientException(AgentClientException.Kind.PROTOCOL,
                         "agent closed the connection without a reply", null);
             }
-            if (n > 0) {
-                buffer.flip();
-                try {
-                    Frame frame = FrameCodec.decode(buffer);
-                    if (frame != null) {
-                        if (frame.type().isRequest()) {
-                            throw new AgentClientException(AgentClientException.Kind.PROTOCOL,
-                                    "agent replied with a request frame (" + frame.type() + ")", null);
-                        }
-                        return frame;
-                    }
-                } catch (ProtocolException e) {
-                    throw new AgentClientException(AgentClientException.Kind.PROTOCOL,
-                            "invalid reply from the agent: " + e.getMessage(), e);
-                }
-                buffer.compact();
-                continue;
+            if (n == 0) {
+                await(key, deadline, "waiting for the reply");
             }
-            await(key, deadline, "waiting for the reply");
         }
     }
 

@@ -27,6 +27,9 @@ public enum ErrorCode {
     STORAGE_TIMEOUT(21, "storage did not answer in time"),
     OVERLOADED(22, "agent queue full"),
     SHUTTING_DOWN(23, "agent shutting down"),
+
+    // jobs
+    BACKUP_FAILED(30, "base backup failed"),
     INTERNAL(99, "internal error");
 
     private final int code;

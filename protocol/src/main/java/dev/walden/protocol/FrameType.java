@@ -12,10 +12,17 @@ public enum FrameType {
     PING(0x02),
     /** Agent state. Empty body. Reply: OK whose body is {@code key=value} lines, UTF-8. */
     STATUS(0x03),
+    /**
+     * Take a base backup now. Empty body. Replies: any number of PROGRESS frames (at least one
+     * every 30 seconds while the backup runs), then OK with a one-line summary, or ERROR.
+     */
+    BACKUP(0x04),
     /** Success. Body: a short UTF-8 message, possibly empty. */
     OK(0x80),
     /** Failure. Body: error code (u16, big-endian) followed by a one-line UTF-8 message. */
-    ERROR(0x81);
+    ERROR(0x81),
+    /** A progress line of a long request (BACKUP), UTF-8; the final OK or ERROR follows later. */
+    PROGRESS(0x82);
 
     private final int code;
 

@@ -1,8 +1,7 @@
 package dev.walden.repo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.walden.catalog.Json;
 import dev.walden.storage.NoSuchObjectException;
 import dev.walden.storage.ObjectWriter;
 import dev.walden.storage.Storage;
@@ -19,9 +18,7 @@ import java.util.Optional;
 public final class Repository {
     public static final String INFO_KEY = "repository.json";
 
-    private static final ObjectMapper JSON = JsonMapper.builder()
-            .enable(SerializationFeature.INDENT_OUTPUT)
-            .build();
+    private static final ObjectMapper JSON = Json.MAPPER;
 
     private final Storage storage;
     private final RepositoryInfo info;

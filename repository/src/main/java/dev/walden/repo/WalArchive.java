@@ -1,15 +1,11 @@
 package dev.walden.repo;
 
 import dev.walden.storage.ObjectInfo;
-import dev.walden.storage.ObjectWriter;
 import dev.walden.storage.Storage;
 import dev.walden.wal.WalFileName;
 import java.io.FilterInputStream;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.security.MessageDigest;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
@@ -59,38 +55,14 @@ public final class WalArchive {
     public StoredWal store(WalFileName name, String sha256, Compression compression, int level, InputStream content)
             throws IOException {
         String key = StoredWal.keyFor(name, sha256, compression);
-        MessageDigest digest = Checksums.newDigest();
-        long[] stored = {0};
-        try (ObjectWriter writer = storage.write(key)) {
-            OutputStream counted = new FilterOutputStream(writer.stream()) {
-                @Override
-                public void write(int b) throws IOException {
-                    out.write(b);
-                    stored[0]++;
-                }
-
-                @Override
-                public void write(byte[] b, int off, int len) throws IOException {
-                    out.write(b, off, len);
-                    stored[0] += len;
-                }
-            };
-            try (OutputStream out = compression.compress(counted, level)) {
-                byte[] buffer = new byte[128 * 1024];
-                int n;
-                while ((n = content.read(buffer)) > 0) {
-                    digest.update(buffer, 0, n);
-                    out.write(buffer, 0, n);
-                }
-            }
-            String actual = Checksums.hex(digest);
-            if (!actual.equals(sha256)) {
-                throw new IOException("'" + name + "' changed while it was being archived (SHA-256 " + sha256
-                        + " before, " + actual + " after); nothing was stored");
-            }
-            writer.commit();
+        ObjectPut.Result result;
+        try {
+            result = ObjectPut.put(storage, key, content, compression, level, Optional.of(sha256), null);
+        } catch (ObjectPut.ContentChangedException e) {
+            throw new IOException("'" + name + "' changed while it was being archived (SHA-256 " + e.expected()
+                    + " before, " + e.actual() + " after); nothing was stored", e);
         }
-        return new StoredWal(name, key, sha256, compression, stored[0]);
+        return new StoredWal(name, key, sha256, compression, result.storedBytes());
     }
 
     /** Makes an already archived copy durable (see {@link Storage#sync}). */

@@ -1,0 +1,295 @@
+package dev.walden.backup;
+
+import dev.walden.catalog.BackupCatalog;
+import dev.walden.catalog.BackupLabel;
+import dev.walden.catalog.BackupManifest;
+import dev.walden.db.ConnectionSettings;
+import dev.walden.repo.Compression;
+import dev.walden.repo.Repository;
+import dev.walden.storage.StorageLock;
+import dev.walden.storage.StorageLockedException;
+import dev.walden.wal.ClusterIdentity;
+import dev.walden.wal.Lsn;
+import dev.walden.wal.WalFileName;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Takes one physical base backup the way pgBackRest does: a SQL session holds
+ * {@code pg_backup_start}/{@code pg_backup_stop} while walden copies the data directory itself,
+ * in parallel, {@code global/pg_control} last. {@code backup_label} and {@code tablespace_map} from
+ * {@code pg_backup_stop} go into the backup, never into the live data directory. The backup is
+ * complete only once every WAL file from its start to its stop is in the repository.
+ */
+public final class BaseBackup {
+    private static final Pattern START_WAL = Pattern.compile("START WAL LOCATION: ([0-9A-F]+/[0-9A-F]+) \\(file ([0-9A-F]{24})\\)");
+    private static final Pattern START_TIMELINE = Pattern.compile("START TIMELINE: (\\d+)");
+
+    /** Progress lines for the operator (and for the agent to relay to a waiting client). */
+    public interface Progress {
+        void report(String line);
+    }
+
+    /**
+     * Gets a WAL file into the repository: archives it from pg_wal if it is still there and not
+     * yet archived. Returns whether the repository holds it now.
+     */
+    public interface WalSource {
+        boolean archive(WalFileName name) throws IOException;
+    }
+
+    public record Options(int workers, boolean fastCheckpoint, Duration walTimeout, boolean verifyChecksums,
+                          Compression compression, int level) {
+    }
+
+    private final Repository repository;
+    private final ConnectionSettings database;
+    private final Path pgdata;
+    private final Options options;
+    private final WalSource walSource;
+    private final Clock clock;
+    private final Progress progress;
+
+    public BaseBackup(Repository repository, ConnectionSettings database, Path pgdata, Options options,
+                      WalSource walSource, Clock clock, Progress progress) {
+        this.repository = repository;
+        this.database = database;
+        this.pgdata = pgdata;
+        this.options = options;
+        this.walSource = walSource;
+        this.clock = clock;
+        this.progress = progress;
+    }
+
+    /**
+     * Takes the backup. Returns its manifest, complete or not (a backup whose WAL never arrived
+     * is recorded as incomplete, with the reason).
+     *
+     * @throws IOException when no backup could be taken at all, or the copy failed
+     */
+    public BackupManifest run(String owner) throws IOException {
+        StorageLock lock;
+        try {
+            lock = repository.storage().lock("backup", owner);
+        } catch (StorageLockedException e) {
+            throw new IOException("a base backup is already running: " + e.holder(), e);
+        }
+        try (lock; BackupSession session = BackupSession.open(database)) {
+            check(session.server());
+            return take(session);
+        }
+    }
+
+    private void check(BackupSession.ServerInfo server) throws IOException {
+        ClusterIdentity cluster = repository.cluster();
+        if (server.systemIdentifier() != cluster.systemIdentifier()) {
+            throw new IOException("the database at " + database + " is system "
+                    + Long.toUnsignedString(server.systemIdentifier()) + ", but the repository holds system "
+                    + Long.toUnsignedString(cluster.systemIdentifier()));
+        }
+        if (server.inRecovery()) {
+            throw new IOException("the server at " + database + " is a standby; walden takes base backups from the"
+                    + " primary only");
+        }
+        try {
+            if (!Path.of(server.dataDirectory()).toRealPath().equals(pgdata.toRealPath())) {
+                throw new IOException("the server's data directory is '" + server.dataDirectory() + "', but pgdata is '"
+                        + pgdata + "'");
+            }
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IOException("pgdata '" + pgdata + "' does not exist");
+        }
+    }
+
+    private BackupManifest take(BackupSession session) throws IOException {
+        BackupSession.ServerInfo server = session.server();
+        BackupCatalog catalog = new BackupCatalog(repository.storage());
+        Instant startTime = clock.instant();
+        BackupLabel label = BackupLabel.at(startTime);
+        while (!repository.storage().list(BackupCatalog.ROOT + label + "/").isEmpty()) {
+            startTime = startTime.plusSeconds(1); // a backup finished within the same second
+            label = BackupLabel.at(startTime);
+        }
+        progress.report("backup " + label + ": pg_backup_start (" + (options.fastCheckpoint() ? "fast" : "spread")
+                + " checkpoint)");
+        Lsn startLsn = session.start("walden " + label, options.fastCheckpoint());
+        Instant started = clock.instant();
+        List<BackupManifest.BackupFile> files = new ArrayList<>();
+        List<BackupManifest.PageFailure> failures = new ArrayList<>();
+        DataDirectoryScan scan;
+        try {
+            scan = DataDirectoryScan.of(pgdata);
+            copy(label, scan, server.dataChecksums(), files, failures);
+        } catch (IOException | RuntimeException e) {
+            writeIncomplete(catalog, label, server, startTime, startLsn, "copy failed: " + e.getMessage());
+            throw e;
+        }
+        BackupSession.StopResult stop = session.stop();
+        Instant stopped = clock.instant();
+        files.add(store(label, "backup_label", stop.labelFile(), files.size()));
+        if (!stop.tablespaceMap().isEmpty()) {
+            files.add(store(label, "tablespace_map", stop.tablespaceMap(), files.size()));
+        }
+        progress.report("backup " + label + ": pg_backup_stop at " + stop.lsn() + "; checking its WAL is archived");
+
+        Matcher startWal = START_WAL.matcher(stop.labelFile());
+        Matcher startTli = START_TIMELINE.matcher(stop.labelFile());
+        if (!startWal.find() || !startTli.find()) {
+            throw new IOException("pg_backup_stop returned a backup_label walden can't read:\n" + stop.labelFile());
+        }
+        WalFileName firstWal = WalFileName.parse(startWal.group(2));
+        int startTimeline = Integer.parseInt(startTli.group(1));
+        var size = repository.cluster().segmentSize();
+        WalFileName lastWal = WalFileName.segment(stop.timeline(), new Lsn(stop.lsn().value() - 1).segmentNumber(size),
+                size);
+        String status = BackupManifest.COMPLETE;
+        String detail = null;
+        if (startTimeline != stop.timeline()) {
+            status = BackupManifest.INCOMPLETE;
+            detail = "the timeline changed from " + startTimeline + " to " + stop.timeline() + " during the backup";
+        } else {
+            String missing = awaitWal(firstWal.segmentNumber(size), lastWal.segmentNumber(size), stop.timeline());
+            if (missing != null) {
+                status = BackupManifest.INCOMPLETE;
+                detail = missing;
+            }
+        }
+        long original = files.stream().mapToLong(BackupManifest.BackupFile::size).sum();
+        long stored = files.stream().mapToLong(BackupManifest.BackupFile::storedSize).sum();
+        BackupManifest manifest = new BackupManifest(BackupManifest.FORMAT, label.value(), status, detail,
+                Long.toUnsignedString(server.systemIdentifier()), server.version(), server.major(),
+                server.walSegmentSize(), started.toString(), stopped.toString(), startLsn.toString(),
+                stop.lsn().toString(), startTimeline, stop.timeline(), firstWal.toString(), lastWal.toString(),
+                options.compression().configName(), original, stored, server.dataChecksums(), failures,
+                scan.tablespaces().stream().map(t -> new BackupManifest.Tablespace(t.oid(), t.location().toString()))
+                        .toList(),
+                scan.directories(), files);
+        catalog.write(manifest);
+        progress.report("backup " + label + ": " + status + (detail == null ? "" : " (" + detail + ")") + "; "
+                + files.size() + " files, " + mib(original) + " MiB stored in " + mib(stored) + " MiB, "
+                + Duration.between(started, stopped).toSeconds() + " s"
+                + (failures.isEmpty() ? "" : "; " + failures.size() + " page(s) failed their checksum twice"));
+        return manifest;
+    }
+
+    private void copy(BackupLabel label, DataDirectoryScan scan, boolean dataChecksums,
+                      List<BackupManifest.BackupFile> files, List<BackupManifest.PageFailure> failures)
+            throws IOException {
+        FileCopier copier = new FileCopier(repository.storage(), options.compression(), options.level(),
+                options.verifyChecksums() && dataChecksums);
+        List<DataDirectoryScan.SourceFile> sources = new ArrayList<>(scan.files());
+        // biggest first keeps the workers busy to the end
+        sources.sort(Comparator.comparingLong(DataDirectoryScan.SourceFile::size).reversed());
+        long total = sources.stream().mapToLong(DataDirectoryScan.SourceFile::size).sum() + scan.pgControl().size();
+        progress.report("copying " + (sources.size() + 1) + " files (" + mib(total) + " MiB) with "
+                + options.workers() + " worker(s)" + (options.verifyChecksums() && dataChecksums
+                ? ", checking page checksums" : ""));
+        AtomicLong done = new AtomicLong();
+        AtomicLong lastReport = new AtomicLong(System.nanoTime());
+        ExecutorService pool = Executors.newFixedThreadPool(options.workers(), r -> {
+            Thread t = new Thread(r, "walden-backup-copy");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<java.util.Optional<FileCopier.Copied>>> futures = new ArrayList<>();
+            for (int i = 0; i < sources.size(); i++) {
+                DataDirectoryScan.SourceFile source = sources.get(i);
+                String key = BackupCatalog.fileKey(label, source.path(), i, options.compression());
+                futures.add(pool.submit(() -> {
+                    var copied = copier.copy(source, key);
+                    long now = done.addAndGet(source.size());
+                    long last = lastReport.get();
+                    if (System.nanoTime() - last > 5_000_000_000L && lastReport.compareAndSet(last, System.nanoTime())) {
+                        progress.report("copied " + mib(now) + " of " + mib(total) + " MiB (" + (total == 0 ? 100
+                                : now * 100 / total) + "%)");
+                    }
+                    return copied;
+                }));
+            }
+            for (Future<java.util.Optional<FileCopier.Copied>> future : futures) {
+                future.get().ifPresent(c -> {
+                    files.add(c.file());
+                    failures.addAll(c.failures());
+                });
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while copying", e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().toString(), e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+        files.sort(Comparator.comparing(BackupManifest.BackupFile::path));
+        // pg_control last: recovery from the backup must see the checkpoint of the backup start
+        String controlKey = BackupCatalog.fileKey(label, scan.pgControl().path(), sources.size(), options.compression());
+        FileCopier.Copied control = copier.copy(scan.pgControl(), controlKey)
+                .orElseThrow(() -> new IOException("global/pg_control vanished during the backup"));
+        files.add(control.file());
+    }
+
+    private BackupManifest.BackupFile store(BackupLabel label, String path, String content, int index)
+            throws IOException {
+        byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+        String key = BackupCatalog.fileKey(label, path, index, options.compression());
+        var result = dev.walden.repo.ObjectPut.put(repository.storage(), key, new ByteArrayInputStream(bytes),
+                options.compression(), options.level(), java.util.Optional.empty(), null);
+        return new BackupManifest.BackupFile(path, key, result.originalBytes(), result.storedBytes(), result.sha256(),
+                "rw-------");
+    }
+
+    /** Waits for segments first..last; returns null when all are archived, else what is missing. */
+    private String awaitWal(long first, long last, int timeline) throws IOException {
+        var size = repository.cluster().segmentSize();
+        long deadline = System.nanoTime() + options.walTimeout().toNanos();
+        for (long segno = first; segno <= last; segno++) {
+            WalFileName name = WalFileName.segment(timeline, segno, size);
+            while (repository.wal().find(name).isEmpty() && !walSource.archive(name)) {
+                if (System.nanoTime() > deadline) {
+                    return "WAL file " + name + " was not archived within " + options.walTimeout().toSeconds()
+                            + " s of pg_backup_stop (is archive_command set to walden-push, and the agent running?)";
+                }
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while waiting for WAL", e);
+                }
+            }
+        }
+        return null;
+    }
+
+    private void writeIncomplete(BackupCatalog catalog, BackupLabel label, BackupSession.ServerInfo server,
+                                 Instant start, Lsn startLsn, String detail) {
+        try {
+            catalog.write(new BackupManifest(BackupManifest.FORMAT, label.value(), BackupManifest.INCOMPLETE, detail,
+                    Long.toUnsignedString(server.systemIdentifier()), server.version(), server.major(),
+                    server.walSegmentSize(), start.toString(), null, startLsn.toString(), null, 0, 0, null, null,
+                    options.compression().configName(), 0, 0, server.dataChecksums(), List.of(), List.of(), List.of(),
+                    List.of()));
+        } catch (IOException | RuntimeException e) {
+            progress.report("could not record the failed backup " + label + ": " + e.getMessage());
+        }
+    }
+
+    private static String mib(long bytes) {
+        return String.format("%.1f", bytes / 1048576.0);
+    }
+}

@@ -1,0 +1,198 @@
+package dev.walden.db;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * How walden reaches the database, resolved the way the scripts it replaces did, from the
+ * environment (and a {@code .env} file for what the environment doesn't set):
+ * <ol>
+ *   <li>the usual libpq variables {@code PGHOST}, {@code PGPORT}, {@code PGUSER},
+ *       {@code PGDATABASE}, {@code PGPASSWORD} (and libpq's {@code .pgpass});</li>
+ *   <li>{@code DATABASE_URL} ({@code postgres://user:password@host:port/db?sslmode=…}) over them;</li>
+ *   <li>{@code DB_HOST}, {@code DB_PORT}, {@code DB_USER}, {@code DB_NAME} over that.</li>
+ * </ol>
+ * The password never appears in {@link #toString()}, a command line or a log line: child
+ * processes get it as {@code PGPASSWORD} in their environment, JDBC as a connection property.
+ * A host starting with {@code /} is a Unix socket directory, as with libpq.
+ */
+public final class ConnectionSettings {
+    private final Optional<String> host;
+    private final int port;
+    private final String user;
+    private final String database;
+    private final Optional<String> password;
+    private final Optional<String> sslmode;
+
+    private ConnectionSettings(Optional<String> host, int port, String user, String database,
+                               Optional<String> password, Optional<String> sslmode) {
+        this.host = host;
+        this.port = port;
+        this.user = user;
+        this.database = database;
+        this.password = password;
+        this.sslmode = sslmode;
+    }
+
+    /**
+     * Resolves the settings.
+     *
+     * @param env the process environment
+     * @param dotEnv the {@code .env} file's variables, used for names the environment doesn't set
+     * @param osUser the login name, libpq's default user
+     * @throws IllegalArgumentException naming the variable that is malformed
+     */
+    public static ConnectionSettings resolve(Map<String, String> env, Map<String, String> dotEnv, String osUser) {
+        Map<String, String> vars = new LinkedHashMap<>(dotEnv);
+        vars.putAll(env);
+        Optional<String> host = nonEmpty(vars.get("PGHOST"));
+        String port = nonEmpty(vars.get("PGPORT")).orElse("5432");
+        String user = nonEmpty(vars.get("PGUSER")).orElse(osUser);
+        Optional<String> database = nonEmpty(vars.get("PGDATABASE"));
+        Optional<String> password = nonEmpty(vars.get("PGPASSWORD"));
+        Optional<String> sslmode = nonEmpty(vars.get("PGSSLMODE"));
+
+        Optional<String> url = nonEmpty(vars.get("DATABASE_URL"));
+        if (url.isPresent()) {
+            URI uri;
+            try {
+                uri = new URI(url.get());
+            } catch (URISyntaxException e) {
+                throw new IllegalArgumentException("DATABASE_URL is not a URL (" + e.getReason() + ")");
+            }
+            if (!"postgres".equals(uri.getScheme()) && !"postgresql".equals(uri.getScheme())) {
+                throw new IllegalArgumentException("DATABASE_URL must start with postgres:// or postgresql://");
+            }
+            if (uri.getHost() != null) {
+                host = Optional.of(uri.getHost());
+            }
+            if (uri.getPort() > 0) {
+                port = Integer.toString(uri.getPort());
+            }
+            if (uri.getRawUserInfo() != null) {
+                String[] info = uri.getRawUserInfo().split(":", 2);
+                user = decode(info[0]);
+                if (info.length == 2) {
+                    password = Optional.of(decode(info[1]));
+                }
+            }
+            if (uri.getRawPath() != null && uri.getRawPath().length() > 1) {
+                database = Optional.of(decode(uri.getRawPath().substring(1)));
+            }
+            if (uri.getRawQuery() != null) {
+                for (String pair : uri.getRawQuery().split("&")) {
+                    String[] kv = pair.split("=", 2);
+                    if (kv.length == 2 && kv[0].equals("sslmode")) {
+                        sslmode = Optional.of(decode(kv[1]));
+                    } else if (kv.length == 2 && kv[0].equals("host")) { // postgres:///db?host=/var/run/postgresql
+                        host = Optional.of(decode(kv[1]));
+                    }
+                }
+            }
+        }
+        Optional<String> dbHost = nonEmpty(vars.get("DB_HOST"));
+        if (dbHost.isPresent()) {
+            host = dbHost;
+        }
+        port = nonEmpty(vars.get("DB_PORT")).orElse(port);
+        user = nonEmpty(vars.get("DB_USER")).orElse(user);
+        Optional<String> dbName = nonEmpty(vars.get("DB_NAME"));
+        if (dbName.isPresent()) {
+            database = dbName;
+        }
+        int portNumber;
+        try {
+            portNumber = Integer.parseInt(port);
+            if (portNumber < 1 || portNumber > 65535) {
+                throw new NumberFormatException();
+            }
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("port '" + port + "' (from DB_PORT, DATABASE_URL or PGPORT) is not a "
+                    + "port number");
+        }
+        return new ConnectionSettings(host, portNumber, user, database.orElse(user), password, sslmode);
+    }
+
+    private static Optional<String> nonEmpty(String value) {
+        return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.strip());
+    }
+
+    private static String decode(String s) {
+        return URLDecoder.decode(s, StandardCharsets.UTF_8);
+    }
+
+    /** The same settings for another database on the same server. */
+    public ConnectionSettings withDatabase(String name) {
+        return new ConnectionSettings(host, port, user, name, password, sslmode);
+    }
+
+    public Optional<String> host() {
+        return host;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String user() {
+        return user;
+    }
+
+    public String database() {
+        return database;
+    }
+
+    public boolean hasPassword() {
+        return password.isPresent();
+    }
+
+    /** Whether the host is a Unix socket directory (or unset, which libpq takes as its default socket). */
+    public boolean usesUnixSocket() {
+        return host.isEmpty() || host.get().startsWith("/");
+    }
+
+    /**
+     * The libpq environment for pg_dump, pg_restore and psql: the connection, the password
+     * (never on the command line), and nothing else changed.
+     */
+    public Map<String, String> libpqEnvironment() {
+        Map<String, String> env = new LinkedHashMap<>();
+        host.ifPresent(h -> env.put("PGHOST", h));
+        env.put("PGPORT", Integer.toString(port));
+        env.put("PGUSER", user);
+        env.put("PGDATABASE", database);
+        password.ifPresent(p -> env.put("PGPASSWORD", p));
+        sslmode.ifPresent(m -> env.put("PGSSLMODE", m));
+        return env;
+    }
+
+    /** A connection string to print for people: no password, ever. */
+    public String displayUrl() {
+        String where = host.map(h -> h.startsWith("/") ? "localhost:" + port + "?host=" + h : h + ":" + port)
+                .orElse("localhost:" + port);
+        if (where.contains("?host=")) {
+            String[] parts = where.split("\\?", 2);
+            return "postgresql://" + user + "@" + parts[0] + "/" + database + "?" + parts[1];
+        }
+        return "postgresql://" + user + "@" + where + "/" + database;
+    }
+
+    /** The JDBC password property, when one is known (otherwise pgjdbc reads .pgpass itself). */
+    Optional<String> password() {
+        return password;
+    }
+
+    Optional<String> sslmode() {
+        return sslmode;
+    }
+
+    @Override
+    public String toString() {
+        return displayUrl();
+    }
+}

@@ -1,0 +1,39 @@
+package dev.walden.db;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Properties;
+
+/** Opens JDBC connections for {@link ConnectionSettings}: over TCP, or over the Unix socket. */
+public final class Database {
+    private Database() {
+    }
+
+    public static Connection connect(ConnectionSettings settings) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", settings.user());
+        settings.password().ifPresent(p -> props.setProperty("password", p));
+        settings.sslmode().ifPresent(m -> props.setProperty("sslmode", m));
+        props.setProperty("ApplicationName", "walden");
+        props.setProperty("connectTimeout", "30");
+        String host = "localhost";
+        if (settings.usesUnixSocket()) {
+            props.setProperty("socketFactory", UnixSocketFactory.class.getName());
+            props.setProperty("socketFactoryArg", settings.host().orElse("/var/run/postgresql"));
+            props.setProperty("sslmode", "disable");
+        } else {
+            host = settings.host().orElseThrow();
+            if (host.contains(":") && !host.startsWith("[")) {
+                host = "[" + host + "]"; // IPv6 literal
+            }
+        }
+        String url = "jdbc:postgresql://" + host + ":" + settings.port() + "/"
+                + java.net.URLEncoder.encode(settings.database(), java.nio.charset.StandardCharsets.UTF_8);
+        try {
+            return DriverManager.getConnection(url, props);
+        } catch (SQLException e) {
+            throw new SQLException("cannot connect to " + settings + ": " + e.getMessage(), e.getSQLState(), e);
+        }
+    }
+}

@@ -1,0 +1,144 @@
+package dev.walden.db;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import javax.net.SocketFactory;
+
+/**
+ * Lets pgjdbc connect through PostgreSQL's Unix domain socket ({@code <dir>/.s.PGSQL.<port>}),
+ * with the JDK's own Unix-domain channels: the way the agent reaches a local server with peer
+ * authentication and no password. pgjdbc instantiates it from the {@code socketFactory}
+ * connection property, with the socket directory as {@code socketFactoryArg}.
+ */
+public final class UnixSocketFactory extends SocketFactory {
+    private final Path directory;
+
+    public UnixSocketFactory(String directory) {
+        this.directory = Path.of(directory);
+    }
+
+    @Override
+    public Socket createSocket() {
+        return new UnixSocket(directory);
+    }
+
+    @Override
+    public Socket createSocket(String host, int port) throws IOException {
+        Socket socket = createSocket();
+        socket.connect(InetSocketAddress.createUnresolved(host, port));
+        return socket;
+    }
+
+    @Override
+    public Socket createSocket(String host, int port, InetAddress localHost, int localPort) throws IOException {
+        return createSocket(host, port);
+    }
+
+    @Override
+    public Socket createSocket(InetAddress host, int port) throws IOException {
+        return createSocket(host.getHostName(), port);
+    }
+
+    @Override
+    public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort)
+            throws IOException {
+        return createSocket(address, port);
+    }
+
+    /** Only what pgjdbc uses of a Socket: connect, the two streams, close, and options it may set. */
+    private static final class UnixSocket extends Socket {
+        private final Path directory;
+        private SocketChannel channel;
+        private InputStream in;
+        private OutputStream out;
+
+        UnixSocket(Path directory) {
+            this.directory = directory;
+        }
+
+        @Override
+        public void connect(SocketAddress endpoint) throws IOException {
+            connect(endpoint, 0);
+        }
+
+        @Override
+        public void connect(SocketAddress endpoint, int timeout) throws IOException {
+            int port = ((InetSocketAddress) endpoint).getPort();
+            Path path = directory.resolve(".s.PGSQL." + port);
+            channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+            try {
+                channel.connect(UnixDomainSocketAddress.of(path));
+            } catch (IOException e) {
+                channel.close();
+                throw new IOException("cannot connect to PostgreSQL's socket '" + path + "': " + e.getMessage(), e);
+            }
+            in = Channels.newInputStream(channel);
+            out = Channels.newOutputStream(channel);
+        }
+
+        @Override
+        public InputStream getInputStream() throws IOException {
+            if (in == null) {
+                throw new SocketException("not connected");
+            }
+            return in;
+        }
+
+        @Override
+        public OutputStream getOutputStream() throws IOException {
+            if (out == null) {
+                throw new SocketException("not connected");
+            }
+            return out;
+        }
+
+        @Override
+        public boolean isConnected() {
+            return channel != null && channel.isConnected();
+        }
+
+        @Override
+        public boolean isClosed() {
+            return channel != null && !channel.isOpen();
+        }
+
+        @Override
+        public synchronized void close() throws IOException {
+            if (channel != null) {
+                channel.close();
+            }
+        }
+
+        // TCP options mean nothing on a Unix socket; reads have no timeout (pgjdbc's default too)
+        @Override
+        public void setTcpNoDelay(boolean on) {
+        }
+
+        @Override
+        public void setKeepAlive(boolean on) {
+        }
+
+        @Override
+        public synchronized void setSoTimeout(int timeout) {
+        }
+
+        @Override
+        public synchronized void setReceiveBufferSize(int size) {
+        }
+
+        @Override
+        public synchronized void setSendBufferSize(int size) {
+        }
+    }
+}

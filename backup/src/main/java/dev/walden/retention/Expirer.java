@@ -1,0 +1,196 @@
+package dev.walden.retention;
+
+import dev.walden.catalog.BackupCatalog;
+import dev.walden.catalog.BackupLabel;
+import dev.walden.catalog.BackupManifest;
+import dev.walden.catalog.DumpCatalog;
+import dev.walden.catalog.WalCatalog;
+import dev.walden.repo.Repository;
+import dev.walden.repo.StoredWal;
+import dev.walden.storage.StorageLock;
+import dev.walden.storage.StorageLockedException;
+import dev.walden.wal.WalFileName;
+import dev.walden.wal.WalSegmentSize;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Applies a {@link RetentionPolicy}. WAL goes only below the start of the oldest base backup
+ * that is kept: a kept backup can always become consistent and roll forward to the newest
+ * archived WAL. Without any complete backup, no WAL is removed at all.
+ */
+public final class Expirer {
+    /** Leftovers of failed or interrupted backups and dumps are removed once this old. */
+    static final Duration LEFTOVER_AGE = Duration.ofDays(1);
+
+    private final Repository repository;
+    private final RetentionPolicy policy;
+    private final Clock clock;
+
+    /** What an expiry removes, and why. */
+    public record Plan(List<Item> backups, List<Item> dumps, List<StoredWal> wal, Optional<String> walKeptFrom,
+                       long bytes) {
+        public boolean isEmpty() {
+            return backups.isEmpty() && dumps.isEmpty() && wal.isEmpty();
+        }
+    }
+
+    /** One backup or dump to remove: its name, the reason, and its size. */
+    public record Item(String name, String reason, long bytes) {
+    }
+
+    public Expirer(Repository repository, RetentionPolicy policy, Clock clock) {
+        this.repository = repository;
+        this.policy = policy;
+        this.clock = clock;
+    }
+
+    public Plan plan() throws IOException {
+        Instant now = clock.instant();
+        List<Item> backupItems = new ArrayList<>();
+        List<BackupCatalog.Entry> entries = new BackupCatalog(repository.storage()).list();
+        List<BackupCatalog.Entry> complete = entries.stream().filter(BackupCatalog.Entry::usable).toList();
+        List<BackupCatalog.Entry> kept = keptBackups(complete, now);
+        for (BackupCatalog.Entry entry : entries) {
+            if (entry.usable()) {
+                if (!kept.contains(entry)) {
+                    backupItems.add(new Item(entry.label().value(), backupReason(), entry.storedBytes()));
+                }
+            } else if (entry.label().instant().isBefore(now.minus(LEFTOVER_AGE))) {
+                backupItems.add(new Item(entry.label().value(), entry.status() + " backup older than a day",
+                        entry.storedBytes()));
+            }
+        }
+
+        List<Item> dumpItems = plannedDumps(now);
+
+        List<StoredWal> wal = new ArrayList<>();
+        Optional<String> keptFrom = Optional.empty();
+        Optional<BackupManifest> oldest = kept.stream().map(e -> e.manifest().orElseThrow())
+                .min(Comparator.comparing(BackupManifest::label));
+        if (oldest.isPresent()) {
+            WalSegmentSize size = repository.cluster().segmentSize();
+            long cutoff = WalFileName.parse(oldest.get().startWal()).segmentNumber(size);
+            keptFrom = Optional.of(oldest.get().startWal());
+            for (WalCatalog.Archived a : WalCatalog.read(repository.storage(), size).files()) {
+                WalFileName name = a.wal().name();
+                // history files are tiny and every later timeline needs its ancestors'
+                if (name.kind() != WalFileName.Kind.HISTORY && name.segmentNumber(size) < cutoff) {
+                    wal.add(a.wal());
+                }
+            }
+        }
+        long bytes = backupItems.stream().mapToLong(Item::bytes).sum() + dumpItems.stream().mapToLong(Item::bytes).sum()
+                + wal.stream().mapToLong(StoredWal::storedSize).sum();
+        return new Plan(backupItems, dumpItems, wal, keptFrom, bytes);
+    }
+
+    private List<BackupCatalog.Entry> keptBackups(List<BackupCatalog.Entry> complete, Instant now) {
+        if (complete.isEmpty()) {
+            return List.of();
+        }
+        List<BackupCatalog.Entry> kept = new ArrayList<>(complete);
+        if (policy.backupDays() > 0) {
+            Instant windowStart = now.minus(Duration.ofDays(policy.backupDays()));
+            BackupCatalog.Entry newestBefore = null;
+            for (BackupCatalog.Entry e : complete) {
+                if (e.label().instant().isBefore(windowStart)) {
+                    newestBefore = e;
+                }
+            }
+            BackupCatalog.Entry anchor = newestBefore;
+            kept.removeIf(e -> e.label().instant().isBefore(windowStart) && e != anchor);
+        }
+        if (policy.backupCount() > 0 && kept.size() > policy.backupCount()) {
+            kept = new ArrayList<>(kept.subList(kept.size() - policy.backupCount(), kept.size()));
+        }
+        BackupCatalog.Entry newest = complete.get(complete.size() - 1);
+        if (!kept.contains(newest)) {
+            kept.add(newest);
+        }
+        return kept;
+    }
+
+    private String backupReason() {
+        List<String> limits = new ArrayList<>();
+        if (policy.backupDays() > 0) {
+            limits.add(policy.backupDays() + "-day recovery window");
+        }
+        if (policy.backupCount() > 0) {
+            limits.add("count " + policy.backupCount());
+        }
+        return "outside retention (" + String.join(", ", limits) + ")";
+    }
+
+    private List<Item> plannedDumps(Instant now) throws IOException {
+        List<Item> items = new ArrayList<>();
+        Map<String, List<DumpCatalog.Entry>> byDatabase = new LinkedHashMap<>();
+        for (DumpCatalog.Entry e : new DumpCatalog(repository.storage()).list(Optional.empty())) {
+            byDatabase.computeIfAbsent(e.database(), d -> new ArrayList<>()).add(e);
+        }
+        ZoneId zone = clock.getZone();
+        LocalDateTime leftoverCutoff = LocalDateTime.ofInstant(now.minus(LEFTOVER_AGE), zone);
+        LocalDateTime ageCutoff = LocalDateTime.ofInstant(now.minus(Duration.ofDays(Math.max(policy.dumpDays(), 0))),
+                zone);
+        for (List<DumpCatalog.Entry> dumps : byDatabase.values()) {
+            List<DumpCatalog.Entry> verified = dumps.stream().filter(DumpCatalog.Entry::verified).toList();
+            DumpCatalog.Entry newest = verified.isEmpty() ? null : verified.get(verified.size() - 1);
+            for (int i = 0; i < verified.size(); i++) {
+                DumpCatalog.Entry e = verified.get(i);
+                if (e == newest) {
+                    continue;
+                }
+                boolean tooOld = policy.dumpDays() > 0 && e.taken().isBefore(ageCutoff);
+                boolean tooMany = policy.dumpCount() > 0 && verified.size() - i > policy.dumpCount();
+                if (tooOld || tooMany) {
+                    items.add(new Item(e.key(), tooOld ? "older than " + policy.dumpDays() + " days"
+                            : "beyond the newest " + policy.dumpCount(), e.storedBytes()));
+                }
+            }
+            for (DumpCatalog.Entry e : dumps) {
+                if (!e.verified() && e.taken().isBefore(leftoverCutoff)) {
+                    items.add(new Item(e.key(), "never verified, older than a day", e.storedBytes()));
+                }
+            }
+        }
+        return items;
+    }
+
+    /**
+     * Removes what {@link #plan} lists. Holds the backup lock meanwhile, so that a backup being
+     * taken (whose files have no manifest yet) is never mistaken for an interrupted one.
+     */
+    public Plan run(String owner) throws IOException {
+        StorageLock lock;
+        try {
+            lock = repository.storage().lock("backup", owner);
+        } catch (StorageLockedException e) {
+            throw new IOException("a base backup is running (" + e.holder() + "); expire again when it is done", e);
+        }
+        try (lock) {
+            Plan plan = plan();
+            BackupCatalog backups = new BackupCatalog(repository.storage());
+            for (Item item : plan.backups()) {
+                backups.delete(new BackupLabel(item.name()));
+            }
+            DumpCatalog dumps = new DumpCatalog(repository.storage());
+            for (Item item : plan.dumps()) {
+                dumps.delete(item.name());
+            }
+            for (StoredWal w : plan.wal()) {
+                repository.storage().delete(w.key());
+            }
+            return plan;
+        }
+    }
+}

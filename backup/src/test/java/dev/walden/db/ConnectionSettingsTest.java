@@ -1,0 +1,87 @@
+package dev.walden.db;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConnectionSettingsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void libpqDefaultsWhenNothingIsSet() {
+        ConnectionSettings s = ConnectionSettings.resolve(Map.of(), Map.of(), "postgres");
+        assertTrue(s.host().isEmpty());
+        assertEquals(5432, s.port());
+        assertEquals("postgres", s.user());
+        assertEquals("postgres", s.database());
+        assertTrue(s.usesUnixSocket());
+    }
+
+    @Test
+    void databaseUrlOverridesPgVariablesAndDbVariablesOverrideTheUrl() {
+        Map<String, String> env = Map.of(
+                "PGHOST", "pghost", "PGPORT", "5000", "PGUSER", "pguser", "PGDATABASE", "pgdb",
+                "DATABASE_URL", "postgres://app%40corp:s3cr%3At@db.example:6543/shop?sslmode=require",
+                "DB_NAME", "shop_reporting");
+        ConnectionSettings s = ConnectionSettings.resolve(env, Map.of(), "osuser");
+        assertEquals("db.example", s.host().orElseThrow());
+        assertEquals(6543, s.port());
+        assertEquals("app@corp", s.user());
+        assertEquals("shop_reporting", s.database());
+        Map<String, String> libpq = s.libpqEnvironment();
+        assertEquals("s3cr:t", libpq.get("PGPASSWORD"), "decoded, and only in the environment");
+        assertEquals("require", libpq.get("PGSSLMODE"));
+        assertEquals("shop_reporting", libpq.get("PGDATABASE"));
+        env = Map.of("DATABASE_URL", "postgresql://u@h/d", "DB_HOST", "other", "DB_PORT", "7000", "DB_USER", "x");
+        s = ConnectionSettings.resolve(env, Map.of(), "osuser");
+        assertEquals("other", s.host().orElseThrow());
+        assertEquals(7000, s.port());
+        assertEquals("x", s.user());
+        assertEquals("d", s.database());
+    }
+
+    @Test
+    void theEnvironmentWinsOverTheDotEnvFile() throws Exception {
+        Path file = Files.writeString(dir.resolve(".env"), """
+                # the scripts' .env
+                export DATABASE_URL="postgres://fromfile@filehost:5433/filedb"
+                DB_USER='fileuser'
+                """);
+        Map<String, String> dotEnv = DotEnv.read(file);
+        ConnectionSettings s = ConnectionSettings.resolve(Map.of("DB_USER", "envuser"), dotEnv, "osuser");
+        assertEquals("filehost", s.host().orElseThrow());
+        assertEquals(5433, s.port());
+        assertEquals("envuser", s.user());
+        assertEquals("filedb", s.database());
+        assertEquals(Map.of(), DotEnv.read(dir.resolve("missing.env")));
+    }
+
+    @Test
+    void thePasswordNeverShowsInWhatIsPrinted() {
+        ConnectionSettings s = ConnectionSettings.resolve(
+                Map.of("DATABASE_URL", "postgres://app:hunter2@db:5432/shop"), Map.of(), "osuser");
+        assertTrue(s.hasPassword());
+        assertEquals("postgresql://app@db:5432/shop", s.toString());
+        assertFalse(s.displayUrl().contains("hunter2"));
+        ConnectionSettings socket = ConnectionSettings.resolve(Map.of("PGHOST", "/var/run/postgresql"), Map.of(), "pg");
+        assertEquals("postgresql://pg@localhost:5432/pg?host=/var/run/postgresql", socket.displayUrl());
+    }
+
+    @Test
+    void malformedValuesNameTheirSource() {
+        IllegalArgumentException url = assertThrows(IllegalArgumentException.class,
+                () -> ConnectionSettings.resolve(Map.of("DATABASE_URL", "mysql://x/y"), Map.of(), "u"));
+        assertEquals("DATABASE_URL must start with postgres:// or postgresql://", url.getMessage());
+        IllegalArgumentException port = assertThrows(IllegalArgumentException.class,
+                () -> ConnectionSettings.resolve(Map.of("DB_PORT", "fivefourthreetwo"), Map.of(), "u"));
+        assertTrue(port.getMessage().startsWith("port 'fivefourthreetwo'"), port.getMessage());
+    }
+}

@@ -1,0 +1,97 @@
+package dev.walden.recovery;
+
+import dev.walden.catalog.Json;
+import dev.walden.catalog.WalCatalog;
+import dev.walden.config.ConfigException;
+import dev.walden.config.ConfigSource;
+import dev.walden.repo.Repository;
+import dev.walden.repo.StorageFactory;
+import dev.walden.storage.Storage;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code walden list}: what the repository can restore. */
+@Command(name = "list", mixinStandardHelpOptions = true,
+        description = {"Show what the repository can restore: base backups (usable or not, and why), dumps per "
+                + "database, WAL per timeline with any gap, and the recoverable window.",
+                "Reads the repository directly; no agent needed."})
+public final class ListCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "config file (default: $WALDEN_CONFIG, else /etc/walden/walden.conf)")
+    String config;
+
+    @Option(names = "--json", description = "machine-readable output")
+    boolean json;
+
+    @Override
+    public Integer call() throws ConfigException, IOException {
+        try (Storage storage = StorageFactory.open(ConfigSource.locate(config, System.getenv()))) {
+            RepositoryReport report = RepositoryReport.of(Repository.open(storage));
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                out.println(Json.MAPPER.writeValueAsString(report));
+            } else {
+                print(report, out);
+            }
+            out.flush();
+        }
+        return 0;
+    }
+
+    static void print(RepositoryReport r, PrintWriter out) {
+        out.printf("repository %s, system %s, PostgreSQL %d%n%n", r.repository(), r.systemIdentifier(), r.pgMajor());
+        out.println("Base backups");
+        if (r.backups().isEmpty()) {
+            out.println("  none");
+        }
+        for (RepositoryReport.Backup b : r.backups()) {
+            out.printf("  %-17s %-11s %s -> %s  %s .. %s  %s MiB (%s MiB stored)%s%s%n", b.label(),
+                    b.usable() ? "usable" : b.status(), b.startTime(), orDash(b.stopTime()), orDash(b.startLsn()),
+                    orDash(b.stopLsn()), b.originalBytes() == null ? "-" : mib(b.originalBytes()), mib(b.storedBytes()),
+                    b.durationSeconds() == null ? "" : ", " + b.durationSeconds() + " s",
+                    b.statusDetail() == null ? "" : "  (" + b.statusDetail() + ")");
+        }
+        out.println();
+        out.println("Dumps");
+        if (r.dumps().isEmpty()) {
+            out.println("  none");
+        }
+        for (RepositoryReport.Dump d : r.dumps()) {
+            out.printf("  %-20s %-28s %10s MiB  %s%s%n", d.database(), d.time(), mib(d.storedBytes()),
+                    d.verified() ? "verified" : "NOT verified", d.latest() ? "  <- latest" : "");
+        }
+        out.println();
+        out.printf("WAL: %d files, %s MiB stored%n", r.wal().files(), mib(r.wal().storedBytes()));
+        for (WalCatalog.Range range : r.wal().ranges()) {
+            out.printf("  timeline %d: %s .. %s (%d segments)%n", range.timeline(), range.first(), range.last(),
+                    range.segments());
+        }
+        for (WalCatalog.Gap gap : r.wal().gaps()) {
+            out.printf("  GAP on timeline %d: %d segment(s) missing between %s and %s%n", gap.timeline(), gap.missing(),
+                    gap.after(), gap.before());
+        }
+        out.println();
+        if (r.recoverable() == null) {
+            out.println("Recoverable: nothing yet (no usable base backup with its WAL)");
+        } else {
+            out.printf("Recoverable: from %s (end of backup %s) to about %s (%s archived)%n", r.recoverable().earliest(),
+                    r.recoverable().fromBackup(), r.recoverable().latest(), r.recoverable().latestWal());
+        }
+    }
+
+    private static String orDash(String s) {
+        return s == null ? "-" : s;
+    }
+
+    private static String mib(long bytes) {
+        return String.format("%.1f", bytes / 1048576.0);
+    }
+}

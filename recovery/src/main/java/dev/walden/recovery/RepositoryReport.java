@@ -1,0 +1,121 @@
+package dev.walden.recovery;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.walden.catalog.BackupCatalog;
+import dev.walden.catalog.BackupManifest;
+import dev.walden.catalog.DumpCatalog;
+import dev.walden.catalog.WalCatalog;
+import dev.walden.repo.Repository;
+import dev.walden.wal.WalFileName;
+import dev.walden.wal.WalSegmentSize;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What a repository can restore, at a glance: base backups, dumps per database, WAL per
+ * timeline with its gaps, and the recoverable window. The model behind {@code walden list}
+ * and {@code walden list --json}.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record RepositoryReport(
+        @JsonProperty("repository") String repository,
+        @JsonProperty("system_identifier") String systemIdentifier,
+        @JsonProperty("pg_major") int pgMajor,
+        @JsonProperty("backups") List<Backup> backups,
+        @JsonProperty("dumps") List<Dump> dumps,
+        @JsonProperty("wal") Wal wal,
+        @JsonProperty("recoverable") Window recoverable) {
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Backup(@JsonProperty("label") String label, @JsonProperty("status") String status,
+                         @JsonProperty("status_detail") String statusDetail,
+                         @JsonProperty("usable") boolean usable,
+                         @JsonProperty("start_time") String startTime, @JsonProperty("stop_time") String stopTime,
+                         @JsonProperty("start_lsn") String startLsn, @JsonProperty("stop_lsn") String stopLsn,
+                         @JsonProperty("timeline") Integer timeline,
+                         @JsonProperty("original_bytes") Long originalBytes,
+                         @JsonProperty("stored_bytes") long storedBytes,
+                         @JsonProperty("duration_seconds") Long durationSeconds,
+                         @JsonProperty("checksum_failures") Integer checksumFailures) {
+    }
+
+    public record Dump(@JsonProperty("database") String database, @JsonProperty("key") String key,
+                       @JsonProperty("time") String time, @JsonProperty("stored_bytes") long storedBytes,
+                       @JsonProperty("original_bytes") Long originalBytes, @JsonProperty("verified") boolean verified,
+                       @JsonProperty("latest") boolean latest) {
+    }
+
+    public record Wal(@JsonProperty("files") int files, @JsonProperty("stored_bytes") long storedBytes,
+                      @JsonProperty("ranges") List<WalCatalog.Range> ranges,
+                      @JsonProperty("gaps") List<WalCatalog.Gap> gaps) {
+    }
+
+    /**
+     * The earliest and latest moments {@code walden recover} can reach. {@code latest} is when the
+     * last WAL file of an unbroken run from a backup was archived: the last transaction in it
+     * happened at or before that moment.
+     */
+    public record Window(@JsonProperty("earliest") String earliest, @JsonProperty("from_backup") String fromBackup,
+                         @JsonProperty("latest") String latest, @JsonProperty("latest_wal") String latestWal) {
+    }
+
+    public static RepositoryReport of(Repository repository) throws IOException {
+        WalSegmentSize size = repository.cluster().segmentSize();
+        List<Backup> backups = new ArrayList<>();
+        List<BackupCatalog.Entry> entries = new BackupCatalog(repository.storage()).list();
+        for (BackupCatalog.Entry e : entries) {
+            Optional<BackupManifest> m = e.manifest();
+            backups.add(new Backup(e.label().value(), e.status(), m.map(BackupManifest::statusDetail).orElse(null),
+                    e.usable(), m.map(BackupManifest::startTime).orElse(e.label().instant().toString()),
+                    m.map(BackupManifest::stopTime).orElse(null), m.map(BackupManifest::startLsn).orElse(null),
+                    m.map(BackupManifest::stopLsn).orElse(null),
+                    m.filter(BackupManifest::isComplete).map(BackupManifest::stopTimeline).orElse(null),
+                    m.map(BackupManifest::originalBytes).orElse(null), e.storedBytes(),
+                    m.filter(x -> x.stopTime() != null).map(x -> Duration.between(Instant.parse(x.startTime()),
+                            Instant.parse(x.stopTime())).toSeconds()).orElse(null),
+                    m.map(x -> x.checksumFailures() == null ? 0 : x.checksumFailures().size()).orElse(null)));
+        }
+        DumpCatalog dumpCatalog = new DumpCatalog(repository.storage());
+        List<Dump> dumps = new ArrayList<>();
+        for (DumpCatalog.Entry d : dumpCatalog.list(Optional.empty())) {
+            boolean latest = dumpCatalog.latest(d.database()).map(d.key()::equals).orElse(false);
+            dumps.add(new Dump(d.database(), d.key(), d.manifest().map(x -> x.created()).orElse(d.taken().toString()),
+                    d.storedBytes(), d.manifest().map(x -> x.originalBytes()).orElse(null), d.verified(), latest));
+        }
+        WalCatalog wal = WalCatalog.read(repository.storage(), size);
+        Wal walReport = new Wal(wal.files().size(), wal.files().stream().mapToLong(a -> a.wal().storedSize()).sum(),
+                wal.ranges(), wal.gaps());
+        return new RepositoryReport(repository.storage().describe(),
+                Long.toUnsignedString(repository.cluster().systemIdentifier()), repository.cluster().pgMajor(), backups,
+                dumps, walReport, window(entries, wal, size));
+    }
+
+    private static Window window(List<BackupCatalog.Entry> entries, WalCatalog wal, WalSegmentSize size) {
+        BackupManifest earliest = null;
+        WalCatalog.Archived latest = null;
+        for (BackupCatalog.Entry e : entries) {
+            if (!e.usable()) {
+                continue;
+            }
+            BackupManifest m = e.manifest().orElseThrow();
+            if (earliest == null) {
+                earliest = m;
+            }
+            Optional<WalCatalog.Archived> last = wal.lastContinuous(m.startTimeline(),
+                    WalFileName.parse(m.startWal()).segmentNumber(size));
+            if (last.isPresent() && (latest == null || last.get().archived().isAfter(latest.archived()))) {
+                latest = last.get();
+            }
+        }
+        if (earliest == null || latest == null) {
+            return null;
+        }
+        return new Window(earliest.stopTime(), earliest.label(), latest.archived().toString(),
+                latest.wal().name().toString());
+    }
+}
