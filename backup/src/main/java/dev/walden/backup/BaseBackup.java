@@ -141,9 +141,10 @@ public final class BaseBackup {
         }
         BackupSession.StopResult stop = session.stop();
         Instant stopped = clock.instant();
-        files.add(store(label, "backup_label", stop.labelFile(), files.size()));
+        // listed before pg_control, which stays last as it was copied
+        files.add(files.size() - 1, store(label, "backup_label", stop.labelFile(), files.size()));
         if (!stop.tablespaceMap().isEmpty()) {
-            files.add(store(label, "tablespace_map", stop.tablespaceMap(), files.size()));
+            files.add(files.size() - 1, store(label, "tablespace_map", stop.tablespaceMap(), files.size()));
         }
         progress.report("backup " + label + ": pg_backup_stop at " + stop.lsn() + "; checking its WAL is archived");
 

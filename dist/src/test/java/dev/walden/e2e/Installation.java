@@ -65,6 +65,12 @@ final class Installation implements AutoCloseable {
 
     /** A cluster set up to archive through this installation. */
     LocalCluster initCluster(Path clusterDir, Map<String, String> extra) throws IOException {
+        return initCluster(pgBin(), clusterDir, extra, List.of());
+    }
+
+    /** A cluster of the PostgreSQL in {@code bin}, with extra initdb arguments. */
+    LocalCluster initCluster(Path bin, Path clusterDir, Map<String, String> extra, List<String> initdbArguments)
+            throws IOException {
         Map<String, String> settings = new java.util.HashMap<>(Map.of(
                 "wal_level", "replica",
                 "archive_mode", "on",
@@ -73,7 +79,7 @@ final class Installation implements AutoCloseable {
                 "wal_keep_size", "'2GB'",
                 "max_wal_size", "'4GB'"));
         settings.putAll(extra);
-        return LocalCluster.init(pgBin(), clusterDir, 16, settings);
+        return LocalCluster.init(bin, clusterDir, 16, settings, initdbArguments);
     }
 
     /** walden init: creates the repository for the cluster, as an operator does once. */
@@ -82,6 +88,20 @@ final class Installation implements AutoCloseable {
         if (run.exit() != 0) {
             throw new IOException("walden init failed: " + run);
         }
+    }
+
+    /**
+     * How walden reaches the database: a .env next to the config file, as the scripts walden
+     * replaces kept it (the Unix socket, so no password).
+     */
+    void connectTo(LocalCluster cluster) throws IOException {
+        Files.writeString(dir.resolve(".env"), "DB_HOST=" + cluster.socketDirectory() + "\nDB_PORT=" + cluster.port()
+                + "\nDB_USER=postgres\nDB_NAME=postgres\n");
+    }
+
+    /** Appends settings to the config file. */
+    void configure(String... lines) throws IOException {
+        Files.writeString(config, String.join("\n", lines) + "\n", java.nio.file.StandardOpenOption.APPEND);
     }
 
     void startAgent() throws IOException, InterruptedException {

@@ -87,14 +87,23 @@ public final class LocalCluster implements AutoCloseable {
      */
     public static LocalCluster init(Path bin, Path dir, int walSegmentMegabytes, Map<String, String> settings)
             throws IOException {
+        return init(bin, dir, walSegmentMegabytes, settings, List.of());
+    }
+
+    /** As {@link #init(Path, Path, int, Map)}, with more initdb arguments (e.g. {@code --data-checksums}). */
+    public static LocalCluster init(Path bin, Path dir, int walSegmentMegabytes, Map<String, String> settings,
+                                    List<String> initdbArguments) throws IOException {
         if ("root".equals(System.getProperty("user.name"))) {
             throw new IOException("PostgreSQL refuses to run as root: run this as an unprivileged user (as root, "
                     + "e.g. runuser -u postgres -- ...)");
         }
         LocalCluster cluster = new LocalCluster(bin, dir, freePort());
         Files.createDirectories(cluster.socketDir);
-        cluster.run(List.of(cluster.bin.resolve("initdb").toString(), "-D", cluster.pgdata.toString(), "-U", "postgres",
-                "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync", "--wal-segsize=" + walSegmentMegabytes));
+        List<String> initdb = new ArrayList<>(List.of(cluster.bin.resolve("initdb").toString(), "-D",
+                cluster.pgdata.toString(), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync",
+                "--wal-segsize=" + walSegmentMegabytes));
+        initdb.addAll(initdbArguments);
+        cluster.run(initdb);
         StringBuilder conf = new StringBuilder("\n# walden test harness\n");
         conf.append("port = ").append(cluster.port).append('\n');
         conf.append("listen_addresses = '127.0.0.1'\n");
@@ -136,6 +145,15 @@ public final class LocalCluster implements AutoCloseable {
 
     public Path pgdata() {
         return pgdata;
+    }
+
+    /** The directory of the cluster's Unix socket (libpq's PGHOST for it). */
+    public Path socketDirectory() {
+        return socketDir;
+    }
+
+    public Path bin() {
+        return bin;
     }
 
     public Path pgWal() {
