@@ -115,4 +115,28 @@ class AgentClientTest {
             assertEquals("/x/pg_wal/000000010000000000000001", PushRequest.fromFrame(serve.get()).path());
         }
     }
+
+    @Test
+    void progressLinesThenTheReplyEvenWhenTheyArriveInOneWrite() throws Exception {
+        Path socket = dir.resolve("agent.sock");
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(socket));
+            CompletableFuture<Void> serve = CompletableFuture.runAsync(() -> {
+                try (SocketChannel peer = server.accept()) {
+                    peer.read(ByteBuffer.allocate(64));
+                    byte[] a = FrameCodec.encode(new Frame(FrameType.PROGRESS, "copying".getBytes()));
+                    byte[] b = FrameCodec.encode(new Frame(FrameType.PROGRESS, "stopping".getBytes()));
+                    byte[] c = FrameCodec.encode(Frame.ok("complete"));
+                    peer.write(ByteBuffer.allocate(a.length + b.length + c.length).put(a).put(b).put(c).flip());
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            java.util.List<String> lines = new java.util.ArrayList<>();
+            Frame reply = new AgentClient(socket, Duration.ofSeconds(5)).exchange(Frame.of(FrameType.BACKUP), lines::add);
+            assertEquals(Frame.ok("complete"), reply);
+            assertEquals(java.util.List.of("copying", "stopping"), lines);
+            serve.get();
+        }
+    }
 }

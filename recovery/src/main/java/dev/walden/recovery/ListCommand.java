@@ -54,8 +54,8 @@ public final class ListCommand implements Callable<Integer> {
         }
         for (RepositoryReport.Backup b : r.backups()) {
             out.printf("  %-17s %-11s %s -> %s  %s .. %s  %s MiB (%s MiB stored)%s%s%n", b.label(),
-                    b.usable() ? "usable" : b.status(), b.startTime(), orDash(b.stopTime()), orDash(b.startLsn()),
-                    orDash(b.stopLsn()), b.originalBytes() == null ? "-" : mib(b.originalBytes()), mib(b.storedBytes()),
+                    b.usable() ? "usable" : b.status(), time(b.startTime()), orDash(b.stopTime()),
+                    b.startLsn() == null ? "-" : b.startLsn(), b.stopLsn() == null ? "-" : b.stopLsn(), b.originalBytes() == null ? "-" : mib(b.originalBytes()), mib(b.storedBytes()),
                     b.durationSeconds() == null ? "" : ", " + b.durationSeconds() + " s",
                     b.statusDetail() == null ? "" : "  (" + b.statusDetail() + ")");
         }
@@ -65,7 +65,8 @@ public final class ListCommand implements Callable<Integer> {
             out.println("  none");
         }
         for (RepositoryReport.Dump d : r.dumps()) {
-            out.printf("  %-20s %-28s %10s MiB  %s%s%n", d.database(), d.time(), mib(d.storedBytes()),
+            out.printf("  %-20s %-25s %10s MiB  %s%s%n", d.database(), d.time().replaceAll("\\.\\d+", ""),
+                    mib(d.storedBytes()),
                     d.verified() ? "verified" : "NOT verified", d.latest() ? "  <- latest" : "");
         }
         out.println();
@@ -82,13 +83,23 @@ public final class ListCommand implements Callable<Integer> {
         if (r.recoverable() == null) {
             out.println("Recoverable: nothing yet (no usable base backup with its WAL)");
         } else {
-            out.printf("Recoverable: from %s (end of backup %s) to about %s (%s archived)%n", r.recoverable().earliest(),
-                    r.recoverable().fromBackup(), r.recoverable().latest(), r.recoverable().latestWal());
+            out.printf("Recoverable: from %s (end of backup %s) to about %s (%s archived)%n",
+                    time(r.recoverable().earliest()), r.recoverable().fromBackup(), time(r.recoverable().latest()),
+                    r.recoverable().latestWal());
         }
     }
 
     private static String orDash(String s) {
-        return s == null ? "-" : s;
+        return s == null ? "-" : time(s);
+    }
+
+    /** ISO instants to the second, for people; anything else as it is. */
+    private static String time(String s) {
+        try {
+            return java.time.Instant.parse(s).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+        } catch (java.time.format.DateTimeParseException e) {
+            return s;
+        }
     }
 
     private static String mib(long bytes) {
