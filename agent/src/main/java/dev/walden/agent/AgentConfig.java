@@ -5,6 +5,7 @@ import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;
 import dev.walden.config.Durations;
 import dev.walden.repo.Compression;
+import dev.walden.repo.CompressionSetting;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,21 +40,7 @@ public record AgentConfig(
                     + " (at most " + (MAX_SOCKET_PATH_BYTES - AgentSocket.TEMPORARY_SUFFIX_BYTES) + " bytes)");
         }
         Optional<String> group = config.raw(ConfigKeys.AGENT_SOCKET_GROUP).filter(g -> !g.isBlank());
-        Compression compression;
-        try {
-            compression = Compression.fromConfigName(config.required(ConfigKeys.COMPRESSION));
-        } catch (IllegalArgumentException e) {
-            throw config.invalid(ConfigKeys.COMPRESSION, e.getMessage());
-        }
-        int level = compression.defaultLevel();
-        if (!config.raw(ConfigKeys.COMPRESSION_LEVEL).orElse("").isBlank()) {
-            level = config.integer(ConfigKeys.COMPRESSION_LEVEL, Integer.MIN_VALUE, Integer.MAX_VALUE);
-            try {
-                compression.checkLevel(level);
-            } catch (IllegalArgumentException e) {
-                throw config.invalid(ConfigKeys.COMPRESSION_LEVEL, e.getMessage());
-            }
-        }
+        CompressionSetting compression = CompressionSetting.from(config);
         Duration storeTimeout = config.duration(ConfigKeys.AGENT_STORE_TIMEOUT);
         Duration pushTimeout = config.duration(ConfigKeys.PUSH_TIMEOUT); // walden-push reads it; check it here too
         if (storeTimeout.compareTo(pushTimeout) >= 0) {
@@ -66,6 +53,6 @@ public record AgentConfig(
                 config.integer(ConfigKeys.AGENT_QUEUE_CAPACITY, 16, 1 << 20),
                 storeTimeout,
                 config.duration(ConfigKeys.AGENT_SHUTDOWN_TIMEOUT),
-                compression, level);
+                compression.compression(), compression.level());
     }
 }

@@ -9,6 +9,7 @@ import dev.walden.db.DotEnv;
 import dev.walden.dump.DumpFormat;
 import dev.walden.dump.LogicalDump;
 import dev.walden.repo.Compression;
+import dev.walden.repo.CompressionSetting;
 import dev.walden.retention.RetentionPolicy;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -50,23 +51,14 @@ public record BackupSettings(
         } catch (IllegalArgumentException e) {
             throw new ConfigException("database connection: " + e.getMessage());
         }
-        Compression compression = choose(config, ConfigKeys.COMPRESSION, Compression::fromConfigName);
-        int level = compression.defaultLevel();
-        if (!config.raw(ConfigKeys.COMPRESSION_LEVEL).orElse("").isBlank()) {
-            level = config.integer(ConfigKeys.COMPRESSION_LEVEL, Integer.MIN_VALUE, Integer.MAX_VALUE);
-            try {
-                compression.checkLevel(level);
-            } catch (IllegalArgumentException e) {
-                throw config.invalid(ConfigKeys.COMPRESSION_LEVEL, e.getMessage());
-            }
-        }
+        CompressionSetting compression = CompressionSetting.from(config);
         String checkpoint = config.required(ConfigKeys.BACKUP_CHECKPOINT);
         if (!checkpoint.equals("fast") && !checkpoint.equals("spread")) {
             throw config.invalid(ConfigKeys.BACKUP_CHECKPOINT, "'" + checkpoint + "' is neither fast nor spread");
         }
         BaseBackup.Options backup = new BaseBackup.Options(config.integer(ConfigKeys.BACKUP_WORKERS, 1, 64),
                 checkpoint.equals("fast"), config.duration(ConfigKeys.BACKUP_WAL_TIMEOUT),
-                config.bool(ConfigKeys.BACKUP_VERIFY_CHECKSUMS), compression, level);
+                config.bool(ConfigKeys.BACKUP_VERIFY_CHECKSUMS), compression.compression(), compression.level());
         Compression dumpCompression = choose(config, ConfigKeys.DUMP_COMPRESSION, name -> {
             Compression c = Compression.fromConfigName(name);
             if (c == Compression.LZ4) {
