@@ -104,7 +104,9 @@ public final class Agent implements AutoCloseable {
             dispatcher = new ArchiveDispatcher(archiver::archive, config.workers(), config.queueCapacity(),
                     config.storeTimeout(), clock, stats);
             if (jobs.isPresent()) {
-                agentJobs = new AgentJobs(repository, jobs.get(), new PgWalSource(archiver, config.pgWal()), clock, owner);
+                // dumps are named in local time, as the scripts walden replaces named them
+                agentJobs = new AgentJobs(repository, jobs.get(), new PgWalSource(archiver, config.pgWal()),
+                        clock.withZone(java.time.ZoneId.systemDefault()), owner);
             }
             Agent[] self = new Agent[1];
             AgentServer server = AgentServer.start(socket, dispatcher, Optional.ofNullable(agentJobs),

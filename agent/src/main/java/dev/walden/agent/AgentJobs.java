@@ -57,6 +57,7 @@ public final class AgentJobs implements AutoCloseable {
     }
 
     private BackupManifest takeBackup(BaseBackup.Progress progress) throws IOException {
+        progress.report("base backup starting");
         BaseBackup backup = new BaseBackup(repository, setup.settings().connection(), setup.settings().pgdata(),
                 setup.settings().backup(), walSource, clock, line -> {
                     LOG.log(Level.INFO, line);
@@ -72,7 +73,8 @@ public final class AgentJobs implements AutoCloseable {
             LOG.log(Level.INFO, "scheduled run: " + String.join(", ", jobs));
             if (jobs.contains("backup")) {
                 try {
-                    BackupManifest m = takeBackup(line -> { });
+                    BackupManifest m = takeBackup(line -> {
+                    });
                     if (!m.isComplete()) {
                         LOG.log(Level.WARNING, "scheduled backup " + m.label() + " is incomplete: " + m.statusDetail());
                     }

@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
@@ -105,14 +106,19 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         busy = true;
+        // The heartbeat speaks only once the backup has started: while it waits behind another
+        // job (a dump that hangs, say) the client's silence timeout must be free to fire.
         AtomicLong lastSent = new AtomicLong(System.nanoTime());
+        AtomicBoolean started = new AtomicBoolean();
+        ctx.writeAndFlush(progress("backup queued"));
         ScheduledFuture<?> heartbeat = ctx.executor().scheduleAtFixedRate(() -> {
-            if (System.nanoTime() - lastSent.get() > TimeUnit.SECONDS.toNanos(HEARTBEAT_SECONDS - 1)) {
+            if (started.get() && System.nanoTime() - lastSent.get() > TimeUnit.SECONDS.toNanos(HEARTBEAT_SECONDS - 1)) {
                 lastSent.set(System.nanoTime());
                 ctx.writeAndFlush(progress("backup still running"));
             }
         }, HEARTBEAT_SECONDS, HEARTBEAT_SECONDS, TimeUnit.SECONDS);
         jobs.get().backup(line -> {
+            started.set(true);
             lastSent.set(System.nanoTime());
             ctx.writeAndFlush(progress(line));
         }).whenComplete((manifest, failure) -> ctx.executor().execute(() -> {

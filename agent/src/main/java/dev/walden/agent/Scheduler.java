@@ -81,8 +81,11 @@ final class Scheduler implements AutoCloseable {
         next = at.get();
         long delay = Math.max(0, Duration.between(now, at.get()).toMillis());
         timer.schedule(() -> {
-            fire();
-            scheduleNext();
+            try {
+                fire();
+            } finally {
+                scheduleNext(); // whatever happened to this run, the next one is planned
+            }
         }, delay, TimeUnit.MILLISECONDS);
     }
 
@@ -96,7 +99,12 @@ final class Scheduler implements AutoCloseable {
         } catch (IOException e) {
             LOG.log(Level.WARNING, "could not record the scheduled run: " + e.getMessage());
         }
-        jobs.scheduledRun().whenComplete((ignored, e) -> running.set(false));
+        try {
+            jobs.scheduledRun().whenComplete((ignored, e) -> running.set(false));
+        } catch (RuntimeException e) {
+            running.set(false);
+            LOG.log(Level.WARNING, "could not start the scheduled run: " + e);
+        }
     }
 
     private Optional<Instant> lastRun() throws IOException {

@@ -22,7 +22,8 @@ public final class BackupSession implements AutoCloseable {
 
     /** What the server says about itself. */
     public record ServerInfo(int versionNum, String version, long systemIdentifier, boolean dataChecksums,
-                             int walSegmentSize, boolean inRecovery, String dataDirectory) {
+                             int walSegmentSize, boolean inRecovery, String dataDirectory, int blockSize,
+                             long segmentBlocks) {
         public int major() {
             return versionNum / 10000;
         }
@@ -48,10 +49,12 @@ public final class BackupSession implements AutoCloseable {
                         + "current_setting('server_version'), (SELECT system_identifier FROM pg_control_system()), "
                         + "current_setting('data_checksums') = 'on', "
                         + "(SELECT setting::int8 FROM pg_settings WHERE name = 'wal_segment_size'), "
-                        + "pg_is_in_recovery(), current_setting('data_directory')")) {
+                        + "pg_is_in_recovery(), current_setting('data_directory'), "
+                        + "current_setting('block_size')::int, "
+                        + "(SELECT setting::int8 FROM pg_settings WHERE name = 'segment_size')")) {
                     rs.next();
                     ServerInfo info = new ServerInfo(rs.getInt(1), rs.getString(2), rs.getLong(3), rs.getBoolean(4),
-                            (int) rs.getLong(5), rs.getBoolean(6), rs.getString(7));
+                            (int) rs.getLong(5), rs.getBoolean(6), rs.getString(7), rs.getInt(8), rs.getLong(9));
                     if (info.major() >= 14) {
                         s.execute("SET idle_session_timeout = 0");
                     }

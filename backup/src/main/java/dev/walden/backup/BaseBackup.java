@@ -134,7 +134,14 @@ public final class BaseBackup {
         DataDirectoryScan scan;
         try {
             scan = DataDirectoryScan.of(pgdata);
-            copy(label, scan, server.dataChecksums(), files, failures);
+            // walden checks the standard page geometry only; another build's pages are copied unchecked
+            boolean standardPages = server.blockSize() == PageChecksum.BLOCK_SIZE
+                    && server.segmentBlocks() == PageChecksum.BLOCKS_PER_SEGMENT;
+            if (server.dataChecksums() && !standardPages) {
+                progress.report("page checksums not checked: block_size " + server.blockSize() + ", segment_size "
+                        + server.segmentBlocks() + " blocks");
+            }
+            copy(label, scan, server.dataChecksums() && standardPages, files, failures);
         } catch (IOException | RuntimeException e) {
             writeIncomplete(catalog, label, server, startTime, startLsn, "copy failed: " + e.getMessage());
             throw e;
@@ -240,8 +247,7 @@ public final class BaseBackup {
         files.sort(Comparator.comparing(BackupManifest.BackupFile::path));
         // pg_control last: recovery from the backup must see the checkpoint of the backup start
         String controlKey = BackupCatalog.fileKey(label, scan.pgControl().path(), sources.size(), options.compression());
-        FileCopier.Copied control = copier.copy(scan.pgControl(), controlKey)
-                .orElseThrow(() -> new IOException("global/pg_control vanished during the backup"));
+        FileCopier.Copied control = copier.copyPgControl(scan.pgControl(), controlKey);
         files.add(control.file());
     }
 

@@ -35,12 +35,19 @@ public final class DataDirectoryScan {
     private final List<String> directories = new ArrayList<>();
     private final List<Tablespace> tablespaces = new ArrayList<>();
     private SourceFile pgControl;
+    /** Tablespaces hold a PG_<major>_<catversion> directory per version; only this cluster's is copied. */
+    private String versionDirectoryPrefix;
 
     private DataDirectoryScan() {
     }
 
     public static DataDirectoryScan of(Path pgdata) throws IOException {
         DataDirectoryScan scan = new DataDirectoryScan();
+        try {
+            scan.versionDirectoryPrefix = "PG_" + Files.readString(pgdata.resolve("PG_VERSION")).strip() + "_";
+        } catch (NoSuchFileException e) {
+            scan.versionDirectoryPrefix = "PG_";
+        }
         scan.walk(pgdata, "", true, false);
         if (scan.pgControl == null) {
             throw new IOException("'" + pgdata + "' has no global/pg_control: not a data directory");
@@ -98,6 +105,15 @@ public final class DataDirectoryScan {
                 walkTablespace(location, path);
                 continue;
             }
+            if (attrs.isSymbolicLink() && !(top && name.equals("pg_wal"))) {
+                // a linked config file or directory (postgresql.conf, pg_xact on another disk):
+                // what it points to is copied, and restored as a plain file or directory
+                try {
+                    attrs = Files.readAttributes(entry, BasicFileAttributes.class);
+                } catch (NoSuchFileException e) {
+                    continue; // a dangling link points at nothing to copy
+                }
+            }
             if (attrs.isDirectory() || attrs.isSymbolicLink() && top && name.equals("pg_wal")) {
                 directories.add(path);
                 if (ExclusionRules.excludesContentsOf(path)) {
@@ -111,7 +127,7 @@ public final class DataDirectoryScan {
                 continue;
             }
             if (!attrs.isRegularFile()) {
-                continue; // sockets, fifos, stray symlinks
+                continue; // sockets, fifos
             }
             if (databaseDir && ExclusionRules.isTemporaryRelation(name)) {
                 continue;
@@ -137,8 +153,9 @@ public final class DataDirectoryScan {
             stream.forEach(versions::add);
         }
         for (Path version : versions) {
-            if (!Files.isDirectory(version, LinkOption.NOFOLLOW_LINKS)) {
-                continue;
+            if (!Files.isDirectory(version, LinkOption.NOFOLLOW_LINKS)
+                    || !version.getFileName().toString().startsWith(versionDirectoryPrefix)) {
+                continue; // another major's directory, e.g. left behind by pg_upgrade
             }
             String versionPath = relative + "/" + version.getFileName();
             directories.add(versionPath);

@@ -63,6 +63,15 @@ final class FileCopier {
         }
     }
 
+    /** Copies {@code global/pg_control}, read until its CRC checks out (a checkpoint may be writing it). */
+    Copied copyPgControl(DataDirectoryScan.SourceFile source, String key) throws IOException {
+        byte[] bytes = PgControl.readIntact(source.source());
+        ObjectPut.Result result = ObjectPut.put(storage, key, new java.io.ByteArrayInputStream(bytes), compression, level,
+                Optional.empty(), null);
+        return new Copied(new BackupManifest.BackupFile(source.path(), key, result.originalBytes(), result.storedBytes(),
+                result.sha256(), source.mode()), List.of());
+    }
+
     /** Checks each whole 8 KiB page of a relation file as it streams past. */
     private static final class PageInspector implements ObjectPut.Inspector {
         private final FileChannel channel;

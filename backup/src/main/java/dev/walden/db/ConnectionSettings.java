@@ -1,9 +1,5 @@
 package dev.walden.db;
 
-import java.net.URI;
-import java.net.URISyntaxException;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -59,40 +55,24 @@ public final class ConnectionSettings {
 
         Optional<String> url = nonEmpty(vars.get("DATABASE_URL"));
         if (url.isPresent()) {
-            URI uri;
-            try {
-                uri = new URI(url.get());
-            } catch (URISyntaxException e) {
-                throw new IllegalArgumentException("DATABASE_URL is not a URL (" + e.getReason() + ")");
+            DatabaseUrl parsed = DatabaseUrl.parse(url.get());
+            if (parsed.host().isPresent()) {
+                host = parsed.host();
             }
-            if (!"postgres".equals(uri.getScheme()) && !"postgresql".equals(uri.getScheme())) {
-                throw new IllegalArgumentException("DATABASE_URL must start with postgres:// or postgresql://");
+            if (parsed.port().isPresent()) {
+                port = parsed.port().get();
             }
-            if (uri.getHost() != null) {
-                host = Optional.of(uri.getHost());
+            if (parsed.user().isPresent()) {
+                user = parsed.user().get();
             }
-            if (uri.getPort() > 0) {
-                port = Integer.toString(uri.getPort());
+            if (parsed.password().isPresent()) {
+                password = parsed.password();
             }
-            if (uri.getRawUserInfo() != null) {
-                String[] info = uri.getRawUserInfo().split(":", 2);
-                user = decode(info[0]);
-                if (info.length == 2) {
-                    password = Optional.of(decode(info[1]));
-                }
+            if (parsed.database().isPresent()) {
+                database = parsed.database();
             }
-            if (uri.getRawPath() != null && uri.getRawPath().length() > 1) {
-                database = Optional.of(decode(uri.getRawPath().substring(1)));
-            }
-            if (uri.getRawQuery() != null) {
-                for (String pair : uri.getRawQuery().split("&")) {
-                    String[] kv = pair.split("=", 2);
-                    if (kv.length == 2 && kv[0].equals("sslmode")) {
-                        sslmode = Optional.of(decode(kv[1]));
-                    } else if (kv.length == 2 && kv[0].equals("host")) { // postgres:///db?host=/var/run/postgresql
-                        host = Optional.of(decode(kv[1]));
-                    }
-                }
+            if (parsed.sslmode().isPresent()) {
+                sslmode = parsed.sslmode();
             }
         }
         Optional<String> dbHost = nonEmpty(vars.get("DB_HOST"));
@@ -120,10 +100,6 @@ public final class ConnectionSettings {
 
     private static Optional<String> nonEmpty(String value) {
         return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.strip());
-    }
-
-    private static String decode(String s) {
-        return URLDecoder.decode(s, StandardCharsets.UTF_8);
     }
 
     /** The same settings for another database on the same server. */

@@ -17,11 +17,13 @@ public final class Database {
         settings.sslmode().ifPresent(m -> props.setProperty("sslmode", m));
         props.setProperty("ApplicationName", "walden");
         props.setProperty("connectTimeout", "30");
+        props.setProperty("tcpKeepAlive", "true"); // a peer that vanished is noticed, not waited for
         String host = "localhost";
         if (settings.usesUnixSocket()) {
             props.setProperty("socketFactory", UnixSocketFactory.class.getName());
             props.setProperty("socketFactoryArg", settings.host().orElse("/var/run/postgresql"));
             props.setProperty("sslmode", "disable");
+            props.setProperty("gssEncMode", "disable");
         } else {
             host = settings.host().orElseThrow();
             if (host.contains(":") && !host.startsWith("[")) {

@@ -120,9 +120,17 @@ public final class UnixSocketFactory extends SocketFactory {
             }
         }
 
-        // TCP options mean nothing on a Unix socket; reads have no timeout (pgjdbc's default too)
+        // TCP options mean nothing on a Unix socket; reads have no timeout (pgjdbc's default too).
+        // The getters are overridden as well: java.net.Socket's would open a TCP socket to answer.
+        private int soTimeout;
+
         @Override
         public void setTcpNoDelay(boolean on) {
+        }
+
+        @Override
+        public boolean getTcpNoDelay() {
+            return true;
         }
 
         @Override
@@ -130,7 +138,18 @@ public final class UnixSocketFactory extends SocketFactory {
         }
 
         @Override
+        public boolean getKeepAlive() {
+            return false;
+        }
+
+        @Override
         public synchronized void setSoTimeout(int timeout) {
+            soTimeout = timeout;
+        }
+
+        @Override
+        public synchronized int getSoTimeout() {
+            return soTimeout;
         }
 
         @Override
@@ -138,7 +157,27 @@ public final class UnixSocketFactory extends SocketFactory {
         }
 
         @Override
+        public synchronized int getReceiveBufferSize() {
+            return 65536;
+        }
+
+        @Override
         public synchronized void setSendBufferSize(int size) {
+        }
+
+        @Override
+        public synchronized int getSendBufferSize() {
+            return 65536;
+        }
+
+        @Override
+        public java.net.InetAddress getInetAddress() {
+            return java.net.InetAddress.getLoopbackAddress();
+        }
+
+        @Override
+        public int getPort() {
+            return 0;
         }
     }
 }

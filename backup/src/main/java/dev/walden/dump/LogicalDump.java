@@ -2,6 +2,7 @@ package dev.walden.dump;
 
 import dev.walden.catalog.DumpCatalog;
 import dev.walden.catalog.DumpManifest;
+import dev.walden.config.Durations;
 import dev.walden.db.ConnectionSettings;
 import dev.walden.db.Database;
 import dev.walden.repo.Compression;
@@ -24,13 +25,15 @@ import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One logical dump of one database with {@code pg_dump}, streamed straight into the repository
  * and verified before it is committed: a plain dump must end with pg_dump's closing
  * "PostgreSQL database dump complete" line, a custom-format dump must list with
- * {@code pg_restore --list} (fed the same bytes as they stream). A dump that fails either check,
+ * {@code pg_restore} (fed the same bytes as they stream, and reading all of them). A dump that fails either check,
  * or whose pg_dump exits non-zero, leaves nothing under its name and never becomes
  * {@code latest}. The password travels in pg_dump's environment, never on its command line.
  */
@@ -63,30 +66,57 @@ public final class LogicalDump {
                     + server.version() + "): pg_dump refuses to dump a newer server. Set pg_bin to the PostgreSQL "
                     + server.major() + " (or newer) programs, e.g. /usr/lib/postgresql/" + server.major() + "/bin");
         }
-        LocalDateTime taken = LocalDateTime.now(clock);
         boolean custom = options.format() == DumpFormat.CUSTOM;
         // the custom format compresses itself; walden compresses plain SQL only when asked
         Compression compression = custom ? Compression.NONE : options.compression();
         String extension = custom ? "dump" : "sql" + (compression == Compression.NONE ? "" : "." + compression.extension());
+        LocalDateTime taken = LocalDateTime.now(clock).withNano(0);
         String key = DumpCatalog.dumpKey(database, taken, extension);
+        while (storage.stat(key).isPresent()) { // names have second resolution
+            taken = taken.plusSeconds(1);
+            key = DumpCatalog.dumpKey(database, taken, extension);
+        }
+        // everything that can fail before pg_dump runs does so first: no pg_dump left behind
+        Verifier verifier = custom ? new RestoreVerifier(restoreProgram(pgDump)) : new MarkerVerifier();
 
         List<String> command = List.of(pgDump.path().toString(), "--format=" + options.format().pgDumpFlag(),
-                "--no-password");
+                "--no-password", "--lock-wait-timeout=" + options.timeout().toMillis());
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().putAll(target.libpqEnvironment());
-        Process process = builder.start();
+        Process process;
+        try {
+            process = builder.start();
+        } catch (IOException e) {
+            verifier.abandon();
+            throw e;
+        }
         StderrTail stderr = new StderrTail(process.getErrorStream());
-        Verifier verifier = custom ? new RestoreListVerifier(PgProgram.find("pg_restore", options.pgBin()))
-                : new MarkerVerifier();
+        // dump.timeout bounds the whole dump, including a pg_dump stuck mid-stream: killing it
+        // ends the stream, and the exit status then says why
+        AtomicBoolean timedOut = new AtomicBoolean();
+        CompletableFuture<Process> deadline = process.onExit().orTimeout(options.timeout().toMillis(),
+                TimeUnit.MILLISECONDS);
+        deadline.whenComplete((p, e) -> {
+            if (e != null) {
+                timedOut.set(true);
+                process.destroyForcibly();
+            }
+        });
         ObjectPut.Result result;
         try (InputStream out = process.getInputStream()) {
             result = ObjectPut.put(storage, key, out, compression, compression.defaultLevel(), Optional.empty(),
                     verifier::inspect, () -> {
-                        awaitExit(process, pgDump, stderr);
+                        awaitExit(process, pgDump, stderr, timedOut);
                         verifier.finish();
                     });
+        } catch (IOException e) {
+            if (timedOut.get()) { // the stream broke because the watchdog stopped pg_dump: say that
+                throw new IOException(timeoutMessage(), e);
+            }
+            throw e;
         } finally {
             process.destroyForcibly();
+            deadline.cancel(false);
             verifier.abandon();
         }
         DumpManifest manifest = new DumpManifest(DumpManifest.FORMAT, database, key,
@@ -100,10 +130,12 @@ public final class LogicalDump {
         return manifest;
     }
 
-    private void awaitExit(Process process, PgProgram pgDump, StderrTail stderr) throws IOException {
+    private void awaitExit(Process process, PgProgram pgDump, StderrTail stderr, AtomicBoolean timedOut)
+            throws IOException {
         try {
-            if (!process.waitFor(options.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new IOException("pg_dump did not finish within " + options.timeout().toMinutes() + " min");
+            if (!process.waitFor(options.timeout().toMillis(), TimeUnit.MILLISECONDS) || timedOut.get()) {
+                process.destroyForcibly();
+                throw new IOException(timeoutMessage());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -115,7 +147,21 @@ public final class LogicalDump {
         }
     }
 
+    private String timeoutMessage() {
+        return "pg_dump did not finish within " + Durations.format(options.timeout()) + " (dump.timeout) and was stopped";
+    }
+
     private record ServerVersion(String version, int major) {
+    }
+
+    /** pg_restore must read what this pg_dump writes: it may not be older. */
+    private PgProgram restoreProgram(PgProgram pgDump) throws IOException {
+        PgProgram pgRestore = PgProgram.find("pg_restore", options.pgBin());
+        if (pgRestore.major() < pgDump.major()) {
+            throw new IOException(pgRestore.path() + " is PostgreSQL " + pgRestore.version() + ", older than "
+                    + pgDump.path() + " (" + pgDump.version() + "): it can't read what that pg_dump writes");
+        }
+        return pgRestore;
     }
 
     private static ServerVersion serverVersion(ConnectionSettings target) throws IOException {
@@ -173,26 +219,20 @@ public final class LogicalDump {
         }
     }
 
-    /** Custom format: pg_restore --list reads the same bytes and must accept them. */
-    private static final class RestoreListVerifier implements Verifier {
+    /**
+     * Custom format: pg_restore reads the same bytes as they stream, every data block included
+     * (it writes the SQL it would run to /dev/null), and must accept them.
+     */
+    private static final class RestoreVerifier implements Verifier {
         private final Process restore;
         private final OutputStream stdin;
         private final StderrTail stderr;
-        private final ByteArrayOutputStream listing = new ByteArrayOutputStream();
-        private final Thread reader;
-        private int entries;
 
-        RestoreListVerifier(PgProgram pgRestore) throws IOException {
-            restore = new ProcessBuilder(pgRestore.path().toString(), "--list").start();
+        RestoreVerifier(PgProgram pgRestore) throws IOException {
+            restore = new ProcessBuilder(pgRestore.path().toString(), "--file=/dev/null")
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             stdin = restore.getOutputStream();
             stderr = new StderrTail(restore.getErrorStream());
-            reader = Thread.ofPlatform().daemon().start(() -> {
-                try (InputStream in = restore.getInputStream()) {
-                    in.transferTo(listing);
-                } catch (IOException ignored) {
-                    // the exit status says what happened
-                }
-            });
         }
 
         @Override
@@ -212,25 +252,22 @@ public final class LogicalDump {
                 // already gone; the exit status tells
             }
             try {
-                if (!restore.waitFor(5, TimeUnit.MINUTES)) {
-                    throw new IOException("pg_restore --list did not finish within 5 min");
+                if (!restore.waitFor(10, TimeUnit.MINUTES)) {
+                    throw new IOException("pg_restore did not finish reading the dump within 10 min");
                 }
-                reader.join(10_000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IOException("interrupted waiting for pg_restore --list", e);
+                throw new IOException("interrupted waiting for pg_restore", e);
             }
             if (restore.exitValue() != 0) {
-                throw new IOException("the dump does not read back: pg_restore --list exited with " + restore.exitValue()
-                        + ": " + stderr.lastLine());
+                throw new IOException("the dump does not read back: pg_restore exited with " + restore.exitValue() + ": "
+                        + stderr.lastLine());
             }
-            entries = (int) listing.toString(StandardCharsets.UTF_8).lines().filter(l -> !l.startsWith(";"))
-                    .filter(l -> !l.isBlank()).count();
         }
 
         @Override
         public String description() {
-            return "pg_restore --list reads " + entries + " entries";
+            return "pg_restore reads it back in full";
         }
 
         @Override

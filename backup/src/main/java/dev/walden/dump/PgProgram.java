@@ -37,11 +37,12 @@ public record PgProgram(Path path, String version, int major) {
         Process p = new ProcessBuilder(path.toString(), "--version").redirectErrorStream(true).start();
         String out;
         try {
-            out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            // a version line fits the pipe: wait first, so the limit holds even if it never answers
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new IOException(path + " --version did not answer within 30 s");
             }
+            out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             p.destroyForcibly();

@@ -76,12 +76,15 @@ public final class Expirer {
 
         List<StoredWal> wal = new ArrayList<>();
         Optional<String> keptFrom = Optional.empty();
-        Optional<BackupManifest> oldest = kept.stream().map(e -> e.manifest().orElseThrow())
-                .min(Comparator.comparing(BackupManifest::label));
-        if (oldest.isPresent()) {
+        if (!kept.isEmpty()) {
             WalSegmentSize size = repository.cluster().segmentSize();
-            long cutoff = WalFileName.parse(oldest.get().startWal()).segmentNumber(size);
-            keptFrom = Optional.of(oldest.get().startWal());
+            // The lowest start over every kept backup, not the oldest backup's: a newer backup on
+            // a timeline forked from an earlier point starts at a lower segment number.
+            BackupManifest lowest = kept.stream().map(e -> e.manifest().orElseThrow())
+                    .min(Comparator.comparingLong(m -> WalFileName.parse(m.startWal()).segmentNumber(size)))
+                    .orElseThrow();
+            long cutoff = WalFileName.parse(lowest.startWal()).segmentNumber(size);
+            keptFrom = Optional.of(lowest.startWal());
             for (WalCatalog.Archived a : WalCatalog.read(repository.storage(), size).files()) {
                 WalFileName name = a.wal().name();
                 // history files are tiny and every later timeline needs its ancestors'
@@ -142,13 +145,15 @@ public final class Expirer {
         LocalDateTime leftoverCutoff = LocalDateTime.ofInstant(now.minus(LEFTOVER_AGE), zone);
         LocalDateTime ageCutoff = LocalDateTime.ofInstant(now.minus(Duration.ofDays(Math.max(policy.dumpDays(), 0))),
                 zone);
+        DumpCatalog catalog = new DumpCatalog(repository.storage());
         for (List<DumpCatalog.Entry> dumps : byDatabase.values()) {
             List<DumpCatalog.Entry> verified = dumps.stream().filter(DumpCatalog.Entry::verified).toList();
             DumpCatalog.Entry newest = verified.isEmpty() ? null : verified.get(verified.size() - 1);
+            Optional<String> latest = catalog.latest(dumps.get(0).database());
             for (int i = 0; i < verified.size(); i++) {
                 DumpCatalog.Entry e = verified.get(i);
-                if (e == newest) {
-                    continue;
+                if (e == newest || latest.map(e.key()::equals).orElse(false)) {
+                    continue; // the newest, and whatever latest_backup points at, always stay
                 }
                 boolean tooOld = policy.dumpDays() > 0 && e.taken().isBefore(ageCutoff);
                 boolean tooMany = policy.dumpCount() > 0 && verified.size() - i > policy.dumpCount();

@@ -62,8 +62,26 @@ class ExclusionRulesTest {
     }
 
     @Test
+    void otherLinksArefollowedAndCopiedAsWhatTheyPointTo() throws IOException {
+        file("global/pg_control");
+        Path conf = Files.writeString(dir.resolve("etc-postgresql.conf"), "shared_buffers = 1GB\n");
+        Files.createSymbolicLink(dir.resolve("pgdata/postgresql.conf"), conf);
+        Path xact = Files.createDirectories(dir.resolve("fast-disk/pg_xact"));
+        Files.write(xact.resolve("0000"), new byte[] {1});
+        Files.createSymbolicLink(dir.resolve("pgdata/pg_xact"), xact);
+        Files.createSymbolicLink(dir.resolve("pgdata/dangling.conf"), dir.resolve("nowhere"));
+        DataDirectoryScan scan = DataDirectoryScan.of(dir.resolve("pgdata"));
+        assertEquals(Set.of("postgresql.conf", "pg_xact/0000"),
+                scan.files().stream().map(DataDirectoryScan.SourceFile::path).collect(Collectors.toSet()));
+        assertTrue(scan.directories().contains("pg_xact"));
+    }
+
+    @Test
     void tablespaceLinksAreFollowed() throws IOException {
         file("global/pg_control");
+        Files.writeString(dir.resolve("pgdata/PG_VERSION"), "15\n");
+        Files.createDirectories(dir.resolve("ts/PG_14_202107181/5"));
+        Files.write(dir.resolve("ts/PG_14_202107181/5/16000"), new byte[] {9}); // left by pg_upgrade
         Path location = Files.createDirectories(dir.resolve("ts/PG_15_202209061/5"));
         Files.write(location.resolve("16600"), new byte[] {2});
         Files.write(location.resolve("t4_16700"), new byte[] {3});
@@ -73,8 +91,9 @@ class ExclusionRulesTest {
         assertEquals(1, scan.tablespaces().size());
         assertEquals("16599", scan.tablespaces().get(0).oid());
         assertEquals(dir.resolve("ts").toRealPath(), scan.tablespaces().get(0).location());
-        assertEquals(List.of("pg_tblspc/16599/PG_15_202209061/5/16600"),
-                scan.files().stream().map(DataDirectoryScan.SourceFile::path).toList());
+        assertEquals(List.of("PG_VERSION", "pg_tblspc/16599/PG_15_202209061/5/16600"),
+                scan.files().stream().map(DataDirectoryScan.SourceFile::path).toList(),
+                "only this major's directory of the tablespace");
         assertTrue(scan.directories().contains("pg_tblspc/16599/PG_15_202209061/5"));
     }
 }

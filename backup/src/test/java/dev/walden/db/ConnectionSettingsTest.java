@@ -65,6 +65,29 @@ class ConnectionSettingsTest {
     }
 
     @Test
+    void hostsWithUnderscoresAndPasswordsWithReservedCharactersAreNotLost() {
+        // java.net.URI drops the whole authority for both of these
+        ConnectionSettings compose = ConnectionSettings.resolve(
+                Map.of("DATABASE_URL", "postgres://app:s3cret@db_primary:5432/app"), Map.of(), "osuser");
+        assertEquals("db_primary", compose.host().orElseThrow());
+        assertEquals("app", compose.user());
+        assertEquals("s3cret", compose.libpqEnvironment().get("PGPASSWORD"));
+        ConnectionSettings odd = ConnectionSettings.resolve(
+                Map.of("DATABASE_URL", "postgresql://app:pa#ss/w?rd+@[::1]:6432/my%20db?sslmode=verify-full"),
+                Map.of(), "osuser");
+        assertEquals("pa#ss/w?rd+", odd.libpqEnvironment().get("PGPASSWORD"));
+        assertEquals("::1", odd.host().orElseThrow());
+        assertEquals(6432, odd.port());
+        assertEquals("my db", odd.database());
+        assertEquals("verify-full", odd.libpqEnvironment().get("PGSSLMODE"));
+        ConnectionSettings socket = ConnectionSettings.resolve(
+                Map.of("DATABASE_URL", "postgres:///shop?host=/var/run/postgresql"), Map.of(), "osuser");
+        assertEquals("/var/run/postgresql", socket.host().orElseThrow());
+        assertEquals("shop", socket.database());
+        assertEquals("osuser", socket.user());
+    }
+
+    @Test
     void thePasswordNeverShowsInWhatIsPrinted() {
         ConnectionSettings s = ConnectionSettings.resolve(
                 Map.of("DATABASE_URL", "postgres://app:hunter2@db:5432/shop"), Map.of(), "osuser");

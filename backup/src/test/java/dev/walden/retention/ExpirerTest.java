@@ -126,6 +126,32 @@ class ExpirerTest {
     }
 
     @Test
+    void aNewerBackupOnAForkedTimelineKeepsTheWalItNeeds() throws IOException {
+        // B1 on timeline 1 from segment 30; then recovery to segment 15 forked timeline 2, where B2
+        // started at segment 18: B2 is newer but needs WAL below B1's start
+        for (int segno = 15; segno <= 25; segno++) {
+            WalFileName name = WalFileName.segment(2, segno, CLUSTER.segmentSize());
+            byte[] bytes = SyntheticWal.segment(CLUSTER, name, segno);
+            repository.wal().store(name, Checksums.sha256(new ByteArrayInputStream(bytes)), Compression.NONE, 0,
+                    new ByteArrayInputStream(bytes));
+        }
+        backup(3, 30, BackupManifest.COMPLETE);
+        backupOnTimeline(1, 2, 18);
+        Expirer.Plan plan = new Expirer(repository, new RetentionPolicy(7, 0, 7, 0), CLOCK).plan();
+        assertEquals("000000020000000000000012", plan.walKeptFrom().orElseThrow(), "segment 18 (0x12) of timeline 2");
+        assertTrue(plan.wal().stream().allMatch(w -> w.name().segmentNumber(CLUSTER.segmentSize()) < 18));
+    }
+
+    private void backupOnTimeline(double daysAgo, int timeline, long startSegment) throws IOException {
+        Instant start = NOW.minusSeconds((long) (daysAgo * 86400));
+        BackupLabel label = BackupLabel.at(start);
+        String wal = WalFileName.segment(timeline, startSegment, CLUSTER.segmentSize()).toString();
+        new BackupCatalog(storage).write(new BackupManifest(1, label.value(), BackupManifest.COMPLETE, null, "1",
+                "15.18", 15, CLUSTER.segmentSize().bytes(), start.toString(), start.plusSeconds(60).toString(), "0/0",
+                "0/0", timeline, timeline, wal, wal, "zstd", 3, 3, false, List.of(), List.of(), List.of(), List.of()));
+    }
+
+    @Test
     void withoutACompleteBackupNoWalIsRemoved() throws IOException {
         backup(3, 20, BackupManifest.INCOMPLETE);
         backup(0.1, 30, null); // interrupted, and recent: could still be running
@@ -157,6 +183,14 @@ class ExpirerTest {
         Expirer.Plan plan = new Expirer(repository, new RetentionPolicy(7, 0, 7, 0), CLOCK).plan();
         Set<String> removed = names(plan.dumps());
         assertEquals(3, removed.size(), removed.toString());
+        // latest_backup pointing at an older dump (named in another time zone, say) keeps it too
+        DumpCatalog pointed = new DumpCatalog(storage);
+        String nineDaysOld = pointed.list(Optional.of("app")).get(0).key();
+        pointed.setLatest("app", nineDaysOld);
+        assertTrue(names(new Expirer(repository, new RetentionPolicy(7, 0, 7, 0), CLOCK).plan().dumps())
+                .stream().noneMatch(nineDaysOld::equals));
+        pointed.setLatest("app", pointed.list(Optional.of("app")).stream().filter(DumpCatalog.Entry::verified)
+                .reduce((a, b) -> b).orElseThrow().key());
         assertTrue(removed.stream().noneMatch(k -> k.startsWith("dumps/reports/")), "the newest dump of a database stays");
         new Expirer(repository, new RetentionPolicy(7, 0, 7, 0), CLOCK).run("test");
         DumpCatalog catalog = new DumpCatalog(storage);

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  *
  * @param sha256 of pg_dump's output, before walden's compression
  * @param verification how it was verified: the plain format's closing "dump complete" line, or
- *     {@code pg_restore --list} for the custom format
+ *     {@code pg_restore} reading a custom-format dump back in full
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record DumpManifest(
