@@ -1,0 +1,247 @@
+package dev.walden.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.walden.cluster.LocalCluster;
+import dev.walden.storage.ObjectInfo;
+import dev.walden.storage.PosixStorage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Point-in-time recovery with walden recover, checked against a table whose rows record their
+ * commit order: each recovery must bring back exactly the transactions up to its target and none
+ * after.
+ */
+class PitrIT {
+    private static final Pattern CONNECT = Pattern.compile("connect: psql \"postgresql://\\S+@localhost:(\\d+)/");
+
+    @TempDir
+    static Path dir;
+    static Installation walden;
+    static LocalCluster cluster;
+    /** After each commit k: the moment right after it, the WAL position after it, its transaction id. */
+    static final List<String> TIMES = new ArrayList<>();
+    static final List<String> LSNS = new ArrayList<>();
+    static final List<Long> XIDS = new ArrayList<>();
+    static String beforeBackup;
+
+    private final List<Path> started = new ArrayList<>();
+
+    @BeforeAll
+    static void history() throws Exception {
+        Path clusterDir = dir.resolve("pg");
+        walden = new Installation(dir, clusterDir.resolve("data"));
+        cluster = walden.initCluster(clusterDir, Map.of("archive_timeout", "'1s'"));
+        walden.connectTo(cluster);
+        walden.init();
+        walden.startAgent();
+        cluster.start();
+        cluster.execute("CREATE TABLE commits (id int PRIMARY KEY, at timestamptz NOT NULL)",
+                "INSERT INTO commits VALUES (0, clock_timestamp())");
+        beforeBackup = now();
+        Thread.sleep(50);
+        Installation.Run backup = walden.walden("backup", "--config", walden.config.toString());
+        assertEquals(0, backup.exit(), backup.toString());
+        try (Connection c = cluster.connect(); Statement s = c.createStatement()) {
+            for (int k = 1; k <= 10; k++) {
+                try (ResultSet rs = s.executeQuery("INSERT INTO commits VALUES (" + k + ", clock_timestamp()) "
+                        + "RETURNING txid_current()")) {
+                    rs.next();
+                    XIDS.add(rs.getLong(1));
+                }
+                LSNS.add(query(s, "SELECT pg_current_wal_lsn()"));
+                Thread.sleep(30);
+                TIMES.add(now());
+                Thread.sleep(30);
+                if (k == 6) {
+                    s.execute("SELECT pg_create_restore_point('after-6')");
+                }
+            }
+        }
+        List<String> last = Archiver.switchSegments(cluster, 1);
+        Archiver.awaitArchived(cluster, last.get(0), Duration.ofSeconds(60));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        cluster.close();
+        walden.close();
+    }
+
+    @AfterEach
+    void stopRecovered() throws Exception {
+        for (Path pgdata : started) {
+            Installation.run(dir, cluster.bin().resolve("pg_ctl").toString(), "-D", pgdata.toString(), "-m",
+                    "immediate", "stop");
+        }
+    }
+
+    private static String now() throws Exception {
+        return cluster.queryOne("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
+                + "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+    }
+
+    private static String query(Statement s, String sql) throws Exception {
+        try (ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    /** Runs walden recover into a new directory; returns the port of the recovered server. */
+    private int recover(String name, String... args) throws Exception {
+        Path pgdata = dir.resolve("recovered-" + name);
+        List<String> all = new ArrayList<>(List.of("recover", "--config", walden.config.toString(), "--pgdata",
+                pgdata.toString()));
+        all.addAll(List.of(args));
+        Installation.Run run = walden.walden(all.toArray(String[]::new));
+        started.add(pgdata);
+        assertEquals(0, run.exit(), run.toString());
+        Matcher m = CONNECT.matcher(run.stdout());
+        assertTrue(m.find(), run.stdout());
+        return Integer.parseInt(m.group(1));
+    }
+
+    private static String rows(int port) throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port
+                + "/postgres?user=postgres"); Statement s = c.createStatement()) {
+            return query(s, "SELECT coalesce(string_agg(id::text, ',' ORDER BY id), '') FROM commits WHERE id > 0");
+        }
+    }
+
+    private static String upTo(int k) {
+        List<String> ids = new ArrayList<>();
+        for (int i = 1; i <= k; i++) {
+            ids.add(Integer.toString(i));
+        }
+        return String.join(",", ids);
+    }
+
+    @Test
+    void toATimeBringsBackExactlyTheTransactionsCommittedBeforeIt() throws Exception {
+        assertEquals(upTo(4), rows(recover("time", "--target-time", TIMES.get(3))));
+    }
+
+    @Test
+    void toAnLsn() throws Exception {
+        assertEquals(upTo(7), rows(recover("lsn", "--target-lsn", LSNS.get(6))));
+    }
+
+    @Test
+    void toATransactionIncludingOrExcludingIt() throws Exception {
+        assertEquals(upTo(5), rows(recover("xid", "--target-xid", Long.toString(XIDS.get(4)))));
+        assertEquals(upTo(4), rows(recover("xid-exclusive", "--target-xid", Long.toString(XIDS.get(4)),
+                "--target-exclusive")));
+    }
+
+    @Test
+    void toARestorePoint() throws Exception {
+        assertEquals(upTo(6), rows(recover("name", "--target-name", "after-6")));
+    }
+
+    @Test
+    void toTheEndOfTheBackupAndToTheEndOfTheArchive() throws Exception {
+        assertEquals("", rows(recover("immediate", "--immediate")), "nothing committed after the backup");
+        int port = recover("latest", "--latest");
+        assertEquals(upTo(10), rows(port));
+
+        // the recovered cluster can't reach the production repository, even when it writes WAL
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port
+                + "/postgres?user=postgres"); Statement s = c.createStatement()) {
+            assertEquals("off", query(s, "SHOW archive_mode"));
+            s.execute("CREATE TABLE written_after_recovery AS SELECT generate_series(1, 10000) AS g");
+            s.execute("SELECT pg_switch_wal()");
+            s.execute("CHECKPOINT");
+        }
+        Thread.sleep(2000);
+        List<ObjectInfo> newTimeline = new PosixStorage(walden.repository).list("wal/00000002");
+        assertEquals(List.of(), newTimeline, "nothing of the recovered cluster's timeline 2 in production's repository");
+    }
+
+    @Test
+    void pauseAndShutdownAtTheTarget() throws Exception {
+        int port = recover("pause", "--target-time", TIMES.get(1), "--action", "pause");
+        assertEquals(upTo(2), rows(port));
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port
+                + "/postgres?user=postgres"); Statement s = c.createStatement()) {
+            assertEquals("t", query(s, "SELECT pg_is_in_recovery()"));
+            assertEquals("paused", query(s, "SELECT pg_get_wal_replay_pause_state()"));
+        }
+        Path pgdata = dir.resolve("recovered-shutdown");
+        Installation.Run run = walden.walden("recover", "--config", walden.config.toString(), "--pgdata",
+                pgdata.toString(), "--target-time", TIMES.get(1), "--action", "shutdown");
+        assertEquals(0, run.exit(), run.toString());
+        assertTrue(run.stdout().contains("state: shut down at the target"), run.stdout());
+        assertFalse(Files.exists(pgdata.resolve("postmaster.pid")));
+    }
+
+    @Test
+    void targetsOutsideTheArchiveAreRefusedBeforeAnythingIsWritten() throws Exception {
+        Installation.Run early = walden.walden("recover", "--config", walden.config.toString(), "--pgdata",
+                dir.resolve("too-early").toString(), "--target-time", beforeBackup);
+        assertEquals(1, early.exit(), early.toString());
+        assertTrue(early.stderr().contains("is before the end of the oldest usable backup"), early.stderr());
+        assertFalse(Files.exists(dir.resolve("too-early")), "nothing written");
+
+        Installation.Run late = walden.walden("recover", "--config", walden.config.toString(), "--pgdata",
+                dir.resolve("too-late").toString(), "--target-time", "2099-01-01T00:00:00Z");
+        assertEquals(1, late.exit(), late.toString());
+        assertTrue(late.stderr().contains("is after the newest archived WAL"), late.stderr());
+
+        Installation.Run timeline = walden.walden("recover", "--config", walden.config.toString(), "--pgdata",
+                dir.resolve("no-timeline").toString(), "--latest", "--target-timeline", "7");
+        assertEquals(1, timeline.exit(), timeline.toString());
+        assertTrue(timeline.stderr().contains("timeline 7 is not in the archive (no 00000007.history)"),
+                timeline.stderr());
+
+        Installation.Run production = walden.walden("recover", "--config", walden.config.toString(), "--pgdata",
+                cluster.pgdata().toString(), "--latest");
+        assertEquals(1, production.exit(), production.toString());
+        assertTrue(production.stderr().contains("is production's data directory"), production.stderr());
+        Path notEmpty = Files.createDirectories(dir.resolve("not-empty"));
+        Files.writeString(notEmpty.resolve("notes.txt"), "mine");
+        Installation.Run occupied = walden.walden("recover", "--config", walden.config.toString(), "--pgdata",
+                notEmpty.toString(), "--latest");
+        assertEquals(1, occupied.exit(), occupied.toString());
+        assertTrue(occupied.stderr().contains("is not empty"), occupied.stderr());
+    }
+
+    @Test
+    void aMissingWalFileIsNamed() throws Exception {
+        // a copy of the repository with one needed segment gone
+        Path copy = dir.resolve("repo-copy");
+        Installation.run(dir, "cp", "-a", walden.repository.toString(), copy.toString());
+        String missing = HandRestore.newest(walden.repository).stopWal(); // needed to become consistent
+        try (Stream<Path> files = Files.walk(copy.resolve("wal"))) {
+            Path victim = files.filter(p -> p.getFileName().toString().startsWith(missing + "-")).findFirst()
+                    .orElseThrow();
+            Files.delete(victim);
+        }
+        Path config = dir.resolve("copy.conf");
+        Files.writeString(config, Files.readString(walden.config).replace(walden.repository.toString(),
+                copy.toString()));
+        Installation.Run run = walden.walden("recover", "--config", config.toString(), "--pgdata",
+                dir.resolve("gap").toString(), "--latest");
+        assertEquals(1, run.exit(), run.toString());
+        assertTrue(run.stderr().contains("WAL file " + missing + " is missing from the repository"), run.stderr());
+    }
+}

@@ -1,0 +1,80 @@
+package dev.walden.recovery;
+
+import dev.walden.repo.Repository;
+import dev.walden.wal.WalFileName;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Fetches the WAL a recovery needs into a local directory before PostgreSQL starts, in
+ * parallel and verified, so that restore_command is a plain copy: recovery then runs at disk
+ * speed instead of paying a fetch per segment. The restore script it writes exits 1 only for a
+ * file that was not staged, which is exactly "the end of the archive" for this recovery.
+ */
+final class WalStager {
+    static final String SCRIPT = "restore-wal.sh";
+
+    private final Repository repository;
+    private final int workers;
+
+    WalStager(Repository repository, int workers) {
+        this.repository = repository;
+        this.workers = workers;
+    }
+
+    /** Stages the files; returns the restore_command to use (unquoted: the caller quotes it for the config file). */
+    String stage(List<WalFileName> files, Path directory, PrintWriter out) throws IOException {
+        Files.createDirectories(directory, PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwx------")));
+        long segmentBytes = repository.cluster().segmentSize().bytes();
+        ProgressLine progress = new ProgressLine(out, "staging WAL", files.size(), files.size() * segmentBytes);
+        WalFetcher fetcher = new WalFetcher(repository);
+        ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
+            Thread t = new Thread(r, "walden-stage");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (WalFileName name : files) {
+                futures.add(pool.submit(() -> {
+                    if (!fetcher.fetch(name, directory.resolve(name.toString()))) {
+                        throw new IOException("WAL file " + name + " vanished from the repository while staging");
+                    }
+                    progress.advance(name.holdsWal() ? segmentBytes : 0);
+                    return null;
+                }));
+            }
+            for (Future<?> f : futures) {
+                f.get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while staging WAL", e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().toString(), e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+        Path script = directory.resolve(SCRIPT);
+        Files.writeString(script, """
+                #!/bin/sh
+                # restore_command of a recovery walden prepared: the WAL it needs is staged here,
+                # verified. Exit 1 (not archived) only when the file was not staged; a failed copy
+                # is a real error and stops recovery.
+                [ -f "%1$s/$1" ] || exit 1
+                cp "%1$s/$1" "$2" || exit 201
+                """.formatted(directory));
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+        return "\"" + script + "\" %f %p";
+    }
+}
