@@ -80,8 +80,8 @@ class DocumentationTest {
         CommandLine cli = Walden.commandLine();
         cli.setOut(new PrintWriter(out));
         assertEquals(0, cli.execute("--help"));
-        for (String command : new String[] {"init", "agent", "backup", "dump", "expire", "list", "fetch", "status",
-                "demo"}) {
+        for (String command : new String[] {"init", "agent", "backup", "dump", "expire", "list", "recover",
+                "verify", "fetch", "status", "demo"}) {
             assertTrue(out.toString().contains("  " + command + " "), command + " missing from walden --help");
         }
         StringWriter fetchHelp = new StringWriter();

@@ -244,4 +244,38 @@ class PitrIT {
         assertEquals(1, run.exit(), run.toString());
         assertTrue(run.stderr().contains("WAL file " + missing + " is missing from the repository"), run.stderr());
     }
+
+    @Test
+    void verifyFindsADeletedWalFileAndAFlippedByte() throws Exception {
+        Installation.Run healthy = walden.walden("verify", "--config", walden.config.toString());
+        assertEquals(0, healthy.exit(), healthy.toString());
+        assertTrue(healthy.stdout().contains("healthy"), healthy.stdout());
+
+        // archived WAL beyond the segment we delete, so that its loss is a gap and not the archive's end
+        List<String> later = Archiver.switchSegments(cluster, 2);
+        Archiver.awaitArchived(cluster, later.get(1), Duration.ofSeconds(60));
+        Path copy = dir.resolve("repo-damaged");
+        Installation.run(dir, "cp", "-a", walden.repository.toString(), copy.toString());
+        var manifest = HandRestore.newest(copy);
+        // a segment after the backup goes missing, and a byte of one backup file flips
+        String lost = WalNames.next(manifest.stopWal());
+        try (Stream<Path> files = Files.walk(copy.resolve("wal"))) {
+            Files.delete(files.filter(p -> p.getFileName().toString().startsWith(lost + "-")).findFirst().orElseThrow());
+        }
+        var file = manifest.files().stream().filter(f -> f.path().startsWith("base/")).findFirst().orElseThrow();
+        Path object = copy.resolve(file.key());
+        byte[] bytes = Files.readAllBytes(object);
+        bytes[bytes.length / 2] ^= 0x01;
+        Files.write(object, bytes);
+        Path config = dir.resolve("damaged.conf");
+        Files.writeString(config, Files.readString(walden.config).replace(walden.repository.toString(),
+                copy.toString()));
+        Installation.Run damaged = walden.walden("verify", "--config", config.toString());
+        assertEquals(1, damaged.exit(), damaged.toString());
+        assertTrue(damaged.stdout().contains("GAP: 1 WAL file(s) missing on timeline 1 between"), damaged.stdout());
+        assertTrue(damaged.stdout().contains("CORRUPT: backup " + manifest.label() + ": object '" + file.key()), damaged.stdout());
+        Installation.Run json = walden.walden("verify", "--config", config.toString(), "--json");
+        assertEquals(1, json.exit());
+        assertTrue(json.stdout().contains("\"healthy\" : false"), json.stdout());
+    }
 }
