@@ -8,7 +8,6 @@ import dev.walden.db.Database;
 import dev.walden.repo.Compression;
 import dev.walden.repo.ObjectPut;
 import dev.walden.storage.Storage;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -22,7 +21,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.ZonedDateTime;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -38,7 +36,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code latest}. The password travels in pg_dump's environment, never on its command line.
  */
 public final class LogicalDump {
-    static final String COMPLETE_MARKER = "-- PostgreSQL database dump complete";
+    public static final String COMPLETE_MARKER = "-- PostgreSQL database dump complete";
     private static final int TAIL_BYTES = 4096;
 
     public record Options(Optional<Path> pgBin, DumpFormat format, Compression compression, Duration timeout) {
@@ -143,7 +141,7 @@ public final class LogicalDump {
         }
         if (process.exitValue() != 0) {
             throw new IOException(pgDump.path().getFileName() + " exited with " + process.exitValue() + ": "
-                    + stderr.lastLine());
+                    + stderr.message());
         }
     }
 
@@ -261,7 +259,7 @@ public final class LogicalDump {
             }
             if (restore.exitValue() != 0) {
                 throw new IOException("the dump does not read back: pg_restore exited with " + restore.exitValue() + ": "
-                        + stderr.lastLine());
+                        + stderr.message());
             }
         }
 
@@ -273,44 +271,6 @@ public final class LogicalDump {
         @Override
         public void abandon() {
             restore.destroyForcibly();
-        }
-    }
-
-    /** Collects a program's stderr in the background; keeps the last lines for error messages. */
-    static final class StderrTail {
-        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        private final Thread thread;
-
-        StderrTail(InputStream in) {
-            thread = Thread.ofPlatform().daemon().start(() -> {
-                byte[] buffer = new byte[8192];
-                int n;
-                try (in) {
-                    while ((n = in.read(buffer)) > 0) {
-                        synchronized (bytes) {
-                            if (bytes.size() < 64 * 1024) {
-                                bytes.write(buffer, 0, n);
-                            }
-                        }
-                    }
-                } catch (IOException ignored) {
-                    // the program ended
-                }
-            });
-        }
-
-        String lastLine() {
-            try {
-                thread.join(2000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            String text;
-            synchronized (bytes) {
-                text = bytes.toString(StandardCharsets.UTF_8).strip();
-            }
-            List<String> lines = new ArrayList<>(text.lines().toList());
-            return lines.isEmpty() ? "(no message)" : lines.get(lines.size() - 1);
         }
     }
 }

@@ -7,6 +7,7 @@ import dev.walden.retention.ExpireCommand;
 import dev.walden.recovery.ListCommand;
 import dev.walden.recovery.RecoverCommand;
 import dev.walden.recovery.VerifyCommand;
+import dev.walden.restore.RestoreCommand;
 import dev.walden.agent.InitCommand;
 import dev.walden.agent.StatusCommand;
 import dev.walden.config.ConfigException;
@@ -19,7 +20,8 @@ import picocli.CommandLine.Command;
 @Command(name = "walden", mixinStandardHelpOptions = true, versionProvider = Walden.Version.class,
         description = "PostgreSQL WAL archiving, backup and point-in-time recovery.",
         subcommands = {InitCommand.class, AgentCommand.class, BackupCommand.class, DumpCommand.class,
-                ExpireCommand.class, ListCommand.class, RecoverCommand.class, VerifyCommand.class, FetchCommand.class, StatusCommand.class, DemoCommand.class,
+                ExpireCommand.class, ListCommand.class, RecoverCommand.class, RestoreCommand.class, VerifyCommand.class,
+                FetchCommand.class, StatusCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Walden {
     /** Exit code for a command that failed to start; each command documents its own others. */

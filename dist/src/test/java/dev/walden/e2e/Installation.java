@@ -152,11 +152,28 @@ final class Installation implements AutoCloseable {
         return run(dir, HOME.resolve("bin/walden").toString(), args);
     }
 
+    /** walden with {@code input} on its stdin, as if typed at a prompt. */
+    Run waldenTyping(String input, String... args) throws IOException, InterruptedException {
+        Path in = Files.createTempFile("walden-in", ".txt");
+        try {
+            Files.writeString(in, input);
+            return run(dir, in, HOME.resolve("bin/walden").toString(), args);
+        } finally {
+            Files.deleteIfExists(in);
+        }
+    }
+
     Run push(Path workingDirectory, String... args) throws IOException, InterruptedException {
         return run(workingDirectory, HOME.resolve("bin/walden-push").toString(), args);
     }
 
+    /** Runs a program with nothing on its stdin (a prompt reads end-of-file). */
     static Run run(Path workingDirectory, String program, String... args) throws IOException, InterruptedException {
+        return run(workingDirectory, Path.of("/dev/null"), program, args);
+    }
+
+    static Run run(Path workingDirectory, Path stdin, String program, String... args)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(program);
         command.addAll(List.of(args));
@@ -164,7 +181,7 @@ final class Installation implements AutoCloseable {
         Path err = Files.createTempFile("walden-err", ".txt");
         try {
             Process p = new ProcessBuilder(command).directory(workingDirectory.toFile())
-                    .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+                    .redirectInput(stdin.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
             if (!p.waitFor(120, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new IOException(String.join(" ", command) + " did not finish within 120 s");

@@ -1,0 +1,145 @@
+package dev.walden.restore;
+
+import dev.walden.backup.BackupSettings;
+import dev.walden.config.ConfigException;
+import dev.walden.config.ConfigSource;
+import dev.walden.db.ConnectionSettings;
+import dev.walden.dump.DumpFormat;
+import dev.walden.repo.Repository;
+import dev.walden.repo.StorageFactory;
+import dev.walden.storage.Storage;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code walden restore}: a logical dump into a new database, as the old "safe restore" script did. */
+@Command(name = "restore", mixinStandardHelpOptions = true,
+        description = {"Restore a logical dump into a NEW database on the configured server (the database the dump "
+                + "was taken from is never overwritten). The whole dump is verified first (checksum, completeness, "
+                + "readable); it loads into a working database that takes the target's name only once its tables and "
+                + "row counts match the dump, so a failed restore leaves nothing behind.",
+                "DUMP is 'latest' (the newest verified dump of the configured database), 'latest:DB', a dump's name "
+                        + "or key as 'walden list' shows it, or a dump file on disk.",
+                "Prints the restored database's connection string (never a password)."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:restored (or, with --dry-run, the dump is good and the restore would go ahead)",
+                "1:nothing was restored; the message says why"})
+public final class RestoreCommand implements Callable<Integer> {
+    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss");
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "config file (default: $WALDEN_CONFIG, else /etc/walden/walden.conf)")
+    String config;
+
+    @Parameters(index = "0", paramLabel = "DUMP", description = "latest, latest:DB, a dump name or key, or a file")
+    String dump;
+
+    @Option(names = {"-d", "--database"}, paramLabel = "NAME",
+            description = "database to restore into (default: <db>_restored_<yyyyMMdd_HHmmss>)")
+    String database;
+
+    @Option(names = {"-D", "--drop"}, description = "replace the target database if it exists (asks first, unless -f)")
+    boolean drop;
+
+    @Option(names = {"-f", "--force"}, description = "don't ask before replacing with -D")
+    boolean force;
+
+    @Option(names = "--dry-run", description = "verify the dump and say what would happen; change nothing")
+    boolean dryRun;
+
+    @Option(names = "--jobs", paramLabel = "N", defaultValue = "1",
+            description = "parallel pg_restore jobs for custom-format dumps (default: ${DEFAULT-VALUE})")
+    int jobs;
+
+    @Option(names = "--spool-dir", paramLabel = "DIR",
+            description = "where a custom-format dump is unpacked for pg_restore (default: the temp directory)")
+    Path spoolDirectory;
+
+    @Override
+    public Integer call() throws ConfigException, IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        ConfigSource source = ConfigSource.locate(config, System.getenv());
+        BackupSettings settings = BackupSettings.from(source, System.getenv());
+        ConnectionSettings server = settings.connection();
+        if (jobs < 1) {
+            throw new IOException("--jobs must be at least 1");
+        }
+        try (Storage storage = StorageFactory.open(source)) {
+            Repository.open(storage);
+            String defaultDatabase = settings.dumpDatabases().isEmpty() ? server.database()
+                    : settings.dumpDatabases().get(0);
+            DumpSource dumpSource = DumpSource.resolve(dump, storage, defaultDatabase);
+            String target = database != null ? database : LogicalRestore.truncate(dumpSource.database(),
+                    "_restored_" + LocalDateTime.now().format(STAMP));
+            LogicalRestore restore = new LogicalRestore(server, new LogicalRestore.Options(settings.pgBin(),
+                    spoolDirectory != null ? spoolDirectory : Path.of(System.getProperty("java.io.tmpdir")), jobs), out);
+
+            out.printf("walden restore: %s (database %s, %s%s)%n", dumpSource.description(), dumpSource.database(),
+                    dumpSource.format() == DumpFormat.PLAIN ? "plain SQL" : "custom format",
+                    dumpSource.originalBytes() >= 0 ? String.format(", %.1f MiB", dumpSource.originalBytes() / 1048576.0)
+                            : "");
+            out.flush();
+            long began = System.nanoTime();
+            // the cheap checks first: nobody waits through a long verification to learn the name is taken
+            LogicalRestore.Plan plan = restore.check(dumpSource, target, drop);
+            String where = server.withDatabase(target).displayUrl();
+            String action = (plan.replaces() ? "replace the existing database '" + target + "'"
+                    : "create database '" + target + "'") + " on " + where + " and load it with "
+                    + (dumpSource.format() == DumpFormat.PLAIN ? "psql" : "pg_restore");
+            if (plan.replaces() && !dryRun && !force && !confirm(target, out)) {
+                throw new IOException("not confirmed; database '" + target + "' is unchanged (-f replaces without "
+                        + "asking)");
+            }
+            try (LogicalRestore.Verified verified = restore.verify(dumpSource, !dryRun)) {
+                DumpContents contents = verified.contents();
+                out.printf("verified: %s, complete, %d table(s), %d row(s) of data%n",
+                        dumpSource.sha256().isPresent() ? "checksum matches" : "no manifest, so no checksum to check",
+                        contents.tables().size(), contents.totalRows());
+                if (dryRun) {
+                    out.println("would " + action);
+                    out.println("dry run: nothing was changed");
+                    return 0;
+                }
+                out.println("restoring: " + action);
+                out.flush();
+                long verifiedAt = System.nanoTime();
+                LogicalRestore.Result result = restore.restore(verified, plan);
+                long done = System.nanoTime();
+                out.printf("restored %s into database '%s': %d table(s) (the dump creates %d), %d row(s) in %d "
+                                + "table(s) match the dump%n", dumpSource.description(), result.database(),
+                        result.tablesRestored(), result.tablesInDump(), result.rowsCompared(), result.tablesCounted());
+                if (!result.notCounted().isEmpty()) {
+                    out.println("not counted (over 1 GiB): " + String.join(", ", result.notCounted()));
+                }
+                out.printf("took %.1f s (verify %.1f s, restore %.1f s)%n", (done - began) / 1e9,
+                        (verifiedAt - began) / 1e9, (done - verifiedAt) / 1e9);
+                out.printf("connect: psql \"%s\"%n", server.withDatabase(target).displayUrl());
+                return 0;
+            }
+        }
+    }
+
+    /** Asks on the terminal (or whatever stdin is); anything but yes, or no answer at all, is no. */
+    private static boolean confirm(String target, PrintWriter out) throws IOException {
+        out.printf("database '%s' exists and will be DROPPED and replaced by the restore. Type yes to go ahead: ",
+                target);
+        out.flush();
+        String answer = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+        return answer != null && answer.strip().toLowerCase(Locale.ROOT).equals("yes");
+    }
+}
