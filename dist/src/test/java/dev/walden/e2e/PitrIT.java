@@ -122,8 +122,12 @@ class PitrIT {
     }
 
     private static String rows(int port) throws Exception {
+        return rows(port, "postgres");
+    }
+
+    private static String rows(int port, String database) throws Exception {
         try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port
-                + "/postgres?user=postgres"); Statement s = c.createStatement()) {
+                + "/" + database + "?user=postgres"); Statement s = c.createStatement()) {
             return query(s, "SELECT coalesce(string_agg(id::text, ',' ORDER BY id), '') FROM commits WHERE id > 0");
         }
     }
@@ -223,6 +227,39 @@ class PitrIT {
                 notEmpty.toString(), "--latest");
         assertEquals(1, occupied.exit(), occupied.toString());
         assertTrue(occupied.stderr().contains("is not empty"), occupied.stderr());
+    }
+
+    @Test
+    void oneDatabaseAtATimeIntoANewDatabaseOnProduction() throws Exception {
+        Path pgdata = dir.resolve("into");
+        Installation.Run run = walden.walden("recover", "--config", walden.config.toString(), "--pgdata",
+                pgdata.toString(), "--target-time", TIMES.get(2), "--into-database", "commits_at_3");
+        assertEquals(0, run.exit(), run.toString());
+        assertTrue(run.stdout().contains("copied database 'postgres' as of time "), run.stdout());
+        assertTrue(run.stdout().contains("connect: psql \"postgresql://postgres@localhost:" + cluster.port()
+                + "/commits_at_3?host="), run.stdout());
+        assertEquals(upTo(3), rows(cluster.port(), "commits_at_3"), "on production, as of the target");
+        assertEquals(upTo(10), rows(cluster.port(), "postgres"), "production's own rows untouched");
+        assertFalse(Files.exists(pgdata), "the recovered cluster is removed");
+        try (Stream<Path> left = Files.list(dir)) {
+            assertEquals(List.of(), left.filter(p -> p.getFileName().toString().startsWith("into")).toList());
+        }
+
+        Installation.Run exists = walden.walden("recover", "--config", walden.config.toString(), "--pgdata",
+                pgdata.toString(), "--target-time", TIMES.get(5), "--into-database", "commits_at_3");
+        assertEquals(1, exists.exit(), exists.toString());
+        assertTrue(exists.stderr().contains("database 'commits_at_3' already exists"), exists.stderr());
+        assertFalse(Files.exists(pgdata), "refused before recovering anything");
+        Installation.Run replaced = walden.walden("recover", "--config", walden.config.toString(), "--pgdata",
+                pgdata.toString(), "--target-time", TIMES.get(5), "--into-database", "commits_at_3", "-D", "-f");
+        assertEquals(0, replaced.exit(), replaced.toString());
+        assertEquals(upTo(6), rows(cluster.port(), "commits_at_3"));
+
+        Installation.Run source = walden.walden("recover", "--config", walden.config.toString(), "--latest",
+                "--into-database", "postgres", "-D", "-f");
+        assertEquals(1, source.exit(), source.toString());
+        assertTrue(source.stderr().contains("'postgres' is the database being recovered; walden never overwrites it"),
+                source.stderr());
     }
 
     @Test

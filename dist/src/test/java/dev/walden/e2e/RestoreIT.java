@@ -181,7 +181,7 @@ class RestoreIT {
     void theSourceDatabaseIsNeverTheTarget() throws Exception {
         Installation.Run run = restore("latest", "-d", "app", "-D", "-f");
         assertEquals(1, run.exit(), run.toString());
-        assertTrue(run.stderr().contains("'app' is the database the dump was taken from; walden restore never "
+        assertTrue(run.stderr().contains("'app' is the database the dump was taken from; walden never "
                 + "overwrites it"), run.stderr());
         assertEquals(3001, count("app", "customers"));
     }

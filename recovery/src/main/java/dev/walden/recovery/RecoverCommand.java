@@ -1,31 +1,19 @@
 package dev.walden.recovery;
 
 import dev.walden.backup.BackupSettings;
-import dev.walden.catalog.BackupManifest;
-import dev.walden.cluster.LocalCluster;
 import dev.walden.config.ConfigException;
-import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;
 import dev.walden.config.Durations;
-import dev.walden.dump.PgProgram;
-import dev.walden.repo.Repository;
-import dev.walden.repo.StorageFactory;
-import dev.walden.storage.Storage;
+import dev.walden.restore.DatabaseCopy;
 import dev.walden.wal.Lsn;
-import dev.walden.wal.WalFileName;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -122,80 +110,70 @@ public final class RecoverCommand implements Callable<Integer> {
             description = "longest the recovery itself may take (default: ${DEFAULT-VALUE})")
     String timeout;
 
+    @Option(names = "--into-database", paramLabel = "NAME",
+            description = "copy one database of the recovered cluster into a NEW database NAME on the production "
+                    + "server (pg_dump | pg_restore), then stop and remove the recovered cluster")
+    String intoDatabase;
+
+    @Option(names = "--database", paramLabel = "DB",
+            description = "with --into-database: the database to copy (default: the configured one)")
+    String database;
+
+    @Option(names = {"-D", "--drop"}, description = "with --into-database: replace NAME if it exists (asks first, "
+            + "unless -f)")
+    boolean drop;
+
+    @Option(names = {"-f", "--force"}, description = "with --into-database -D: don't ask")
+    boolean force;
+
     @Override
     public Integer call() throws ConfigException, IOException, InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         ConfigSource source = ConfigSource.locate(config, System.getenv());
-        RecoveryTarget recoveryTarget = target();
-        RecoveryTarget.Action atTarget = action();
-        Optional<Integer> tli = timeline();
-        Duration limit = Durations.parse(timeout);
-        long began = System.nanoTime();
-
         Path directory = (pgdata != null ? pgdata : Path.of("walden-recovered-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")))).toAbsolutePath();
-        checkTarget(directory, source);
-        try (Storage storage = StorageFactory.open(source)) {
-            Repository repository = Repository.open(storage);
-            RecoveryPlan plan = RecoveryPlan.make(repository, recoveryTarget, tli, Optional.ofNullable(backup));
-            BackupManifest manifest = plan.backup();
-            Path bin = binaries(source, manifest.pgMajor());
-            int workers = source.integer(ConfigKeys.BACKUP_WORKERS, 1, 64);
-            List<WalFileName> segments = plan.segments();
-            out.printf("walden recover: %s from backup %s (consistent at %s), timeline %d, %d WAL file(s)%s%n",
-                    recoveryTarget.describe(), manifest.label(), manifest.stopTime(), plan.path().target(),
-                    segments.size(), segments.isEmpty() ? "" : " " + segments.get(0) + " .. "
-                            + segments.get(segments.size() - 1));
-            out.printf("into %s (production is not touched)%n", directory);
-            out.flush();
-            long planned = System.nanoTime();
-
-            new BackupRestorer(storage, workers).restore(manifest, directory, tablespaces, out);
-            long restored = System.nanoTime();
-
-            String restoreCommand;
-            if (noStage) {
-                Path self = Path.of(System.getProperty("walden.home", ".")).resolve("bin/walden");
-                restoreCommand = "\"" + self + "\" fetch --config \"" + source.file().map(Path::toString)
-                        .orElse(ConfigKeys.DEFAULT_CONFIG_FILE) + "\" %f %p";
-            } else {
-                List<WalFileName> files = new ArrayList<>(plan.histories());
-                files.addAll(segments);
-                Path staged = directory.resolveSibling(directory.getFileName() + ".wal");
-                restoreCommand = new WalStager(repository, workers).stage(files, staged, out);
-            }
-            long stagedAt = System.nanoTime();
-
-            int serverPort = port != null ? port : LocalCluster.freePort();
-            Path socketDir = Files.createTempDirectory("walden-recovered-");
-            RecoveredServer.configure(directory, serverPort, socketDir, restoreCommand,
-                    recoveryTarget.settings(exclusive), tli.map(String::valueOf).orElse("latest"), atTarget,
-                    manifest.pgMajor());
-            if (noStart) {
-                out.printf("prepared %s; start it with: %s -D %s start%n", directory, bin.resolve("pg_ctl"), directory);
-                return 0;
-            }
-            out.printf("starting PostgreSQL %d on port %d%n", manifest.pgMajor(), serverPort);
-            out.flush();
-            Path log = directory.resolveSibling(directory.getFileName() + ".log");
-            RecoveredServer.Outcome outcome = RecoveredServer.startAndWait(bin, directory, log, atTarget, limit, out);
-            long recovered = System.nanoTime();
-
-            out.println("reached " + recoveryTarget.describe() + ": " + outcome.stoppedAt()
-                    .orElse("the end of the archived WAL"));
-            outcome.redoDone().ifPresent(lsn -> out.println("last WAL replayed: " + lsn));
-            outcome.lastTransaction().ifPresent(t -> out.println("last transaction replayed: committed at " + t));
-            out.println("timeline: " + outcome.timeline().map(String::valueOf).orElse(plan.path().target()
-                    + " (not promoted)"));
-            out.println("state: " + outcome.state());
-            out.printf("phases: plan %.1f s, restore %.1f s, stage WAL %.1f s, recovery %.1f s (total %.1f s)%n",
-                    seconds(began, planned), seconds(planned, restored), seconds(restored, stagedAt),
-                    seconds(stagedAt, recovered), seconds(began, recovered));
-            String user = BackupSettings.from(source, System.getenv()).connection().user();
-            out.printf("connect: psql \"postgresql://%s@localhost:%d/postgres?host=%s\"%n", user, serverPort, socketDir);
-            out.printf("log: %s; stop it with: %s -D %s stop%n", log, bin.resolve("pg_ctl"), directory);
+        if (intoDatabase == null && (database != null || drop || force)) {
+            throw new ParameterException(spec.commandLine(), "--database, -D and -f go with --into-database");
+        }
+        if (intoDatabase != null && (noStart || !action.equalsIgnoreCase("promote"))) {
+            throw new ParameterException(spec.commandLine(), "--into-database copies from a promoted, running "
+                    + "recovered cluster: --no-start and --action " + action + " don't go with it");
+        }
+        PointInTimeRecovery.Request request = new PointInTimeRecovery.Request(target(), action(), timeline(),
+                exclusive, directory, Optional.ofNullable(port), Optional.ofNullable(backup), tablespaces,
+                Optional.ofNullable(pgBin), !noStage, !noStart, Durations.parse(timeout), intoDatabase != null);
+        if (intoDatabase != null) {
+            return new DatabaseCopy(source, out).copy(request, Optional.ofNullable(database), intoDatabase, drop, force);
+        }
+        PointInTimeRecovery.Recovered recovered = new PointInTimeRecovery(source, out).recover(request);
+        if (recovered.outcome().isEmpty()) {
+            out.printf("prepared %s; start it with: %s -D %s start%n", recovered.pgdata(),
+                    recovered.bin().resolve("pg_ctl"), recovered.pgdata());
             return 0;
         }
+        report(recovered, request, out);
+        String user = BackupSettings.from(source, System.getenv()).connection().user();
+        out.printf("connect: psql \"postgresql://%s@localhost:%d/postgres?host=%s\"%n", user, recovered.port(),
+                recovered.socketDirectory());
+        out.printf("log: %s; stop it with: %s -D %s stop%n", recovered.log(), recovered.bin().resolve("pg_ctl"),
+                recovered.pgdata());
+        return 0;
+    }
+
+    /** The point reached, the timeline, the state and what each phase took. */
+    public static void report(PointInTimeRecovery.Recovered recovered, PointInTimeRecovery.Request request, PrintWriter out) {
+        RecoveredServer.Outcome outcome = recovered.outcome().orElseThrow();
+        out.println("reached " + request.target().describe() + ": " + outcome.stoppedAt()
+                .orElse("the end of the archived WAL"));
+        outcome.redoDone().ifPresent(lsn -> out.println("last WAL replayed: " + lsn));
+        outcome.lastTransaction().ifPresent(t -> out.println("last transaction replayed: committed at " + t));
+        out.println("timeline: " + outcome.timeline().map(String::valueOf).orElse(recovered.timeline()
+                + " (not promoted)"));
+        out.println("state: " + outcome.state());
+        PointInTimeRecovery.Phases p = recovered.phases();
+        out.printf("phases: plan %.1f s, restore %.1f s, stage WAL %.1f s, recovery %.1f s (total %.1f s)%n",
+                p.plan(), p.restore(), p.stage(), p.recover(), p.total());
+        out.flush();
     }
 
     private RecoveryTarget target() {
@@ -241,64 +219,5 @@ public final class RecoverCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--target-timeline: '" + timeline
                     + "' is not a timeline number or 'latest'");
         }
-    }
-
-    /** The new data directory must be new: missing or empty, and not production's or inside it. */
-    private static void checkTarget(Path directory, ConfigSource source) throws IOException, ConfigException {
-        Optional<Path> production = source.path(ConfigKeys.PGDATA);
-        if (production.isPresent() && Files.exists(production.get())) {
-            Path prod = production.get().toRealPath();
-            Path candidate = Files.exists(directory) ? directory.toRealPath() : directory.normalize();
-            if (candidate.equals(prod) || candidate.startsWith(prod)) {
-                throw new IOException("'" + directory + "' is production's data directory (pgdata) or inside it; "
-                        + "walden recovers only into a new directory");
-            }
-        }
-        if (Files.exists(directory)) {
-            if (!Files.isDirectory(directory)) {
-                throw new IOException("'" + directory + "' exists and is not a directory");
-            }
-            if (Files.exists(directory.resolve("postmaster.pid")) || Files.exists(directory.resolve("PG_VERSION"))) {
-                throw new IOException("'" + directory + "' is the data directory of a PostgreSQL server; walden "
-                        + "recovers only into a new, empty directory");
-            }
-            try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory)) {
-                if (entries.iterator().hasNext()) {
-                    throw new IOException("'" + directory + "' is not empty; walden recovers only into a new, empty "
-                            + "directory");
-                }
-            }
-        }
-    }
-
-    /** PostgreSQL's programs of the backup's major version. */
-    private Path binaries(ConfigSource source, int major) throws IOException, ConfigException {
-        Optional<Path> configured = Optional.ofNullable(pgBin).or(() -> {
-            try {
-                return source.path(ConfigKeys.PG_BIN);
-            } catch (ConfigException e) {
-                return Optional.empty();
-            }
-        });
-        Path bin;
-        if (configured.isPresent()) {
-            bin = LocalCluster.findBinaries(configured);
-        } else if (Files.isExecutable(Path.of("/usr/lib/postgresql/" + major + "/bin/postgres"))) {
-            bin = Path.of("/usr/lib/postgresql/" + major + "/bin");
-        } else if (Files.isExecutable(Path.of("/usr/pgsql-" + major + "/bin/postgres"))) {
-            bin = Path.of("/usr/pgsql-" + major + "/bin");
-        } else {
-            bin = LocalCluster.findBinaries(Optional.empty());
-        }
-        PgProgram postgres = PgProgram.find("postgres", Optional.of(bin));
-        if (postgres.major() != major) {
-            throw new IOException("the backup is PostgreSQL " + major + ", but " + postgres.path() + " is PostgreSQL "
-                    + postgres.version() + ": set pg_bin (or --pg-bin) to PostgreSQL " + major + "'s programs");
-        }
-        return bin;
-    }
-
-    private static double seconds(long from, long to) {
-        return (to - from) / 1e9;
     }
 }

@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  * log until it reaches the target (or fails, saying why in PostgreSQL's own words). Watching the
  * log rather than connecting works whatever pg_hba.conf the backup brought along.
  */
-final class RecoveredServer {
+public final class RecoveredServer {
     private static final Pattern STOPPING = Pattern.compile("recovery stopping (.*)");
     private static final Pattern LAST_XACT = Pattern.compile("last completed transaction was at log time (.*)");
     private static final Pattern REDO_DONE = Pattern.compile("redo done at ([0-9A-F]+/[0-9A-F]+)");
@@ -29,7 +29,7 @@ final class RecoveredServer {
     private static final Pattern RESTORED = Pattern.compile("restored log file \"([0-9A-F]{24})\" from archive");
 
     /** Where recovery ended and in which state the server is. */
-    record Outcome(String state, Optional<String> stoppedAt, Optional<String> redoDone, Optional<String> lastTransaction,
+    public record Outcome(String state, Optional<String> stoppedAt, Optional<String> redoDone, Optional<String> lastTransaction,
                    Optional<Integer> timeline) {
     }
 
@@ -40,9 +40,13 @@ final class RecoveredServer {
      * Appends the recovery settings to postgresql.auto.conf (which wins over postgresql.conf) and
      * creates recovery.signal. Archiving is switched off for good measure: a recovered cluster
      * must never write into the production repository.
+     *
+     * @param privateCopy a throwaway copy only walden reads from: no TCP at all, and any role may
+     *     connect without a password over its socket, whose directory is private to this user
      */
     static void configure(Path pgdata, int port, Path socketDir, String restoreCommand, Map<String, String> target,
-                          String timeline, RecoveryTarget.Action action, int major) throws IOException {
+                          String timeline, RecoveryTarget.Action action, int major, boolean privateCopy)
+            throws IOException {
         if (!Files.exists(pgdata.resolve("postgresql.conf"))) {
             // Debian keeps it in /etc/postgresql: the backup has none, PostgreSQL needs one
             Files.writeString(pgdata.resolve("postgresql.conf"), "# written by walden recover: the backup had no "
@@ -53,13 +57,20 @@ final class RecoveredServer {
         }
         StringBuilder conf = new StringBuilder("\n# walden recover: settings for a recovered copy, next to production\n");
         setting(conf, "data_directory", pgdata.toString());
-        setting(conf, "hba_file", pgdata.resolve("pg_hba.conf").toString());
+        if (privateCopy) {
+            Path hba = pgdata.resolve("pg_hba.walden.conf");
+            Files.writeString(hba, "# written by walden: a temporary copy reached only through a private socket\n"
+                    + "local all all trust\n");
+            setting(conf, "hba_file", hba.toString());
+        } else {
+            setting(conf, "hba_file", pgdata.resolve("pg_hba.conf").toString());
+        }
         if (Files.exists(pgdata.resolve("pg_ident.conf"))) {
             setting(conf, "ident_file", pgdata.resolve("pg_ident.conf").toString());
         }
         setting(conf, "external_pid_file", "");
         setting(conf, "port", Integer.toString(port));
-        setting(conf, "listen_addresses", "localhost");
+        setting(conf, "listen_addresses", privateCopy ? "" : "localhost");
         setting(conf, "unix_socket_directories", socketDir.toString());
         setting(conf, "cluster_name", "walden-recovered");
         setting(conf, "logging_collector", "off");
@@ -135,6 +146,17 @@ final class RecoveredServer {
                         + " min; the server keeps running (" + log + ")");
             }
             Thread.sleep(200);
+        }
+    }
+
+    /** Stops a recovered server (fast: sessions are cut, nothing is lost); its data directory stays. */
+    static void stop(Path bin, Path pgdata) throws IOException, InterruptedException {
+        Process stop = new ProcessBuilder(bin.resolve("pg_ctl").toString(), "-D", pgdata.toString(), "-m", "fast", "-w",
+                "-t", "120", "stop").redirectErrorStream(true).start();
+        String output = new String(stop.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        if (!stop.waitFor(150, TimeUnit.SECONDS) || stop.exitValue() != 0) {
+            stop.destroyForcibly();
+            throw new IOException("pg_ctl stop of the recovered server in " + pgdata + " failed: " + output);
         }
     }
 

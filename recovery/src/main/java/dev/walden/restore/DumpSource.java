@@ -29,9 +29,10 @@ import java.util.regex.Pattern;
  * @param database the database it was taken from
  * @param sha256 checksum of the dump as pg_dump wrote it, when a manifest records it
  * @param originalBytes its size as pg_dump wrote it, or -1 when unknown
+ * @param localFile the file holding exactly pg_dump's bytes, when there is one (uncompressed, on disk)
  */
 public record DumpSource(String description, String database, DumpFormat format, Compression compression,
-                         Optional<String> sha256, long originalBytes, Opener opener) {
+                         Optional<String> sha256, long originalBytes, Opener opener, Optional<Path> localFile) {
     private static final Pattern BACKUP_NAME = Pattern.compile("(.+)_backup_\\d{8}_\\d{6}\\..+");
     private static final byte[] CUSTOM_MAGIC = {'P', 'G', 'D', 'M', 'P'};
 
@@ -78,6 +79,12 @@ public record DumpSource(String description, String database, DumpFormat format,
         throw new IOException("no dump '" + name + "' in the repository or on disk ('walden list' shows the dumps)");
     }
 
+    /** A custom-format dump walden just wrote to {@code file} itself (recover --into-database). */
+    public static DumpSource customFile(Path file, String database) throws IOException {
+        return new DumpSource(file.toString(), database, DumpFormat.CUSTOM, Compression.NONE, Optional.empty(),
+                Files.size(file), () -> Files.newInputStream(file), Optional.of(file));
+    }
+
     private static DumpSource fromRepository(Storage storage, DumpCatalog catalog, String key, String asked) throws IOException {
         List<DumpCatalog.Entry> entries = catalog.list(Optional.empty());
         DumpCatalog.Entry entry = entries.stream().filter(e -> e.key().equals(key)).findFirst()
@@ -89,7 +96,7 @@ public record DumpSource(String description, String database, DumpFormat format,
         DumpManifest m = entry.manifest().get();
         return new DumpSource(key, m.database(), DumpFormat.fromConfigName(m.dumpFormat()),
                 Compression.fromConfigName(m.compression()), Optional.of(m.sha256()), m.originalBytes(),
-                () -> storage.read(key));
+                () -> storage.read(key), Optional.empty());
     }
 
     /** A dump file outside the repository: its manifest beside it if there is one, else what its name and bytes say. */
@@ -105,7 +112,7 @@ public record DumpSource(String description, String database, DumpFormat format,
             }
             return new DumpSource(file.toString(), m.database(), DumpFormat.fromConfigName(m.dumpFormat()),
                     Compression.fromConfigName(m.compression()), Optional.of(m.sha256()), m.originalBytes(),
-                    () -> Files.newInputStream(file));
+                    () -> Files.newInputStream(file), Optional.empty());
         }
         String lower = fileName.toLowerCase(Locale.ROOT);
         Compression compression = lower.endsWith(".gz") ? Compression.GZIP
@@ -121,6 +128,7 @@ public record DumpSource(String description, String database, DumpFormat format,
         Matcher m = BACKUP_NAME.matcher(fileName);
         String database = m.matches() ? m.group(1) : fileName.replaceFirst("\\..*$", "");
         return new DumpSource(file.toString(), database, format, compression, Optional.empty(),
-                compression == Compression.NONE ? Files.size(file) : -1, () -> Files.newInputStream(file));
+                compression == Compression.NONE ? Files.size(file) : -1, () -> Files.newInputStream(file),
+                compression == Compression.NONE ? Optional.of(file) : Optional.empty());
     }
 }

@@ -57,11 +57,15 @@ public final class LogicalRestore {
     public record Options(Optional<Path> pgBin, Path spoolDirectory, int jobs) {
     }
 
-    /** A dump read in full: what it holds, and for the custom format the file pg_restore will read. */
-    public record Verified(DumpSource source, DumpContents contents, Optional<Path> spool) implements AutoCloseable {
+    /**
+     * A dump read in full: what it holds, and for the custom format the file pg_restore will read
+     * ({@code ownsSpool}: a copy made for it, removed on close).
+     */
+    public record Verified(DumpSource source, DumpContents contents, Optional<Path> spool, boolean ownsSpool)
+            implements AutoCloseable {
         @Override
         public void close() throws IOException {
-            if (spool.isPresent()) {
+            if (ownsSpool && spool.isPresent()) {
                 Files.deleteIfExists(spool.get());
             }
         }
@@ -97,11 +101,13 @@ public final class LogicalRestore {
         // a compressed file without a manifest has no known size: no bar then (see ProgressLine)
         ProgressLine progress = new ProgressLine(out, "verifying", 0, "", Math.max(0, source.originalBytes()));
         Optional<Path> spoolFile = Optional.empty();
+        // a custom dump already on disk as pg_dump wrote it is read by pg_restore where it is
+        Optional<Path> inPlace = spool && source.format() == DumpFormat.CUSTOM ? source.localFile() : Optional.empty();
         try {
             if (source.format() == DumpFormat.PLAIN) {
                 copy(source.open(), contents, progress);
             } else {
-                if (spool) {
+                if (spool && inPlace.isEmpty()) {
                     Files.createDirectories(options.spoolDirectory());
                     spoolFile = Optional.of(Files.createTempFile(options.spoolDirectory(), "walden-restore-", ".dump",
                             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))));
@@ -118,7 +124,8 @@ public final class LogicalRestore {
             throw new IOException("dump " + source.description() + " is incomplete: it does not end with pg_dump's "
                     + "'dump complete' line; nothing was created");
         }
-        return new Verified(source, contents, spoolFile);
+        return inPlace.isPresent() ? new Verified(source, contents, inPlace, false)
+                : new Verified(source, contents, spoolFile, true);
     }
 
     /** Custom format: pg_restore turns the archive into SQL (every data block included), read like a plain dump. */
@@ -176,17 +183,19 @@ public final class LogicalRestore {
     /**
      * Checks the target before anything changes.
      *
+     * @param sourceDatabase the database the data comes from, which is never the target
+     * @param origin how to name it in the refusal ("the dump was taken from")
      * @param replace whether an existing database of that name may be dropped (-D)
      * @throws IOException saying why the target can't be used
      */
-    public Plan check(DumpSource source, String target, boolean replace) throws IOException {
+    public Plan check(String sourceDatabase, String origin, String target, boolean replace) throws IOException {
         if (target.isEmpty() || target.getBytes(StandardCharsets.UTF_8).length > Sql.MAX_IDENTIFIER_BYTES) {
             throw new IOException("'" + target + "' can't be a database name: 1 to " + Sql.MAX_IDENTIFIER_BYTES
                     + " bytes");
         }
-        if (target.equals(source.database())) {
-            throw new IOException("'" + target + "' is the database the dump was taken from; walden restore never "
-                    + "overwrites it: restore under another name (-d) and switch over yourself");
+        if (target.equals(sourceDatabase)) {
+            throw new IOException("'" + target + "' is the database " + origin + "; walden never overwrites it: "
+                    + "restore under another name and switch over yourself");
         }
         if (target.equals("template0") || target.equals("template1")) {
             throw new IOException("'" + target + "' is a template database; choose another name");

@@ -96,7 +96,7 @@ public final class RestoreCommand implements Callable<Integer> {
             out.flush();
             long began = System.nanoTime();
             // the cheap checks first: nobody waits through a long verification to learn the name is taken
-            LogicalRestore.Plan plan = restore.check(dumpSource, target, drop);
+            LogicalRestore.Plan plan = restore.check(dumpSource.database(), "the dump was taken from", target, drop);
             String where = server.withDatabase(target).displayUrl();
             String action = (plan.replaces() ? "replace the existing database '" + target + "'"
                     : "create database '" + target + "'") + " on " + where + " and load it with "
@@ -135,7 +135,7 @@ public final class RestoreCommand implements Callable<Integer> {
     }
 
     /** Asks on the terminal (or whatever stdin is); anything but yes, or no answer at all, is no. */
-    private static boolean confirm(String target, PrintWriter out) throws IOException {
+    static boolean confirm(String target, PrintWriter out) throws IOException {
         out.printf("database '%s' exists and will be DROPPED and replaced by the restore. Type yes to go ahead: ",
                 target);
         out.flush();
