@@ -20,7 +20,8 @@ public final class ProgressLine {
     private final boolean terminal = System.console() != null;
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong items = new AtomicLong();
-    private volatile long lastPrinted;
+    /** Starts now: a phase shorter than the interval prints only its final line. */
+    private volatile long lastPrinted = System.nanoTime();
     private boolean finished;
 
     public ProgressLine(PrintWriter out, String what, long totalItems, String unit, long totalBytes) {
