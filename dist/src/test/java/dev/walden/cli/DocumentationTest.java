@@ -81,7 +81,7 @@ class DocumentationTest {
         cli.setOut(new PrintWriter(out));
         assertEquals(0, cli.execute("--help"));
         for (String command : new String[] {"init", "agent", "backup", "dump", "expire", "list", "recover",
-                "verify", "fetch", "status", "demo"}) {
+                "restore", "verify", "fetch", "status", "demo"}) {
             assertTrue(out.toString().contains("  " + command + " "), command + " missing from walden --help");
         }
         StringWriter fetchHelp = new StringWriter();
@@ -89,5 +89,20 @@ class DocumentationTest {
         cli.execute("fetch", "--help");
         assertTrue(fetchHelp.toString().contains("restore_command = 'walden fetch %f %p'"), fetchHelp.toString());
         assertTrue(fetchHelp.toString().contains("202"), fetchHelp.toString());
+    }
+
+    @Test
+    void theRecoveryRunbookCoversEveryOptionOfTheRecoveryCommands() throws IOException {
+        String runbook = read("docs/recovery.md");
+        CommandLine cli = Walden.commandLine();
+        for (String command : new String[] {"recover", "restore", "verify"}) {
+            for (var option : cli.getSubcommands().get(command).getCommandSpec().options()) {
+                if (option.usageHelp() || option.versionHelp() || option.longestName().equals("--config")) {
+                    continue;
+                }
+                assertTrue(runbook.contains(option.longestName()), "walden " + command + " "
+                        + option.longestName() + " is not in docs/recovery.md");
+            }
+        }
     }
 }

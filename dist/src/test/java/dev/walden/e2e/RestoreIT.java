@@ -249,6 +249,30 @@ class RestoreIT {
     }
 
     @Test
+    void anInterruptedRestoreLeavesNoDatabaseBehind() throws Exception {
+        List<String> before = databases();
+        Path slow = dir.resolve("slow_backup_20260101_000000.sql");
+        Files.writeString(slow, "CREATE TABLE public.t (a int);\nSELECT pg_sleep(60);\n"
+                + "\n--\n-- PostgreSQL database dump complete\n--\n\n");
+        Process restore = new ProcessBuilder(Installation.HOME.resolve("bin/walden").toString(), "restore", "--config",
+                walden.config.toString(), slow.toString(), "-d", "interrupted").redirectErrorStream(true)
+                .redirectOutput(dir.resolve("interrupted.log").toFile()).start();
+        try {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            while (!databases().contains("interrupted_walden_restoring")) {
+                assertTrue(System.nanoTime() < deadline, "the restore never started loading: "
+                        + Files.readString(dir.resolve("interrupted.log")));
+                Thread.sleep(100);
+            }
+            restore.destroy(); // SIGTERM, as Ctrl-C or a killed session would
+            assertTrue(restore.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
+        } finally {
+            restore.destroyForcibly();
+        }
+        assertEquals(before, databases(), Files.readString(dir.resolve("interrupted.log")));
+    }
+
+    @Test
     void anUnknownOrUnverifiedDumpIsNamed() throws Exception {
         Installation.Run unknown = restore("app_backup_19990101_000000.sql");
         assertEquals(1, unknown.exit(), unknown.toString());

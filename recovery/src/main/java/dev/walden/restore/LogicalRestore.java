@@ -430,7 +430,8 @@ public final class LogicalRestore {
 
     private void dropQuietly(String target, String working) {
         try (Connection c = admin(target); Statement s = c.createStatement()) {
-            s.execute("DROP DATABASE IF EXISTS " + Sql.identifier(working));
+            // FORCE (PostgreSQL 13+): after Ctrl-C, psql's session may not have ended yet; the database is ours
+            s.execute("DROP DATABASE IF EXISTS " + Sql.identifier(working) + " WITH (FORCE)");
         } catch (SQLException e) {
             out.println("warning: could not drop the working database '" + working + "': " + e.getMessage());
             out.flush();
