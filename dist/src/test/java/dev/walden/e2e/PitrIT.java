@@ -145,6 +145,43 @@ class PitrIT {
         assertEquals(upTo(4), rows(recover("time", "--target-time", TIMES.get(3))));
     }
 
+    /**
+     * The segment archived first after the target can hold nothing after it (switched before the
+     * target, archived after): the first commit after the target then sits in a later segment,
+     * which recovery must still get, here three segments later, beyond what walden staged.
+     */
+    @Test
+    void toATimeWhoseFirstLaterCommitIsSegmentsAfterTheFirstOneArchivedAfterIt() throws Exception {
+        cluster.execute("CREATE TABLE late (id int PRIMARY KEY)");
+        cluster.execute("INSERT INTO late VALUES (1)");
+        Thread.sleep(30);
+        String target = now();
+        Thread.sleep(30);
+        for (int i = 0; i < 3; i++) {
+            cluster.execute("CHECKPOINT"); // WAL without a commit
+            cluster.execute("SELECT pg_switch_wal()");
+        }
+        cluster.execute("INSERT INTO late VALUES (2)");
+        String withCommit2 = cluster.queryOne("SELECT pg_walfile_name(pg_switch_wal())");
+        Archiver.awaitArchived(cluster, withCommit2, Duration.ofSeconds(60));
+
+        Path pgdata = dir.resolve("recovered-late");
+        Installation.Run run = walden.walden("recover", "--config", walden.config.toString(), "--pgdata",
+                pgdata.toString(), "--target-time", target);
+        started.add(pgdata);
+        assertEquals(0, run.exit(), run.toString());
+        Matcher staged = Pattern.compile("WAL file\\(s\\) \\w{24} \\.\\. (\\w{24})").matcher(run.stdout());
+        assertTrue(staged.find(), run.stdout());
+        assertTrue(staged.group(1).compareTo(withCommit2) < 0, "the commit after the target was not staged: "
+                + run.stdout());
+        Matcher m = CONNECT.matcher(run.stdout());
+        assertTrue(m.find(), run.stdout());
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + m.group(1)
+                + "/postgres?user=postgres"); Statement s = c.createStatement()) {
+            assertEquals("1", query(s, "SELECT string_agg(id::text, ',' ORDER BY id) FROM late"));
+        }
+    }
+
     @Test
     void toAnLsn() throws Exception {
         assertEquals(upTo(7), rows(recover("lsn", "--target-lsn", LSNS.get(6))));

@@ -28,12 +28,15 @@ public final class ConfigSource {
     private final Path baseDirectory;
     private final Map<String, String> values;
     private final Map<String, String> origins;
+    private final Map<String, String> environment;
 
-    private ConfigSource(Path file, Path baseDirectory, Map<String, String> values, Map<String, String> origins) {
+    private ConfigSource(Path file, Path baseDirectory, Map<String, String> values, Map<String, String> origins,
+                         Map<String, String> environment) {
         this.file = file;
         this.baseDirectory = baseDirectory;
         this.values = values;
         this.origins = origins;
+        this.environment = environment;
     }
 
     /**
@@ -60,6 +63,7 @@ public final class ConfigSource {
     public static ConfigSource load(Path file, boolean mustExist, Map<String, String> env) throws ConfigException {
         Map<String, String> values = new HashMap<>();
         Map<String, String> origins = new HashMap<>();
+        Map<String, String> applied = new HashMap<>();
         Path base = Path.of("").toAbsolutePath();
         Path loaded = null;
         if (file != null) {
@@ -88,8 +92,9 @@ public final class ConfigSource {
                     "unknown environment variable " + variable + ": it matches no configuration key"));
             values.put(key.name(), e.getValue().strip());
             origins.put(key.name(), "environment variable " + variable);
+            applied.put(variable, e.getValue());
         }
-        return new ConfigSource(loaded, base, values, origins);
+        return new ConfigSource(loaded, base, values, origins, Map.copyOf(applied));
     }
 
     private static void parseLines(Path file, List<String> lines, Map<String, String> values,
@@ -127,6 +132,15 @@ public final class ConfigSource {
     /** The file that was read, if any. */
     public Optional<Path> file() {
         return Optional.ofNullable(file);
+    }
+
+    /**
+     * The {@code WALDEN_*} variables that were applied on top of the file. A walden command this
+     * one starts (a recovered server's restore_command) gets exactly these, so it reads the same
+     * configuration and not whatever else is in its environment.
+     */
+    public Map<String, String> environment() {
+        return environment;
     }
 
     /** The value as written, or the key's default; empty when neither exists. */

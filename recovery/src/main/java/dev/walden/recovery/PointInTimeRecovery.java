@@ -118,16 +118,16 @@ public final class PointInTimeRecovery {
             new BackupRestorer(storage, workers).restore(manifest, directory, request.tablespaces(), out);
             long restored = System.nanoTime();
 
+            Optional<String> fetch = fetchCommand();
             String restoreCommand;
             if (!request.stage()) {
-                Path self = Path.of(System.getProperty("walden.home", ".")).resolve("bin/walden");
-                restoreCommand = "\"" + self + "\" fetch --config \"" + config.file().map(Path::toString)
-                        .orElse(ConfigKeys.DEFAULT_CONFIG_FILE) + "\" %f %p";
+                restoreCommand = fetch.orElseThrow(() -> new IOException("--no-stage needs the walden launcher ("
+                        + launcher() + " does not exist)")) + " %f %p";
             } else {
                 List<WalFileName> files = new ArrayList<>(plan.histories());
                 files.addAll(segments);
                 Path staged = directory.resolveSibling(directory.getFileName() + ".wal");
-                restoreCommand = new WalStager(repository, workers).stage(files, staged, out);
+                restoreCommand = new WalStager(repository, workers).stage(files, staged, fetch, out);
             }
             long stagedAt = System.nanoTime();
 
@@ -143,13 +143,30 @@ public final class PointInTimeRecovery {
                 out.printf("starting PostgreSQL %d on port %d%n", manifest.pgMajor(), serverPort);
                 out.flush();
                 outcome = Optional.of(RecoveredServer.startAndWait(bin, directory, log, request.action(),
-                        request.timeout(), out));
+                        request.timeout(), config.environment(), out));
             }
             long recovered = System.nanoTime();
             return new Recovered(directory, serverPort, socketDir, bin, log, manifest, plan.path().target(), segments,
                     outcome, new Phases(seconds(began, planned), seconds(planned, restored),
                     seconds(restored, stagedAt), seconds(stagedAt, recovered)));
         }
+    }
+
+    private static Path launcher() {
+        return Path.of(System.getProperty("walden.home", ".")).toAbsolutePath().resolve("bin/walden");
+    }
+
+    /**
+     * {@code walden fetch} reading this recovery's configuration, for restore_command: the file
+     * it was read from (the server gets the same WALDEN_* variables). Empty when walden does not
+     * run from its launcher (in-process tests), where only staged WAL can be used.
+     */
+    private Optional<String> fetchCommand() {
+        Path self = launcher();
+        if (!Files.isExecutable(self)) {
+            return Optional.empty();
+        }
+        return Optional.of("\"" + self + "\" fetch" + config.file().map(f -> " --config \"" + f + "\"").orElse(""));
     }
 
     /** The new data directory must be new: missing or empty, and not production's or inside it. */

@@ -98,9 +98,14 @@ public final class RecoveredServer {
 
     /** Starts the server and follows its log until the target is reached, the server fails, or time runs out. */
     static Outcome startAndWait(Path bin, Path pgdata, Path log, RecoveryTarget.Action action, Duration timeout,
-                                PrintWriter out) throws IOException, InterruptedException {
-        Process start = new ProcessBuilder(bin.resolve("pg_ctl").toString(), "-D", pgdata.toString(), "-l",
-                log.toString(), "-W", "start").redirectErrorStream(true).start();
+                                Map<String, String> waldenEnvironment, PrintWriter out)
+            throws IOException, InterruptedException {
+        ProcessBuilder builder = new ProcessBuilder(bin.resolve("pg_ctl").toString(), "-D", pgdata.toString(), "-l",
+                log.toString(), "-W", "start").redirectErrorStream(true);
+        // restore_command may run walden fetch: it must read the configuration this recovery read
+        builder.environment().keySet().removeIf(k -> k.startsWith("WALDEN_"));
+        builder.environment().putAll(waldenEnvironment);
+        Process start = builder.start();
         String startOutput = new String(start.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         if (!start.waitFor(60, TimeUnit.SECONDS) || start.exitValue() != 0) {
             throw new IOException("pg_ctl start failed: " + startOutput + lastFatal(read(log)).map(f -> ": " + f)

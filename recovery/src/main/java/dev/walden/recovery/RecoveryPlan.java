@@ -60,7 +60,7 @@ public record RecoveryPlan(BackupManifest backup, TimelinePath path, List<WalFil
             }
             case RecoveryTarget.Time t -> {
                 mandatory = lastForTime(t, start, consistent, path, archived, size);
-                end = mandatory;
+                end = mandatory + 1; // usually holds the first commit after the target; later ones are fetched
             }
             default -> {
             }
@@ -115,9 +115,11 @@ public record RecoveryPlan(BackupManifest backup, TimelinePath path, List<WalFil
     }
 
     /**
-     * The last segment a recovery to a time needs: the first one archived at or after that time
-     * holds the WAL written around it. When everything was archived before it, the target lies
-     * beyond the archive.
+     * The last segment a recovery to a time surely needs: the first one archived at or after that
+     * time. Every earlier one was archived before the target, so recovery must pass through it
+     * without finding the stop; this one or a later one holds the first commit after the target
+     * (later when archiving lagged a segment switch: the restore script fetches those). When
+     * everything was archived before the target, the target lies beyond the archive.
      */
     private static long lastForTime(RecoveryTarget.Time target, long start, long consistent, TimelinePath path,
                                     Map<String, WalCatalog.Archived> archived, WalSegmentSize size)

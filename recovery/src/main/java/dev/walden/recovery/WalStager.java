@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -17,8 +18,11 @@ import java.util.concurrent.Future;
 /**
  * Fetches the WAL a recovery needs into a local directory before PostgreSQL starts, in
  * parallel and verified, so that restore_command is a plain copy: recovery then runs at disk
- * speed instead of paying a fetch per segment. The restore script it writes exits 1 only for a
- * file that was not staged, which is exactly "the end of the archive" for this recovery.
+ * speed instead of paying a fetch per segment. A file that was not staged is handed to
+ * {@code walden fetch}: the staged range is what the plan could know to be needed, and a recovery
+ * to a time may need more (the first commit after the target can sit in a later segment than the
+ * first one archived after the target, when archiving lagged a switch), as may {@code --latest}
+ * while production keeps archiving.
  */
 final class WalStager {
     static final String SCRIPT = "restore-wal.sh";
@@ -31,8 +35,15 @@ final class WalStager {
         this.workers = workers;
     }
 
-    /** Stages the files; returns the restore_command to use (unquoted: the caller quotes it for the config file). */
-    String stage(List<WalFileName> files, Path directory, PrintWriter out) throws IOException {
+    /**
+     * Stages the files; returns the restore_command to use (unquoted: the caller quotes it for the
+     * config file).
+     *
+     * @param fetch the {@code walden fetch} command (without its two arguments) for files that were
+     *              not staged; empty: such a file is reported as not archived
+     */
+    String stage(List<WalFileName> files, Path directory, Optional<String> fetch, PrintWriter out)
+            throws IOException {
         Files.createDirectories(directory, PosixFilePermissions.asFileAttribute(
                 PosixFilePermissions.fromString("rwx------")));
         long segmentBytes = repository.cluster().segmentSize().bytes();
@@ -68,12 +79,15 @@ final class WalStager {
         Path script = directory.resolve(SCRIPT);
         Files.writeString(script, """
                 #!/bin/sh
-                # restore_command of a recovery walden prepared: the WAL it needs is staged here,
-                # verified. Exit 1 (not archived) only when the file was not staged; a failed copy
+                # restore_command of a recovery walden prepared: the WAL it was known to need is
+                # staged here, verified; anything else comes from the repository. A failed copy
                 # is a real error and stops recovery.
-                [ -f "%1$s/$1" ] || exit 1
-                cp "%1$s/$1" "$2" || exit 201
-                """.formatted(directory));
+                if [ -f "%1$s/$1" ]; then
+                    cp "%1$s/$1" "$2" || exit 201
+                    exit 0
+                fi
+                %2$s
+                """.formatted(directory, fetch.map(f -> "exec " + f + " \"$1\" \"$2\"").orElse("exit 1")));
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
         return "\"" + script + "\" %f %p";
     }
