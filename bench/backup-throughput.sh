@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # A base backup of a pgbench database: walden (1 and 2 workers, zstd and lz4) next to
-# pg_basebackup (plain, no compression; and tar with gzip) on the same data, in the same run.
+# pg_basebackup (plain, no compression; and tar with gzip) on the same data, in the same run;
+# then restoring it: walden recover (files restored and WAL staged, every checksum verified)
+# next to cp -a of the plain pg_basebackup and tar -xzf of the gzip one.
 #
 #   bench/backup-throughput.sh [SCALE]     (build first: mvn -B package -DskipTests; default scale 50 ≈ 750 MiB)
 #
@@ -73,7 +75,7 @@ run "pg_basebackup -Ft -z -X none (gzip)" "$pgbin/pg_basebackup" -h "$tmp" -p 54
     -D "$tmp/bb-gzip" -Ft -z -X none -c fast
 echo "    stored $(stored "$tmp/bb-gzip") MiB"
 for workers in 1 2; do
-    for compression in zstd lz4; do
+    for compression in lz4 zstd; do # zstd last: the backup recovered below
         kill "$agent_pid"; wait "$agent_pid" 2>/dev/null || true
         WALDEN_BACKUP_WORKERS=$workers WALDEN_COMPRESSION=$compression \
             "$home/bin/walden" agent --config "$tmp/walden.conf" 2>>"$tmp/agent.log" &
@@ -89,3 +91,11 @@ for workers in 1 2; do
         echo "    stored $((after - ${before:-0})) MiB"
     done
 done
+
+echo
+printf '%-52s %10s %14s\n' "restore of that backup into a new directory" "time" "throughput"
+run "cp -a of the plain pg_basebackup (nothing checked)" cp -a "$tmp/bb-plain" "$tmp/restored-cp"
+mkdir "$tmp/restored-tar"
+run "tar -xzf of the gzip pg_basebackup" tar -xzf "$tmp/bb-gzip/base.tar.gz" -C "$tmp/restored-tar"
+run "walden recover --immediate --no-start (zstd, 2 workers)" "$home/bin/walden" recover \
+    --config "$tmp/walden.conf" --immediate --no-start --pgdata "$tmp/restored-walden"
