@@ -16,6 +16,28 @@ public final class ConfigKeys {
             "directory of PostgreSQL's programs (initdb, pg_ctl, ...); empty: the newest found in the usual places");
     public static final ConfigKey REPOSITORY_PATH = new ConfigKey("repository.path", "backups",
             "directory of the local repository");
+    public static final ConfigKey REPOSITORY_TYPE = new ConfigKey("repository.type", "posix",
+            "where the repository is: posix (a directory, repository.path) or s3 (an S3 bucket, repository.s3.*)");
+    public static final ConfigKey S3_BUCKET = new ConfigKey("repository.s3.bucket", null,
+            "bucket of the S3 repository; it must exist (walden never creates buckets)");
+    public static final ConfigKey S3_PREFIX = new ConfigKey("repository.s3.prefix", "",
+            "key prefix of this cluster's repository in the bucket, e.g. clusters/db1; many clusters share a bucket");
+    public static final ConfigKey S3_REGION = new ConfigKey("repository.s3.region", "",
+            "region of the bucket; empty: the SDK's default chain (AWS_REGION, profile), us-east-1 with an endpoint");
+    public static final ConfigKey S3_ENDPOINT = new ConfigKey("repository.s3.endpoint", "",
+            "endpoint URL for S3-compatible stores (MinIO, Ceph, R2); empty: AWS");
+    public static final ConfigKey S3_PATH_STYLE = new ConfigKey("repository.s3.path_style", "off",
+            "path-style requests (endpoint/bucket/key) instead of virtual-hosted ones: on for MinIO and Ceph");
+    public static final ConfigKey S3_SSE = new ConfigKey("repository.s3.sse", "none",
+            "server-side encryption: none (the bucket's default), s3 (SSE-S3) or kms (SSE-KMS)");
+    public static final ConfigKey S3_KMS_KEY_ID = new ConfigKey("repository.s3.kms_key_id", "",
+            "KMS key id or ARN for repository.s3.sse = kms; empty: the account's aws/s3 key");
+    public static final ConfigKey S3_STORAGE_CLASS = new ConfigKey("repository.s3.storage_class", "",
+            "storage class of new objects, e.g. STANDARD_IA; empty: the bucket's default (STANDARD)");
+    public static final ConfigKey S3_TIMEOUT = new ConfigKey("repository.s3.timeout", "30s",
+            "longest one S3 request attempt may take (also the longest a read may stall)");
+    public static final ConfigKey S3_ATTEMPTS = new ConfigKey("repository.s3.attempts", "5",
+            "attempts per S3 request for transient errors (5xx, throttling, resets, timeouts), with backoff and jitter (1-20)");
     public static final ConfigKey AGENT_SOCKET = new ConfigKey("agent.socket", null,
             "Unix domain socket the agent listens on and walden-push connects to (required)");
     public static final ConfigKey AGENT_SOCKET_GROUP = new ConfigKey("agent.socket_group", "",
@@ -67,7 +89,9 @@ public final class ConfigKeys {
     public static final ConfigKey SCHEDULE_JOBS = new ConfigKey("schedule.jobs", "backup,dump,expire",
             "what the scheduled run does, in order: any of backup, dump, expire");
 
-    public static final List<ConfigKey> ALL = List.of(PGDATA, PG_WAL, PG_BIN, REPOSITORY_PATH, AGENT_SOCKET,
+    public static final List<ConfigKey> ALL = List.of(PGDATA, PG_WAL, PG_BIN, REPOSITORY_PATH, REPOSITORY_TYPE,
+            S3_BUCKET, S3_PREFIX, S3_REGION, S3_ENDPOINT, S3_PATH_STYLE, S3_SSE, S3_KMS_KEY_ID, S3_STORAGE_CLASS,
+            S3_TIMEOUT, S3_ATTEMPTS, AGENT_SOCKET,
             AGENT_SOCKET_GROUP, AGENT_WORKERS, AGENT_QUEUE_CAPACITY, AGENT_STORE_TIMEOUT,
             AGENT_SHUTDOWN_TIMEOUT, COMPRESSION, COMPRESSION_LEVEL, PUSH_TIMEOUT, FETCH_TIMEOUT, BACKUP_WORKERS,
             BACKUP_CHECKPOINT, BACKUP_WAL_TIMEOUT, BACKUP_VERIFY_CHECKSUMS, DUMP_DATABASES, DUMP_FORMAT,
