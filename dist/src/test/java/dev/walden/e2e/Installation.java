@@ -29,6 +29,8 @@ final class Installation implements AutoCloseable {
     final Path repository;
     final Path socket;
     private Process agent;
+    /** Extra environment of every walden process started here (S3 credentials, for example). */
+    private final Map<String, String> environment = new java.util.HashMap<>();
 
     /** A result of running one command. */
     record Run(int exit, String stdout, String stderr) {
@@ -99,6 +101,11 @@ final class Installation implements AutoCloseable {
                 + "\nDB_USER=postgres\nDB_NAME=postgres\n");
     }
 
+    /** Sets environment variables for every walden process this installation starts from now on. */
+    void environment(Map<String, String> variables) {
+        environment.putAll(variables);
+    }
+
     /** Appends settings to the config file. */
     void configure(String... lines) throws IOException {
         Files.writeString(config, String.join("\n", lines) + "\n", java.nio.file.StandardOpenOption.APPEND);
@@ -108,8 +115,10 @@ final class Installation implements AutoCloseable {
         if (agent != null && agent.isAlive()) {
             throw new IllegalStateException("agent already running");
         }
-        agent = new ProcessBuilder(HOME.resolve("bin/walden").toString(), "agent", "--config", config.toString())
-                .redirectErrorStream(true)
+        ProcessBuilder builder = new ProcessBuilder(HOME.resolve("bin/walden").toString(), "agent", "--config",
+                config.toString());
+        builder.environment().putAll(environment);
+        agent = builder.redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("agent.log").toFile()))
                 .start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -149,7 +158,7 @@ final class Installation implements AutoCloseable {
     }
 
     Run walden(String... args) throws IOException, InterruptedException {
-        return run(dir, HOME.resolve("bin/walden").toString(), args);
+        return run(dir, Path.of("/dev/null"), environment, HOME.resolve("bin/walden").toString(), args);
     }
 
     /** walden with {@code input} on its stdin, as if typed at a prompt. */
@@ -157,7 +166,7 @@ final class Installation implements AutoCloseable {
         Path in = Files.createTempFile("walden-in", ".txt");
         try {
             Files.writeString(in, input);
-            return run(dir, in, HOME.resolve("bin/walden").toString(), args);
+            return run(dir, in, environment, HOME.resolve("bin/walden").toString(), args);
         } finally {
             Files.deleteIfExists(in);
         }
@@ -174,14 +183,21 @@ final class Installation implements AutoCloseable {
 
     static Run run(Path workingDirectory, Path stdin, String program, String... args)
             throws IOException, InterruptedException {
+        return run(workingDirectory, stdin, Map.of(), program, args);
+    }
+
+    static Run run(Path workingDirectory, Path stdin, Map<String, String> environment, String program, String... args)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(program);
         command.addAll(List.of(args));
         Path out = Files.createTempFile("walden-out", ".txt");
         Path err = Files.createTempFile("walden-err", ".txt");
         try {
-            Process p = new ProcessBuilder(command).directory(workingDirectory.toFile())
-                    .redirectInput(stdin.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            ProcessBuilder builder = new ProcessBuilder(command).directory(workingDirectory.toFile());
+            builder.environment().putAll(environment);
+            Process p = builder.redirectInput(stdin.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile())
+                    .start();
             if (!p.waitFor(120, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new IOException(String.join(" ", command) + " did not finish within 120 s");

@@ -132,7 +132,8 @@ public record RecoveryPlan(BackupManifest backup, TimelinePath path, List<WalFil
                 break;
             }
             last = a;
-            if (segno >= consistent && !a.archived().isBefore(at)) {
+            // S3 keeps modification times to the second: "archived at :37" may mean :37.9
+            if (segno >= consistent && !a.archived().plusSeconds(1).isBefore(at)) {
                 return segno;
             }
         }

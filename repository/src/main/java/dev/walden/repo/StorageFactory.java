@@ -5,11 +5,13 @@ import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;
 import dev.walden.storage.PosixStorage;
 import dev.walden.storage.Storage;
+import dev.walden.storage.s3.S3Settings;
+import dev.walden.storage.s3.S3Storage;
 import java.io.IOException;
 
 /**
- * Builds the storage driver the configuration asks for. Commands ask here for their storage and
- * never construct drivers themselves, so adding S3 changes this class and nothing that uses it.
+ * Builds the storage driver the configuration asks for ({@code repository.type}). Commands ask
+ * here for their storage and never construct drivers themselves.
  */
 public final class StorageFactory {
     private StorageFactory() {
@@ -17,11 +19,29 @@ public final class StorageFactory {
 
     /** The existing storage; never creates anything. */
     public static Storage open(ConfigSource config) throws ConfigException, IOException {
-        return new PosixStorage(config.requiredPath(ConfigKeys.REPOSITORY_PATH));
+        return switch (type(config)) {
+            case "s3" -> S3Storage.open(S3Settings.from(config));
+            default -> new PosixStorage(config.requiredPath(ConfigKeys.REPOSITORY_PATH));
+        };
     }
 
-    /** The storage, created where that makes sense (a missing last directory): for {@code walden init}. */
+    /**
+     * The storage, created where that makes sense: for {@code walden init}. A missing last
+     * directory of a posix repository is made; an S3 bucket must already exist (creating one is
+     * a decision about region, encryption, versioning and lifecycle that belongs to its owner).
+     */
     public static Storage create(ConfigSource config) throws ConfigException, IOException {
-        return PosixStorage.create(config.requiredPath(ConfigKeys.REPOSITORY_PATH));
+        return switch (type(config)) {
+            case "s3" -> S3Storage.open(S3Settings.from(config));
+            default -> PosixStorage.create(config.requiredPath(ConfigKeys.REPOSITORY_PATH));
+        };
+    }
+
+    private static String type(ConfigSource config) throws ConfigException {
+        String type = config.required(ConfigKeys.REPOSITORY_TYPE).strip();
+        if (!type.equals("posix") && !type.equals("s3")) {
+            throw config.invalid(ConfigKeys.REPOSITORY_TYPE, "'" + type + "' is neither posix nor s3");
+        }
+        return type;
     }
 }

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Where a repository keeps its objects: a local directory ({@link PosixStorage}) or, later, an S3
+ * Where a repository keeps its objects: a local directory ({@link PosixStorage}) or an S3
  * bucket. This interface doc is the contract; {@code StorageContractTest} checks every driver
  * against it.
  *
