@@ -192,9 +192,7 @@ public final class Expirer {
             for (Item item : plan.dumps()) {
                 dumps.delete(item.name());
             }
-            for (StoredWal w : plan.wal()) {
-                repository.storage().delete(w.key());
-            }
+            repository.storage().deleteObjects(plan.wal().stream().map(StoredWal::key).toList());
             return plan;
         }
     }

@@ -105,11 +105,6 @@ public final class BackupCatalog {
      */
     public int delete(BackupLabel label) throws IOException {
         int removed = storage.delete(manifestKey(label)) ? 1 : 0;
-        for (ObjectInfo object : storage.list(ROOT + label + "/")) {
-            if (storage.delete(object.key())) {
-                removed++;
-            }
-        }
-        return removed;
+        return removed + storage.deleteObjects(storage.list(ROOT + label + "/").stream().map(ObjectInfo::key).toList());
     }
 }

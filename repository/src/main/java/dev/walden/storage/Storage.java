@@ -77,6 +77,21 @@ public interface Storage extends AutoCloseable {
     boolean delete(String key) throws IOException;
 
     /**
+     * Deletes many objects (not pointers), in as few requests as the driver can: expiry removes
+     * thousands of WAL files at once. Keys that don't exist are skipped. Returns how many were
+     * deleted; a driver that can't tell may count keys that were already gone.
+     */
+    default int deleteObjects(List<String> keys) throws IOException {
+        int deleted = 0;
+        for (String key : keys) {
+            if (delete(key)) {
+                deleted++;
+            }
+        }
+        return deleted;
+    }
+
+    /**
      * Removes temporary state left by writers that never committed (a crash, a kill) and is older
      * than {@code olderThan}. Returns how many leftovers it removed.
      */

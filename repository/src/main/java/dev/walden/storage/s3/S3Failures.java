@@ -45,6 +45,10 @@ final class S3Failures {
                 return "access denied (" + detail + "): check that the IAM policy of the credentials the SDK found "
                         + "allows this on the bucket and prefix (docs/s3.md lists the minimal policy)";
             }
+            if (status == 501) {
+                return "the store does not implement this request (" + detail + "): walden needs an S3-compatible "
+                        + "store with multipart uploads and DeleteObjects";
+            }
             if (status >= 500 || status == 429) {
                 return detail + " after " + settings.attempts() + " attempt(s): the store is failing or throttling; "
                         + "walden retries with backoff, PostgreSQL retries the file later";

@@ -32,13 +32,17 @@ import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.LegacyMd5Plugin;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.S3Error;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
@@ -55,8 +59,9 @@ import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
  * client's. The async client would add a second event loop and stream adapters for nothing.
  *
  * <p><b>Integrity.</b> Writes carry Content-MD5 (checked by every S3-compatible store, unlike the
- * newer additional checksums, which several stores and proxies still mishandle); the SDK's
- * automatic CRC trailers are turned off for the same reason. Reads are verified by the
+ * newer additional checksums, which several stores and proxies still answer with 501); the SDK's
+ * automatic CRC checksums are turned off for the same reason, and its legacy MD5 plugin adds
+ * Content-MD5 where S3 demands a checksum (DeleteObjects). Reads are verified by the
  * repository against walden's own SHA-256 of every object.
  *
  * <p><b>Failures.</b> Every attempt has {@link S3Settings#timeout()} (also the socket timeout, so
@@ -72,6 +77,7 @@ public final class S3Storage implements Storage {
     private final S3Settings settings;
     private final String root;
     private final ScheduledExecutorService scheduler;
+    private volatile boolean batchDeletes = true;
 
     private S3Storage(S3Client client, S3Settings settings) {
         this.client = client;
@@ -94,6 +100,7 @@ public final class S3Storage implements Storage {
     public static S3Storage open(S3Settings settings, SdkHttpClient http) throws IOException {
         S3ClientBuilder builder = S3Client.builder().httpClient(http).forcePathStyle(settings.pathStyle())
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .addPlugin(LegacyMd5Plugin.create()) // Content-MD5 where S3 requires a checksum (DeleteObjects)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
                 .overrideConfiguration(o -> o.apiCallAttemptTimeout(settings.timeout())
                         .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
@@ -333,6 +340,50 @@ public final class S3Storage implements Storage {
         } catch (SdkException e) {
             throw S3Failures.of("DELETE", key, settings, e);
         }
+    }
+
+    /**
+     * DeleteObjects, 1000 keys per request (S3's limit); any key the store refuses fails the call,
+     * naming it. A store that answers DeleteObjects with 501 (some reject the checksum header the
+     * SDK must send with it) gets single deletes from then on.
+     */
+    @Override
+    public int deleteObjects(List<String> keys) throws IOException {
+        int deleted = 0;
+        for (int from = 0; from < keys.size(); from += 1000) {
+            List<String> batch = keys.subList(from, Math.min(keys.size(), from + 1000));
+            deleted += batchDeletes ? deleteBatch(batch) : Storage.super.deleteObjects(batch);
+        }
+        return deleted;
+    }
+
+    private int deleteBatch(List<String> keys) throws IOException {
+        List<ObjectIdentifier> batch = keys.stream()
+                .map(k -> ObjectIdentifier.builder().key(full(StorageKeys.check(k))).build()).toList();
+        DeleteObjectsResponse response;
+        try {
+            response = client.deleteObjects(r -> r.bucket(settings.bucket()).delete(d -> d.objects(batch).quiet(false)));
+        } catch (S3Exception e) {
+            if (e.statusCode() == 501) {
+                batchDeletes = false;
+                return Storage.super.deleteObjects(keys);
+            }
+            throw batchFailure(keys, e);
+        } catch (SdkException e) {
+            throw batchFailure(keys, e);
+        }
+        if (response.hasErrors() && !response.errors().isEmpty()) {
+            S3Error first = response.errors().get(0);
+            throw new IOException("S3 DELETE of '" + first.key().substring(root.length()) + "' in " + describe()
+                    + " failed: " + first.code() + ": " + first.message() + " (" + response.errors().size()
+                    + " of " + batch.size() + " keys in the batch failed)");
+        }
+        return response.deleted().size();
+    }
+
+    private IOException batchFailure(List<String> keys, SdkException e) {
+        return new IOException("S3 DELETE of " + keys.size() + " objects from '" + keys.get(0) + "' on in "
+                + describe() + " failed: " + S3Failures.reason(e, settings), e);
     }
 
     @Override

@@ -115,6 +115,10 @@ class S3StorageTest extends StorageContractTest {
         for (int i = 0; i < n; i++) {
             assertEquals("wal/0000000100000000/%024X".formatted(i), listed.get(i).key());
         }
+        List<String> older = listed.subList(0, 2100).stream().map(ObjectInfo::key).toList();
+        assertEquals(2100, storage.deleteObjects(older), "three batches");
+        assertEquals(n - 2100, storage.list("wal/").size());
+        assertEquals("wal/0000000100000000/%024X".formatted(2100), storage.list("wal/").get(0).key());
     }
 
     @Test
