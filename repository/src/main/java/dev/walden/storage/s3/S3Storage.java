@@ -352,7 +352,7 @@ public final class S3Storage implements Storage {
         int deleted = 0;
         for (int from = 0; from < keys.size(); from += 1000) {
             List<String> batch = keys.subList(from, Math.min(keys.size(), from + 1000));
-            deleted += batchDeletes ? deleteBatch(batch) : Storage.super.deleteObjects(batch);
+            deleted += batchDeletes ? deleteBatch(batch) : deleteOneByOne(batch);
         }
         return deleted;
     }
@@ -366,7 +366,7 @@ public final class S3Storage implements Storage {
         } catch (S3Exception e) {
             if (e.statusCode() == 501) {
                 batchDeletes = false;
-                return Storage.super.deleteObjects(keys);
+                return deleteOneByOne(keys);
             }
             throw batchFailure(keys, e);
         } catch (SdkException e) {
@@ -379,6 +379,14 @@ public final class S3Storage implements Storage {
                     + " of " + batch.size() + " keys in the batch failed)");
         }
         return response.deleted().size();
+    }
+
+    /** DeleteObject per key: idempotent, so no HEAD first; every key counts as deleted. */
+    private int deleteOneByOne(List<String> keys) throws IOException {
+        for (String key : keys) {
+            deleteRaw(StorageKeys.check(key));
+        }
+        return keys.size();
     }
 
     private IOException batchFailure(List<String> keys, SdkException e) {

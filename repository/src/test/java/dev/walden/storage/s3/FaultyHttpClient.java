@@ -61,9 +61,16 @@ public final class FaultyHttpClient implements SdkHttpClient {
         rules.clear();
     }
 
-    /** "METHOD path?query" and any If-Match/If-None-Match of every request seen, faulty or not. */
+    /**
+     * "METHOD path?query" and the headers walden's guarantees rest on (conditions, encryption,
+     * storage class, Content-MD5) of every request seen, faulty or not.
+     */
     public List<String> requests() {
         return requests;
+    }
+
+    private static String recorded(SdkHttpRequest http, String header) {
+        return http.firstMatchingHeader(header).map(v -> " " + header + ": " + v).orElse("");
     }
 
     public long count(Predicate<String> which) {
@@ -98,7 +105,9 @@ public final class FaultyHttpClient implements SdkHttpClient {
         requests.add(http.method() + " " + http.encodedPath() + (http.rawQueryParameters().isEmpty() ? ""
                 : "?" + String.join("&", http.rawQueryParameters().keySet()))
                 + http.firstMatchingHeader("If-None-Match").map(v -> " If-None-Match: " + v).orElse("")
-                + http.firstMatchingHeader("If-Match").map(v -> " If-Match: " + v).orElse(""));
+                + http.firstMatchingHeader("If-Match").map(v -> " If-Match: " + v).orElse("")
+                + recorded(http, "x-amz-server-side-encryption") + recorded(http, "x-amz-server-side-encryption-aws-kms-key-id")
+                + recorded(http, "x-amz-storage-class") + recorded(http, "Content-MD5"));
         Fault fault = faultFor(http);
         if (fault == null) {
             return delegate.prepareRequest(request);
