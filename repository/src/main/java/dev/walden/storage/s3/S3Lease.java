@@ -39,6 +39,7 @@ final class S3Lease implements StorageLock {
     private final String owner;
     private final String token = UUID.randomUUID().toString();
     private volatile String etag;
+    private volatile boolean lost;
     private ScheduledFuture<?> renewal;
 
     private record Held(String owner, String token, long expiresMillis, String etag) {
@@ -66,8 +67,8 @@ final class S3Lease implements StorageLock {
             try {
                 etag = write(current.map(Held::etag));
             } catch (S3Exception e) {
-                if (e.statusCode() == 412 || e.statusCode() == 409) {
-                    continue; // another process wrote it first: look again
+                if (e.statusCode() == 412 || e.statusCode() == 409 || e.statusCode() == 404) {
+                    continue; // another process wrote or removed it first: look again
                 }
                 throw S3Failures.of("taking the " + name + " lock", key, storage.settings(), e);
             } catch (SdkException e) {
@@ -105,7 +106,9 @@ final class S3Lease implements StorageLock {
         byte[] body = (owner + "\n" + token + "\n" + (System.currentTimeMillis() + TTL.toMillis()) + "\n")
                 .getBytes(StandardCharsets.UTF_8);
         return storage.client().putObject(r -> {
-            r.bucket(storage.bucket()).key(storage.full(key));
+            // a renewal must end well within the lease, retries included
+            storage.encryption(r.bucket(storage.bucket()).key(storage.full(key)))
+                    .overrideConfiguration(o -> o.apiCallTimeout(TTL.dividedBy(4)));
             if (replacing.isPresent()) {
                 r.ifMatch(replacing.get());
             } else {
@@ -134,12 +137,33 @@ final class S3Lease implements StorageLock {
     }
 
     private void renew() {
+        if (lost) {
+            return;
+        }
         try {
             etag = write(Optional.of(etag));
-        } catch (SdkException e) {
-            // a missed renewal is retried at the next one; the lease outlives two misses
+        } catch (S3Exception e) {
+            if (e.statusCode() == 412) {
+                // our last renewal may have been stored with its answer lost: is it still ours?
+                try {
+                    Optional<Held> current = read();
+                    if (current.isPresent() && current.get().token().equals(token)) {
+                        etag = current.get().etag();
+                        return;
+                    }
+                } catch (IOException | RuntimeException again) {
+                    return; // try again at the next renewal
+                }
+                lost = true;
+                System.err.println("walden: lost the " + name + " lock of " + storage.describe()
+                        + ": another process took it over; this one must stop writing");
+            }
+            // anything else: a missed renewal is retried at the next one, well within the lease
+        } catch (RuntimeException e) {
+            // never let the scheduled renewal die silently: retried at the next one
         }
     }
+
 
     @Override
     public void close() {

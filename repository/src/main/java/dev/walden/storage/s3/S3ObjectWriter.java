@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
@@ -28,6 +29,8 @@ import software.amazon.awssdk.services.s3.model.CompletedPart;
  */
 final class S3ObjectWriter implements ObjectWriter {
     private static final int INITIAL_BUFFER = 64 * 1024;
+    /** S3's limit of parts per upload. */
+    private static final int MAX_PARTS = 10_000;
 
     private final S3Storage storage;
     private final String key;
@@ -63,9 +66,9 @@ final class S3ObjectWriter implements ObjectWriter {
     }
 
     private void append(byte[] b, int off, int len) throws IOException {
-        if (committed || failed) {
+        if (committed || failed || buffer == null) {
             throw new IOException("S3 write of '" + key + "' in " + storage.describe() + " is "
-                    + (committed ? "already committed" : "broken by an earlier failure"));
+                    + (committed ? "already committed" : failed ? "broken by an earlier failure" : "closed"));
         }
         while (len > 0) {
             if (buffered == buffer.length) {
@@ -85,21 +88,36 @@ final class S3ObjectWriter implements ObjectWriter {
     }
 
     private void uploadPart() throws IOException {
+        if (parts.size() == MAX_PARTS) {
+            failed = true;
+            throw new IOException("S3 write of '" + key + "' in " + storage.describe() + " is larger than S3's "
+                    + MAX_PARTS + " parts of " + partBytes / (1024 * 1024) + " MiB");
+        }
         try {
             if (uploadId == null) {
                 uploadId = storage.client().createMultipartUpload(r -> storage.writeSettings(r, key)).uploadId();
+                storage.openUploads().add(uploadId);
             }
             int number = parts.size() + 1;
             String md5 = md5(buffer, buffered);
+            Duration attempt = attemptTimeout(buffered);
             String etag = storage.client().uploadPart(r -> r.bucket(storage.bucket()).key(storage.full(key))
-                    .uploadId(uploadId).partNumber(number).contentLength((long) buffered).contentMD5(md5), body())
-                    .eTag();
+                    .uploadId(uploadId).partNumber(number).contentLength((long) buffered).contentMD5(md5)
+                    .overrideConfiguration(o -> o.apiCallAttemptTimeout(attempt)), body()).eTag();
             parts.add(CompletedPart.builder().partNumber(number).eTag(etag).build());
             buffered = 0;
         } catch (SdkException e) {
             failed = true;
             throw S3Failures.of("upload of part " + (parts.size() + 1), key, storage.settings(), e);
         }
+    }
+
+    /**
+     * The configured timeout is for an answer; sending a large body takes its own time. Allow
+     * 2 s per MiB on top (a link of 4 Mbit/s per upload), and leave stalls to the socket timeout.
+     */
+    private Duration attemptTimeout(int bytes) {
+        return storage.settings().timeout().plusSeconds(2L * bytes / (1024 * 1024));
     }
 
     private RequestBody body() {
@@ -115,21 +133,24 @@ final class S3ObjectWriter implements ObjectWriter {
         if (committed) {
             return;
         }
-        if (failed) {
+        if (failed || buffer == null) {
             throw new IOException("S3 write of '" + key + "' in " + storage.describe()
-                    + " can't be committed after a failure");
+                    + (failed ? " can't be committed after a failure" : " is closed"));
         }
+        String etag;
         try {
             if (uploadId == null) {
                 String md5 = md5(buffer, buffered);
-                storage.client().putObject(r -> storage.writeSettings(r, key).contentLength((long) buffered)
-                        .contentMD5(md5), body());
+                Duration attempt = attemptTimeout(buffered);
+                etag = storage.client().putObject(r -> storage.writeSettings(r, key).contentLength((long) buffered)
+                        .contentMD5(md5).overrideConfiguration(o -> o.apiCallAttemptTimeout(attempt)), body()).eTag();
             } else {
                 if (buffered > 0) {
                     uploadPart();
                 }
-                storage.client().completeMultipartUpload(r -> r.bucket(storage.bucket()).key(storage.full(key))
-                        .uploadId(uploadId).multipartUpload(u -> u.parts(parts)));
+                etag = storage.client().completeMultipartUpload(r -> r.bucket(storage.bucket()).key(storage.full(key))
+                        .uploadId(uploadId).multipartUpload(u -> u.parts(parts))).eTag();
+                storage.openUploads().remove(uploadId);
             }
         } catch (SdkException e) {
             failed = true;
@@ -139,11 +160,23 @@ final class S3ObjectWriter implements ObjectWriter {
             failed = true;
             throw e;
         }
-        long stored = storage.stat(key).map(i -> i.size()).orElse(-1L);
+        long stored;
+        try {
+            stored = storage.stat(key).map(i -> i.size()).orElse(-1L);
+        } catch (IOException e) {
+            failed = true;
+            throw e;
+        }
         if (stored != total) {
             failed = true;
-            if (stored >= 0) {
-                storage.delete(key); // what is there is not what was written: it must not stay under the name
+            if (stored >= 0 && etag != null) {
+                // what is there is not what was written: it must not stay under the name (unless
+                // another writer has replaced it meanwhile, which If-Match leaves alone)
+                try {
+                    storage.client().deleteObject(r -> r.bucket(storage.bucket()).key(storage.full(key)).ifMatch(etag));
+                } catch (SdkException e) {
+                    // reported below either way
+                }
             }
             throw new IOException("S3 write of '" + key + "' in " + storage.describe() + " was acknowledged but "
                     + (stored < 0 ? "the object is not there" : "holds " + stored + " bytes instead of " + total));
@@ -154,8 +187,8 @@ final class S3ObjectWriter implements ObjectWriter {
 
     @Override
     public void close() {
+        buffer = null;
         if (committed || uploadId == null) {
-            buffer = null;
             return;
         }
         try {
@@ -163,8 +196,9 @@ final class S3ObjectWriter implements ObjectWriter {
                     .uploadId(uploadId));
         } catch (SdkException e) {
             // removeAbandonedWrites aborts it later; the object itself was never visible
+        } finally {
+            storage.openUploads().remove(uploadId);
         }
-        buffer = null;
     }
 
     private static String md5(byte[] bytes, int length) {

@@ -64,7 +64,12 @@ public record S3Settings(String bucket, String prefix, Optional<String> region, 
         while (prefix.endsWith("/")) {
             prefix = prefix.substring(0, prefix.length() - 1);
         }
-        Optional<URI> endpoint = nonEmpty(config, ConfigKeys.S3_ENDPOINT).map(e -> URI.create(e));
+        Optional<URI> endpoint;
+        try {
+            endpoint = nonEmpty(config, ConfigKeys.S3_ENDPOINT).map(URI::create);
+        } catch (IllegalArgumentException e) {
+            throw config.invalid(ConfigKeys.S3_ENDPOINT, "not a URL like https://host:port: " + e.getMessage());
+        }
         if (endpoint.isPresent() && (endpoint.get().getScheme() == null || endpoint.get().getHost() == null)) {
             throw config.invalid(ConfigKeys.S3_ENDPOINT, "'" + endpoint.get() + "' is not a URL like https://host:port");
         }

@@ -10,15 +10,17 @@ import dev.walden.storage.WriteOption;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.regex.Pattern;
@@ -41,6 +43,7 @@ import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
+import software.amazon.awssdk.services.s3.model.Part;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Error;
 import software.amazon.awssdk.services.s3.model.S3Exception;
@@ -74,13 +77,18 @@ public final class S3Storage implements Storage {
     private static final String POINTERS = ".pointers/";
 
     private final S3Client client;
+    private final SdkHttpClient http;
     private final S3Settings settings;
     private final String root;
     private final ScheduledExecutorService scheduler;
     private volatile boolean batchDeletes = true;
 
-    private S3Storage(S3Client client, S3Settings settings) {
+    /** Upload ids of multipart uploads this process has open: never abandoned, whatever their age. */
+    private final Set<String> openUploads = ConcurrentHashMap.newKeySet();
+
+    private S3Storage(S3Client client, SdkHttpClient http, S3Settings settings) {
         this.client = client;
+        this.http = http;
         this.settings = settings;
         this.root = settings.prefix().isEmpty() ? "" : settings.prefix() + "/";
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -96,7 +104,10 @@ public final class S3Storage implements Storage {
                 .socketTimeout(settings.timeout()).maxConnections(64).build());
     }
 
-    /** As {@link #open(S3Settings)} over a given HTTP client: tests put a fault-injecting one here. */
+    /**
+     * As {@link #open(S3Settings)} over a given HTTP client (tests put a fault-injecting one
+     * here); the storage closes it.
+     */
     public static S3Storage open(S3Settings settings, SdkHttpClient http) throws IOException {
         S3ClientBuilder builder = S3Client.builder().httpClient(http).forcePathStyle(settings.pathStyle())
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
@@ -115,7 +126,7 @@ public final class S3Storage implements Storage {
             throw new IOException("cannot set up the S3 client for " + settings.describe() + ": "
                     + S3Failures.reason(e, settings), e);
         }
-        S3Storage storage = new S3Storage(client, settings);
+        S3Storage storage = new S3Storage(client, http, settings);
         try {
             client.headBucket(r -> r.bucket(settings.bucket()));
         } catch (S3Exception e) {
@@ -152,10 +163,11 @@ public final class S3Storage implements Storage {
         return root + key;
     }
 
+    /** The host name as the agent writes it into its lock owner (the kernel's, no DNS). */
     static String hostName() {
         try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (UnknownHostException e) {
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+        } catch (IOException e) {
             return "localhost";
         }
     }
@@ -173,6 +185,20 @@ public final class S3Storage implements Storage {
             }
         }
         settings.storageClass().ifPresent(r::storageClass);
+        return r;
+    }
+
+    /** Encryption only, for the driver's small objects (pointers, leases): a bucket policy may demand it. */
+    PutObjectRequest.Builder encryption(PutObjectRequest.Builder r) {
+        switch (settings.encryption()) {
+            case S3 -> r.serverSideEncryption(ServerSideEncryption.AES256);
+            case KMS -> {
+                r.serverSideEncryption(ServerSideEncryption.AWS_KMS);
+                settings.kmsKeyId().ifPresent(r::ssekmsKeyId);
+            }
+            case NONE -> {
+            }
+        }
         return r;
     }
 
@@ -238,8 +264,9 @@ public final class S3Storage implements Storage {
         }
 
         private IOException failure(Exception e) {
-            return new IOException("S3 GET of '" + key + "' in " + describe() + " failed mid-stream: "
-                    + e.getMessage(), e);
+            String message = e.getMessage() == null ? e.getClass().getSimpleName()
+                    : e.getMessage().strip().lines().findFirst().orElse("");
+            return new IOException("S3 GET of '" + key + "' in " + describe() + " failed mid-stream: " + message, e);
         }
 
         @Override
@@ -394,6 +421,13 @@ public final class S3Storage implements Storage {
                 + describe() + " failed: " + S3Failures.reason(e, settings), e);
     }
 
+    /**
+     * Aborts multipart uploads under the prefix that nobody is writing any more: not open in this
+     * process, and with no part uploaded (or, without parts, not started) within
+     * {@code olderThan}, so a long upload by another process (a large dump) that is still
+     * sending parts is left alone. Only keys walden could have written are considered, so an
+     * empty prefix never touches other tools' uploads in the bucket.
+     */
     @Override
     public int removeAbandonedWrites(Duration olderThan) throws IOException {
         Instant before = Instant.now().minus(olderThan);
@@ -401,8 +435,11 @@ public final class S3Storage implements Storage {
         try {
             for (MultipartUpload u : client.listMultipartUploadsPaginator(r -> r.bucket(settings.bucket())
                     .prefix(root)).uploads()) {
+                if (openUploads.contains(u.uploadId()) || !ours(u.key().substring(root.length()))) {
+                    continue;
+                }
                 // ZERO means any age: the store's clock need not agree with ours to the millisecond
-                if (olderThan.isZero() || u.initiated() != null && !u.initiated().isAfter(before)) {
+                if (olderThan.isZero() || lastActivity(u).map(t -> !t.isAfter(before)).orElse(false)) {
                     client.abortMultipartUpload(r -> r.bucket(settings.bucket()).key(u.key()).uploadId(u.uploadId()));
                     removed++;
                 }
@@ -411,6 +448,18 @@ public final class S3Storage implements Storage {
             throw S3Failures.of("cleaning up abandoned uploads", root.isEmpty() ? "(all)" : root, settings, e);
         }
         return removed;
+    }
+
+    /** When the upload last made progress: its newest part, else its start. */
+    private Optional<Instant> lastActivity(MultipartUpload u) {
+        Instant newest = u.initiated();
+        for (Part part : client.listPartsPaginator(r -> r.bucket(settings.bucket()).key(u.key())
+                .uploadId(u.uploadId())).parts()) {
+            if (part.lastModified() != null && (newest == null || part.lastModified().isAfter(newest))) {
+                newest = part.lastModified();
+            }
+        }
+        return Optional.ofNullable(newest);
     }
 
     @Override
@@ -427,7 +476,8 @@ public final class S3Storage implements Storage {
         StorageKeys.check(target);
         byte[] body = target.getBytes(StandardCharsets.UTF_8);
         try {
-            client.putObject(r -> r.bucket(settings.bucket()).key(full(POINTERS + key)), RequestBody.fromBytes(body));
+            client.putObject(r -> encryption(r.bucket(settings.bucket()).key(full(POINTERS + key))),
+                    RequestBody.fromBytes(body));
         } catch (SdkException e) {
             throw S3Failures.of("PUT of the pointer", key, settings, e);
         }
@@ -451,9 +501,14 @@ public final class S3Storage implements Storage {
         return settings.describe();
     }
 
+    Set<String> openUploads() {
+        return openUploads;
+    }
+
     @Override
     public void close() {
         scheduler.shutdownNow();
         client.close();
+        http.close(); // the SDK never closes a client it was given
     }
 }

@@ -132,6 +132,27 @@ class S3StorageTest extends StorageContractTest {
         }
     }
 
+    @Test
+    void anUploadInProgressHereIsNeverTakenForAbandoned() throws IOException {
+        byte[] large = random(S3Settings.MIN_PART_BYTES + 3);
+        try (ObjectWriter w = storage.write("dumps/app/big.sql")) {
+            w.stream().write(large); // the first part is up, the upload is open
+            assertEquals(0, storage.removeAbandonedWrites(Duration.ZERO));
+            w.commit();
+        }
+        assertArrayEquals(large, get("dumps/app/big.sql"));
+    }
+
+    @Test
+    void aClosedWriterRefusesMoreWithAnIoError() throws IOException {
+        ObjectWriter w = storage.write("wal/closed");
+        w.close();
+        IOException e = assertThrows(IOException.class, () -> w.stream().write(1));
+        assertTrue(e.getMessage().contains("'wal/closed'") && e.getMessage().contains("closed"), e.getMessage());
+        assertThrows(IOException.class, w::commit);
+        assertTrue(storage.stat("wal/closed").isEmpty());
+    }
+
     private void lease(String owner, long expiresMillis) {
         try (S3Client c = server.client()) {
             c.putObject(r -> r.bucket("contract").key(prefix + "/.locks/writer"),
