@@ -2,6 +2,7 @@ package dev.walden.cli;
 
 import dev.walden.agent.AgentCommand;
 import dev.walden.agent.BackupCommand;
+import dev.walden.agent.CheckCommand;
 import dev.walden.dump.DumpCommand;
 import dev.walden.retention.ExpireCommand;
 import dev.walden.recovery.ListCommand;
@@ -19,7 +20,7 @@ import picocli.CommandLine.Command;
 /** {@code walden}: the command line. Each subcommand is a class of its own module. */
 @Command(name = "walden", mixinStandardHelpOptions = true, versionProvider = Walden.Version.class,
         description = "PostgreSQL WAL archiving, backup and point-in-time recovery.",
-        subcommands = {InitCommand.class, AgentCommand.class, BackupCommand.class, DumpCommand.class,
+        subcommands = {InitCommand.class, AgentCommand.class, CheckCommand.class, BackupCommand.class, DumpCommand.class,
                 ExpireCommand.class, ListCommand.class, RecoverCommand.class, RestoreCommand.class, VerifyCommand.class,
                 FetchCommand.class, StatusCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})

@@ -1,0 +1,271 @@
+package dev.walden.agent;
+
+import dev.walden.backup.BackupSettings;
+import dev.walden.config.ConfigException;
+import dev.walden.config.ConfigSource;
+import dev.walden.config.Durations;
+import dev.walden.db.Database;
+import dev.walden.protocol.AgentClient;
+import dev.walden.protocol.AgentClientException;
+import dev.walden.protocol.Frame;
+import dev.walden.protocol.FrameType;
+import dev.walden.repo.Repository;
+import dev.walden.repo.StorageFactory;
+import dev.walden.storage.Storage;
+import dev.walden.wal.ClusterIdentity;
+import dev.walden.wal.WalFileName;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code walden check}: is this cluster really archiving into walden? Checks each link of the
+ * chain an operator would otherwise check by hand — the repository, the agent, the database
+ * connection, the server's archiving settings — and then proves it end to end: it forces a WAL
+ * switch and waits for that file to reach the repository. Every failed check says how to fix it.
+ */
+@Command(name = "check", mixinStandardHelpOptions = true,
+        description = {"Check that PostgreSQL archives into walden: repository, agent, database connection, "
+                + "wal_level, archive_mode, archive_command; then force a WAL switch and wait for that file "
+                + "to reach the repository.",
+                "Needs a superuser connection (pg_switch_wal, pg_create_restore_point), as walden backup does."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:every check passed", "1:a check failed (each says how to fix it)",
+                "2:bad configuration"})
+public final class CheckCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "config file (default: $WALDEN_CONFIG, else /etc/walden/walden.conf)")
+    String config;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "60s",
+            description = "how long to wait for the switched WAL file to reach the repository (default: ${DEFAULT-VALUE})")
+    String timeout;
+
+    private PrintWriter out;
+    private int passed;
+    private int failed;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        ConfigSource source;
+        AgentConfig agentConfig;
+        BackupSettings settings;
+        Duration wait;
+        try {
+            source = ConfigSource.locate(config, System.getenv());
+            agentConfig = AgentConfig.from(source);
+            settings = BackupSettings.from(source, System.getenv());
+            wait = Durations.parse(timeout);
+        } catch (ConfigException | IllegalArgumentException e) {
+            err.println("walden check: " + e.getMessage());
+            return 2;
+        }
+        out.println("walden check: " + source.file().map(Object::toString).orElse("configuration from the environment"));
+        Optional<Repository> repository = Optional.empty();
+        try (Storage storage = openRepository(source, agentConfig)) {
+            if (storage != null) {
+                repository = Optional.of(Repository.open(storage));
+            }
+            boolean agent = checkAgent(agentConfig);
+            try (Connection c = connect(settings)) {
+                boolean server = c != null && checkServer(c, repository);
+                if (repository.isPresent() && agent && server) {
+                    checkSwitch(c, repository.get(), wait);
+                } else {
+                    out.println("skip  WAL switch: fix the checks above first");
+                }
+            }
+        } catch (IOException e) {
+            fail("repository: " + e.getMessage());
+        } catch (SQLException e) {
+            fail("database: " + e.getMessage());
+        }
+        out.println(failed == 0 ? "walden check: all " + passed + " checks passed"
+                : "walden check: " + failed + " of " + (passed + failed) + " checks failed");
+        out.flush();
+        return failed == 0 ? 0 : 1;
+    }
+
+    private void ok(String what) {
+        passed++;
+        out.println("ok    " + what);
+        out.flush();
+    }
+
+    private void fail(String what) {
+        failed++;
+        out.println("FAIL  " + what);
+        out.flush();
+    }
+
+    /** The repository, or null (reported) when it can't be opened or belongs to another cluster. */
+    private Storage openRepository(ConfigSource source, AgentConfig agentConfig) {
+        Storage storage = null;
+        try {
+            storage = StorageFactory.open(source);
+            Repository repository = Repository.open(storage);
+            ClusterIdentity cluster = ClusterIdentity.read(agentConfig.pgdata(), agentConfig.pgWal());
+            repository.checkBelongsTo(cluster);
+            ok("repository " + storage.describe() + " belongs to " + cluster);
+            return storage;
+        } catch (ConfigException | IOException e) {
+            fail("repository: " + e.getMessage());
+            if (storage != null) {
+                try {
+                    storage.close();
+                } catch (IOException ignored) {
+                    // already reported
+                }
+            }
+            return null;
+        }
+    }
+
+    private boolean checkAgent(AgentConfig agentConfig) {
+        try {
+            Frame reply = new AgentClient(agentConfig.socket(), Duration.ofSeconds(10)).exchange(Frame.of(FrameType.PING));
+            if (reply.type() == FrameType.ERROR) {
+                fail("agent on " + agentConfig.socket() + " answered with an error");
+                return false;
+            }
+            ok("agent answers on " + agentConfig.socket());
+            return true;
+        } catch (AgentClientException e) {
+            fail("agent: " + e.getMessage() + (e.kind() == AgentClientException.Kind.NOT_RUNNING
+                    ? "; start it: walden agent --config FILE (as the PostgreSQL server's user)" : ""));
+            return false;
+        }
+    }
+
+    private Connection connect(BackupSettings settings) {
+        try {
+            Connection c = Database.connect(settings.connection());
+            ok("database " + settings.connection().displayUrl());
+            return c;
+        } catch (SQLException e) {
+            fail("database " + settings.connection().displayUrl() + ": " + e.getMessage()
+                    + " (set DATABASE_URL or DB_HOST/DB_PORT/DB_USER in the environment or a .env next to the config)");
+            return null;
+        }
+    }
+
+    private static String query(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
+    private boolean checkServer(Connection c, Optional<Repository> repository) {
+        int before = failed;
+        try {
+            if ("t".equals(query(c, "SELECT pg_is_in_recovery()"))) {
+                fail("the server is a standby: run walden check against the primary");
+                return false;
+            }
+            String systemId = query(c, "SELECT system_identifier FROM pg_control_system()");
+            if (repository.isPresent()
+                    && !systemId.equals(Long.toUnsignedString(repository.get().cluster().systemIdentifier()))) {
+                fail("the database connection reaches system " + systemId + ", not the cluster in pgdata (system "
+                        + Long.toUnsignedString(repository.get().cluster().systemIdentifier())
+                        + "): point the connection at the server of that data directory");
+            }
+            String walLevel = query(c, "SHOW wal_level");
+            if (walLevel.equals("replica") || walLevel.equals("logical")) {
+                ok("wal_level = " + walLevel);
+            } else {
+                fail("wal_level = " + walLevel + ": set wal_level = replica in postgresql.conf and restart PostgreSQL");
+            }
+            String archiveMode = query(c, "SHOW archive_mode");
+            boolean restartPending = "t".equals(query(c,
+                    "SELECT pending_restart FROM pg_settings WHERE name = 'archive_mode'"));
+            if (archiveMode.equals("off")) {
+                fail("archive_mode = off: set archive_mode = on in postgresql.conf and restart PostgreSQL"
+                        + (restartPending ? " (a change is already waiting for that restart)" : ""));
+            } else if (restartPending) {
+                fail("archive_mode = " + archiveMode + ", but a change to it waits for a restart of PostgreSQL");
+            } else {
+                ok("archive_mode = " + archiveMode);
+            }
+            String library = query(c, "SELECT setting FROM pg_settings WHERE name = 'archive_library'");
+            // reset_val is the value itself: SHOW and setting say "(disabled)" while archive_mode is off
+            String command = query(c, "SELECT reset_val FROM pg_settings WHERE name = 'archive_command'");
+            if (library != null && !library.isEmpty()) {
+                fail("archive_library = '" + library + "' replaces archive_command: set archive_library = '' and "
+                        + "archive_command = '.../bin/walden-push %p', then reload");
+            } else if (command == null || !command.contains("walden-push")) {
+                fail("archive_command = '" + command + "' does not run walden-push: set archive_command = "
+                        + "'/opt/walden/bin/walden-push %p' (your installation's path) and reload PostgreSQL");
+            } else if (!command.contains("%p")) {
+                fail("archive_command = '" + command + "' does not pass %p: walden-push needs the file's path");
+            } else {
+                ok("archive_command = '" + command + "'");
+            }
+        } catch (SQLException e) {
+            fail("reading the server's settings: " + e.getMessage());
+        }
+        return failed == before;
+    }
+
+    /**
+     * Forces a WAL switch and waits for the finished file to be in the repository. A restore
+     * point first guarantees there is WAL to switch away from: pg_switch_wal does nothing on an
+     * idle server that has just switched.
+     */
+    private void checkSwitch(Connection c, Repository repository, Duration wait) throws InterruptedException {
+        WalFileName name;
+        long failedBefore;
+        try {
+            failedBefore = Long.parseLong(query(c, "SELECT failed_count FROM pg_stat_archiver"));
+            query(c, "SELECT pg_create_restore_point('walden check')");
+            name = WalFileName.parse(query(c, "SELECT pg_walfile_name(pg_switch_wal())"));
+        } catch (SQLException e) {
+            fail("forcing a WAL switch: " + e.getMessage() + " (walden check needs a superuser connection)");
+            return;
+        }
+        long started = System.nanoTime();
+        long deadline = started + wait.toNanos();
+        while (true) {
+            try {
+                if (repository.wal().find(name).isPresent()) {
+                    ok("WAL " + name + " switched and archived in %.1f s".formatted((System.nanoTime() - started) / 1e9));
+                    return;
+                }
+            } catch (IOException e) {
+                fail("looking for WAL " + name + " in the repository: " + e.getMessage());
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                break;
+            }
+            Thread.sleep(200);
+        }
+        String why = "";
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+                "SELECT failed_count, last_failed_wal, last_archived_wal FROM pg_stat_archiver")) {
+            rs.next();
+            long failures = rs.getLong(1) - failedBefore;
+            why = failures > 0 ? "; PostgreSQL's archive_command failed " + failures + " time(s) meanwhile, last for "
+                    + rs.getString(2) + ": PostgreSQL's log has walden-push's message"
+                    : "; PostgreSQL last archived " + rs.getString(3) + " and reports no failure: is the archiver "
+                    + "behind a backlog? (SELECT * FROM pg_stat_archiver; walden status)";
+        } catch (SQLException e) {
+            why = "; pg_stat_archiver could not be read: " + e.getMessage();
+        }
+        fail("WAL " + name + " did not reach the repository within " + Durations.format(wait) + why);
+    }
+}

@@ -1,0 +1,71 @@
+package dev.walden.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.walden.cluster.LocalCluster;
+import dev.walden.storage.PosixStorage;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * walden check against real servers: a correctly set-up cluster passes and the WAL file it
+ * switched to is really in the repository; a server with archive_mode off and no agent fails
+ * with a message for each, saying how to fix it, and no WAL switch is attempted.
+ */
+class CheckIT {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aWorkingSetUpPassesAndTheSwitchedFileIsInTheRepository() throws Exception {
+        Path clusterDir = dir.resolve("pg");
+        try (Installation walden = new Installation(dir, clusterDir.resolve("data"));
+             LocalCluster cluster = walden.initCluster(clusterDir, Map.of())) {
+            walden.connectTo(cluster);
+            walden.init();
+            walden.startAgent();
+            cluster.start();
+            Installation.Run check = walden.walden("check", "--config", walden.config.toString());
+            assertEquals(0, check.exit(), check.toString());
+            assertTrue(check.stdout().contains("ok    archive_mode = on"), check.stdout());
+            assertTrue(check.stdout().contains("ok    agent answers on " + walden.socket), check.stdout());
+            Matcher m = Pattern.compile("ok    WAL (\\w{24}) switched and archived in").matcher(check.stdout());
+            assertTrue(m.find(), check.stdout());
+            assertTrue(Archiver.lastArchived(cluster).compareTo(m.group(1)) >= 0,
+                    "PostgreSQL itself reports the file archived");
+            String segment = m.group(1);
+            assertTrue(new PosixStorage(walden.repository).list("wal/").stream()
+                    .anyMatch(o -> o.name().startsWith(segment + "-")), "the file is in the repository");
+            assertTrue(check.stdout().strip().endsWith("checks passed"), check.stdout());
+        }
+    }
+
+    @Test
+    void archiveModeOffAndNoAgentAreNamedWithTheirFixesAndNothingIsSwitched() throws Exception {
+        Path clusterDir = dir.resolve("pg");
+        try (Installation walden = new Installation(dir, clusterDir.resolve("data"));
+             LocalCluster cluster = walden.initCluster(clusterDir, Map.of("archive_mode", "off"))) {
+            walden.connectTo(cluster);
+            walden.init();
+            cluster.start();
+            String before = cluster.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())");
+            Installation.Run check = walden.walden("check", "--config", walden.config.toString());
+            assertEquals(1, check.exit(), check.toString());
+            assertTrue(check.stdout().contains("FAIL  archive_mode = off: set archive_mode = on in postgresql.conf "
+                    + "and restart PostgreSQL"), check.stdout());
+            assertTrue(check.stdout().contains("FAIL  agent: ") && check.stdout().contains("start it: walden agent"),
+                    check.stdout());
+            assertTrue(check.stdout().contains("skip  WAL switch"), check.stdout());
+            assertFalse(check.stdout().contains("switched and archived"), check.stdout());
+            assertEquals(before, cluster.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())"),
+                    "no WAL switch was forced");
+            assertTrue(check.stdout().strip().endsWith("2 of 6 checks failed"), check.stdout());
+        }
+    }
+}
