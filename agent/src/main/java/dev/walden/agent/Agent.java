@@ -176,6 +176,10 @@ public final class Agent implements AutoCloseable {
         return repository;
     }
 
+    public AgentConfig config() {
+        return config;
+    }
+
     /** What STATUS reports. */
     public Map<String, String> status() {
         Map<String, String> values = new LinkedHashMap<>();

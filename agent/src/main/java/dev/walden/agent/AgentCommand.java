@@ -1,10 +1,12 @@
 package dev.walden.agent;
 
 import dev.walden.config.ConfigException;
+import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;
 import dev.walden.repo.StorageFactory;
 import dev.walden.storage.Storage;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -22,6 +24,8 @@ import picocli.CommandLine.Option;
         exitCodeList = {"0:stopped cleanly by SIGTERM or SIGINT",
                 "1:could not start, or could not stop cleanly (the message says why)"})
 public final class AgentCommand implements Callable<Integer> {
+    private static final System.Logger LOG = System.getLogger(Agent.class.getName());
+
     @Option(names = "--config", paramLabel = "FILE",
             description = "config file (default: $WALDEN_CONFIG, else /etc/walden/walden.conf)")
     String config;
@@ -31,11 +35,30 @@ public final class AgentCommand implements Callable<Integer> {
         ConfigSource source = ConfigSource.locate(config, System.getenv());
         AgentConfig agentConfig = AgentConfig.from(source);
         JobSetup jobs = JobSetup.from(source, System.getenv());
+        Optional<InetSocketAddress> listen;
+        try {
+            listen = HttpEndpoint.parseListen(source.required(ConfigKeys.HTTP_LISTEN));
+        } catch (IllegalArgumentException e) {
+            throw source.invalid(ConfigKeys.HTTP_LISTEN, e.getMessage());
+        }
         Storage storage = StorageFactory.open(source);
         Agent agent = Agent.start(agentConfig, storage, Clock.systemUTC(), Optional.of(jobs));
+        Optional<HttpEndpoint> http = Optional.empty();
+        if (listen.isPresent()) {
+            try {
+                http = Optional.of(HttpEndpoint.start(listen.get(), agent, Clock.systemUTC()));
+                LOG.log(System.Logger.Level.INFO, "HTTP endpoint on " + http.get().address().getHostString() + ":"
+                        + http.get().address().getPort() + " (/metrics, /health, /status)");
+            } catch (IOException e) {
+                // archiving matters more than metrics: keep archiving, and say so loudly
+                LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; the agent runs without it");
+            }
+        }
+        Optional<HttpEndpoint> endpoint = http;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             int status = 0;
             try {
+                endpoint.ifPresent(HttpEndpoint::close);
                 agent.close();
             } catch (IOException | RuntimeException e) {
                 System.err.println("walden agent: error while stopping: " + e.getMessage());

@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Counters the agent keeps about itself, reported by STATUS (and later by the metrics endpoint).
+ * Counters the agent keeps about itself, reported by STATUS and by the HTTP endpoint.
  * Updated by workers, read by the event loop; each value is individually consistent.
  */
 public final class AgentStats {
@@ -55,6 +55,25 @@ public final class AgentStats {
 
     public long failed() {
         return failed.get();
+    }
+
+    public long originalBytes() {
+        return originalBytes.get();
+    }
+
+    public long storedBytes() {
+        return storedBytes.get();
+    }
+
+    /** When the last file was archived, if one was. */
+    public java.util.Optional<Instant> lastArchivedAt() {
+        return java.util.Optional.ofNullable(lastArchivedAt.get());
+    }
+
+    /** The last failure and when it happened, if one did. */
+    public java.util.Optional<Map.Entry<Instant, String>> lastFailure() {
+        Instant at = lastFailureAt.get();
+        return at == null ? java.util.Optional.empty() : java.util.Optional.of(Map.entry(at, lastFailure.get()));
     }
 
     /** A snapshot for STATUS, with the queue figures the caller adds. */

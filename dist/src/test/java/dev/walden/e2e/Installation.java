@@ -46,7 +46,7 @@ final class Installation implements AutoCloseable {
         this.repository = dir.resolve("repository");
         this.socket = dir.resolve("agent.sock");
         Files.writeString(config, "pgdata = " + pgdata + "\nrepository.path = " + repository + "\nagent.socket = "
-                + socket + "\nagent.store_timeout = 20s\n");
+                + socket + "\nagent.store_timeout = 20s\nhttp.listen = 127.0.0.1:0\n");
     }
 
     /** PostgreSQL binaries: $WALDEN_PG_BIN or Debian's PostgreSQL 15. */
