@@ -4,14 +4,13 @@ import dev.walden.config.Durations;
 import dev.walden.protocol.FrameCodec;
 import dev.walden.protocol.WaldenVersion;
 import dev.walden.repo.Repository;
+import dev.walden.storage.HostName;
 import dev.walden.storage.Storage;
 import dev.walden.storage.StorageLock;
 import dev.walden.storage.StorageLockedException;
 import dev.walden.wal.ClusterIdentity;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -82,10 +81,10 @@ public final class Agent implements AutoCloseable {
         ClusterIdentity cluster = ClusterIdentity.read(config.pgdata(), config.pgWal());
         Repository repository = Repository.open(storage);
         repository.checkBelongsTo(cluster);
+        String owner = "walden agent (pid " + ProcessHandle.current().pid() + " on " + HostName.get() + ")";
         StorageLock writerLock;
         try {
-            writerLock = storage.lock("writer", "walden agent (pid " + ProcessHandle.current().pid() + " on "
-                    + hostName() + ")");
+            writerLock = storage.lock("writer", owner);
         } catch (StorageLockedException e) {
             throw new IOException(e.holder() + " is already archiving into " + storage.describe()
                     + "; one agent per repository", e);
@@ -94,7 +93,6 @@ public final class Agent implements AutoCloseable {
         ArchiveDispatcher dispatcher = null;
         AgentJobs agentJobs = null;
         Scheduler scheduler = null;
-        String owner = "walden agent (pid " + ProcessHandle.current().pid() + " on " + hostName() + ")";
         try {
             socket = AgentSocket.claim(config.socket(), config.socketGroup());
             removeAbandonedWrites(storage);
@@ -146,14 +144,6 @@ public final class Agent implements AutoCloseable {
             }
             writerLock.close();
             throw e;
-        }
-    }
-
-    private static String hostName() {
-        try {
-            return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
-        } catch (IOException | RuntimeException e) {
-            return System.getenv().getOrDefault("HOSTNAME", "unknown host");
         }
     }
 

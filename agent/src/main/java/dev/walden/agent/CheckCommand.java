@@ -76,24 +76,19 @@ public final class CheckCommand implements Callable<Integer> {
             return 2;
         }
         out.println("walden check: " + source.file().map(Object::toString).orElse("configuration from the environment"));
-        Optional<Repository> repository = Optional.empty();
-        try (Storage storage = openRepository(source, agentConfig)) {
-            if (storage != null) {
-                repository = Optional.of(Repository.open(storage));
+        Optional<Repository> repository = openRepository(source, agentConfig);
+        boolean agent = checkAgent(agentConfig);
+        try (Connection c = connect(settings)) {
+            boolean server = c != null && checkServer(c, repository);
+            if (repository.isPresent() && agent && server) {
+                checkSwitch(c, repository.get(), wait);
+            } else {
+                out.println("skip  WAL switch: fix the checks above first");
             }
-            boolean agent = checkAgent(agentConfig);
-            try (Connection c = connect(settings)) {
-                boolean server = c != null && checkServer(c, repository);
-                if (repository.isPresent() && agent && server) {
-                    checkSwitch(c, repository.get(), wait);
-                } else {
-                    out.println("skip  WAL switch: fix the checks above first");
-                }
-            }
-        } catch (IOException e) {
-            fail("repository: " + e.getMessage());
         } catch (SQLException e) {
             fail("database: " + e.getMessage());
+        } finally {
+            repository.ifPresent(r -> close(r.storage()));
         }
         out.println(failed == 0 ? "walden check: all " + passed + " checks passed"
                 : "walden check: " + failed + " of " + (passed + failed) + " checks failed");
@@ -113,8 +108,8 @@ public final class CheckCommand implements Callable<Integer> {
         out.flush();
     }
 
-    /** The repository, or null (reported) when it can't be opened or belongs to another cluster. */
-    private Storage openRepository(ConfigSource source, AgentConfig agentConfig) {
+    /** The repository, or empty (reported) when it can't be opened or belongs to another cluster. */
+    private Optional<Repository> openRepository(ConfigSource source, AgentConfig agentConfig) {
         Storage storage = null;
         try {
             storage = StorageFactory.open(source);
@@ -122,17 +117,21 @@ public final class CheckCommand implements Callable<Integer> {
             ClusterIdentity cluster = ClusterIdentity.read(agentConfig.pgdata(), agentConfig.pgWal());
             repository.checkBelongsTo(cluster);
             ok("repository " + storage.describe() + " belongs to " + cluster);
-            return storage;
+            return Optional.of(repository);
         } catch (ConfigException | IOException e) {
             fail("repository: " + e.getMessage());
             if (storage != null) {
-                try {
-                    storage.close();
-                } catch (IOException ignored) {
-                    // already reported
-                }
+                close(storage);
             }
-            return null;
+            return Optional.empty();
+        }
+    }
+
+    private static void close(Storage storage) {
+        try {
+            storage.close();
+        } catch (IOException ignored) {
+            // nothing left to check with it
         }
     }
 

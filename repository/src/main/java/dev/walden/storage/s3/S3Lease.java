@@ -1,5 +1,6 @@
 package dev.walden.storage.s3;
 
+import dev.walden.storage.HostName;
 import dev.walden.storage.StorageLock;
 import dev.walden.storage.StorageLockedException;
 import java.io.IOException;
@@ -96,7 +97,7 @@ final class S3Lease implements StorageLock {
             return false;
         }
         Matcher m = LOCAL_PID.matcher(held.owner());
-        if (m.find() && m.group(2).equals(S3Storage.hostName())) {
+        if (m.find() && m.group(2).equals(HostName.get())) {
             return ProcessHandle.of(Long.parseLong(m.group(1))).map(ProcessHandle::isAlive).orElse(false);
         }
         return true;

@@ -37,6 +37,9 @@ public record S3Settings(String bucket, String prefix, Optional<String> region, 
             throw new IllegalArgumentException("'" + prefix + "' is not a valid prefix: segments separated by '/', "
                     + "each starting with a letter, digit or '_' and holding only letters, digits and '._-'");
         }
+        if (kmsKeyId.isPresent() && encryption != Encryption.KMS) {
+            throw new IllegalArgumentException("a KMS key id needs KMS encryption");
+        }
         if (partBytes < MIN_PART_BYTES) {
             throw new IllegalArgumentException("parts must be at least 5 MiB");
         }

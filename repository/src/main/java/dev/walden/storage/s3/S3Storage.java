@@ -11,8 +11,6 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -163,58 +161,33 @@ public final class S3Storage implements Storage {
         return root + key;
     }
 
-    /** The host name as the agent writes it into its lock owner (the kernel's, no DNS). */
-    static String hostName() {
-        try {
-            return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
-        } catch (IOException e) {
-            return "localhost";
-        }
+    /** The server-side encryption every new object asks for, if any. */
+    private Optional<ServerSideEncryption> sse() {
+        return switch (settings.encryption()) {
+            case S3 -> Optional.of(ServerSideEncryption.AES256);
+            case KMS -> Optional.of(ServerSideEncryption.AWS_KMS);
+            case NONE -> Optional.empty();
+        };
     }
 
     /** Bucket, key, encryption and storage class of a new object. */
     PutObjectRequest.Builder writeSettings(PutObjectRequest.Builder r, String key) {
-        r.bucket(settings.bucket()).key(full(key));
-        switch (settings.encryption()) {
-            case S3 -> r.serverSideEncryption(ServerSideEncryption.AES256);
-            case KMS -> {
-                r.serverSideEncryption(ServerSideEncryption.AWS_KMS);
-                settings.kmsKeyId().ifPresent(r::ssekmsKeyId);
-            }
-            case NONE -> {
-            }
-        }
         settings.storageClass().ifPresent(r::storageClass);
-        return r;
+        return encryption(r.bucket(settings.bucket()).key(full(key)));
     }
 
     /** Encryption only, for the driver's small objects (pointers, leases): a bucket policy may demand it. */
     PutObjectRequest.Builder encryption(PutObjectRequest.Builder r) {
-        switch (settings.encryption()) {
-            case S3 -> r.serverSideEncryption(ServerSideEncryption.AES256);
-            case KMS -> {
-                r.serverSideEncryption(ServerSideEncryption.AWS_KMS);
-                settings.kmsKeyId().ifPresent(r::ssekmsKeyId);
-            }
-            case NONE -> {
-            }
-        }
+        sse().ifPresent(r::serverSideEncryption);
+        settings.kmsKeyId().ifPresent(r::ssekmsKeyId); // S3Settings allows a key id with kms only
         return r;
     }
 
     CreateMultipartUploadRequest.Builder writeSettings(CreateMultipartUploadRequest.Builder r, String key) {
-        r.bucket(settings.bucket()).key(full(key));
-        switch (settings.encryption()) {
-            case S3 -> r.serverSideEncryption(ServerSideEncryption.AES256);
-            case KMS -> {
-                r.serverSideEncryption(ServerSideEncryption.AWS_KMS);
-                settings.kmsKeyId().ifPresent(r::ssekmsKeyId);
-            }
-            case NONE -> {
-            }
-        }
+        sse().ifPresent(r::serverSideEncryption);
+        settings.kmsKeyId().ifPresent(r::ssekmsKeyId);
         settings.storageClass().ifPresent(r::storageClass);
-        return r;
+        return r.bucket(settings.bucket()).key(full(key));
     }
 
     @Override

@@ -9,6 +9,7 @@ import dev.walden.storage.ObjectInfo;
 import dev.walden.storage.ObjectWriter;
 import dev.walden.storage.Storage;
 import dev.walden.storage.StorageContractTest;
+import dev.walden.storage.HostName;
 import dev.walden.storage.StorageLock;
 import dev.walden.storage.StorageLockedException;
 import java.io.IOException;
@@ -174,7 +175,7 @@ class S3StorageTest extends StorageContractTest {
     @Test
     void aLeaseOfADeadProcessOnThisHostIsTakenOverAtOnce() throws IOException {
         long dead = ProcessHandle.current().pid() + 4_000_000; // beyond any pid_max
-        lease("walden agent (pid " + dead + " on " + S3Storage.hostName() + ")", System.currentTimeMillis() + 60_000);
+        lease("walden agent (pid " + dead + " on " + HostName.get() + ")", System.currentTimeMillis() + 60_000);
         StorageLock held = storage.lock("writer", "walden agent (pid 1 on here)");
         assertThrows(StorageLockedException.class, () -> storage.lock("writer", "walden agent (pid 2 on here)"));
         held.close();
