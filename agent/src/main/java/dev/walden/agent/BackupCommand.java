@@ -2,7 +2,10 @@ package dev.walden.agent;
 
 import dev.walden.backup.BaseBackup;
 import dev.walden.backup.BackupSettings;
+import dev.walden.catalog.AuditLog;
+import dev.walden.catalog.BackupCatalog;
 import dev.walden.catalog.BackupManifest;
+import dev.walden.catalog.Json;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;
@@ -20,9 +23,14 @@ import dev.walden.storage.StorageLockedException;
 import dev.walden.wal.ClusterIdentity;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -55,18 +63,55 @@ public final class BackupCommand implements Callable<Integer> {
             description = "config file (default: $WALDEN_CONFIG, else /etc/walden/walden.conf)")
     String config;
 
+    @Option(names = "--json", description = "print the finished backup (what walden list --json shows of it) as JSON; "
+            + "progress goes to stderr")
+    boolean json;
+
     @Override
     public Integer call() throws ConfigException, IOException {
         ConfigSource source = ConfigSource.locate(config, System.getenv());
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter data = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        // with --json, stdout carries the one JSON document; everything for people goes to stderr
+        PrintWriter out = json ? err : data;
         Optional<Path> socket = source.path(ConfigKeys.AGENT_SOCKET);
+        int status;
         if (socket.isPresent() && answers(socket.get())) {
             out.println("walden backup: the agent on " + socket.get() + " takes the backup");
             out.flush();
-            return throughAgent(socket.get(), out, err);
+            status = throughAgent(socket.get(), out, err);
+        } else {
+            status = directly(source, out, err);
         }
-        return directly(source, out, err);
+        if (json && status == 0) {
+            printNewest(source, data);
+        }
+        return status;
+    }
+
+    /** The backup just taken (the newest), without its file list, with the field names of {@code walden list --json}. */
+    private static void printNewest(ConfigSource source, PrintWriter data) throws ConfigException, IOException {
+        try (Storage storage = StorageFactory.open(source)) {
+            List<BackupCatalog.Entry> backups = new BackupCatalog(storage).list();
+            BackupManifest m = backups.get(backups.size() - 1).manifest().orElseThrow();
+            Map<String, Object> backup = new LinkedHashMap<>();
+            backup.put("label", m.label());
+            backup.put("status", m.status());
+            backup.put("start_time", m.startTime());
+            backup.put("stop_time", m.stopTime());
+            backup.put("start_lsn", m.startLsn());
+            backup.put("stop_lsn", m.stopLsn());
+            backup.put("timeline", m.stopTimeline());
+            backup.put("start_wal", m.startWal());
+            backup.put("stop_wal", m.stopWal());
+            backup.put("files", m.files().size());
+            backup.put("original_bytes", m.originalBytes());
+            backup.put("stored_bytes", m.storedBytes());
+            backup.put("duration_seconds", java.time.Duration.between(Instant.parse(m.startTime()),
+                    Instant.parse(m.stopTime())).toSeconds());
+            backup.put("checksum_failures", m.checksumFailures().size());
+            Json.print(data, backup);
+        }
     }
 
     private static boolean answers(Path socket) {
@@ -80,10 +125,9 @@ public final class BackupCommand implements Callable<Integer> {
 
     private static int throughAgent(Path socket, PrintWriter out, PrintWriter err) {
         try {
-            Frame reply = new AgentClient(socket, SILENCE).exchange(Frame.of(FrameType.BACKUP), line -> {
-                out.println(line);
-                out.flush();
-            });
+            Frame request = new Frame(FrameType.BACKUP, ("walden backup by " + System.getProperty("user.name")
+                    + " (pid " + ProcessHandle.current().pid() + ")").getBytes(StandardCharsets.UTF_8));
+            Frame reply = new AgentClient(socket, SILENCE).exchange(request, new BackupProgressView(out));
             if (reply.type() == FrameType.OK) {
                 out.println(reply.bodyText());
                 return 0;
@@ -115,11 +159,22 @@ public final class BackupCommand implements Callable<Integer> {
                 SegmentArchiver archiver = new SegmentArchiver(new WalDirectory(agentConfig.pgdata(), agentConfig.pgWal()),
                         repository, agentConfig.compression(), agentConfig.compressionLevel(), Clock.systemUTC());
                 BaseBackup backup = new BaseBackup(repository, settings.connection(), settings.pgdata(),
-                        settings.backup(), new PgWalSource(archiver, agentConfig.pgWal()), Clock.systemUTC(), line -> {
-                            out.println(line);
-                            out.flush();
-                        });
-                BackupManifest manifest = backup.run(owner);
+                        settings.backup(), new PgWalSource(archiver, agentConfig.pgWal()), Clock.systemUTC(),
+                        new BackupProgressView(out));
+                AuditLog audit = new AuditLog(storage);
+                Instant started = Instant.now();
+                BackupManifest manifest;
+                try {
+                    manifest = backup.run(owner);
+                } catch (IOException | RuntimeException e) {
+                    audit.tryAppend(AuditLog.entry("backup", "new base backup", false, e.getMessage(), started,
+                            Clock.systemUTC(), "command"), w -> err.println("walden backup: " + w));
+                    throw e;
+                }
+                audit.tryAppend(AuditLog.entry("backup", manifest.label(), manifest.isComplete(), manifest.isComplete()
+                        ? manifest.files().size() + " files, WAL " + manifest.startWal() + " .. " + manifest.stopWal()
+                        : "incomplete: " + manifest.statusDetail(), started, Clock.systemUTC(), "command"),
+                        w -> err.println("walden backup: " + w));
                 if (!manifest.isComplete()) {
                     err.println("walden backup: backup " + manifest.label() + " is incomplete: " + manifest.statusDetail());
                     return 1;

@@ -1,5 +1,7 @@
 package dev.walden.agent;
 
+import dev.walden.backup.BaseBackup;
+import dev.walden.protocol.Meter;
 import dev.walden.protocol.ErrorCode;
 import dev.walden.protocol.ErrorReply;
 import dev.walden.protocol.Frame;
@@ -34,6 +36,7 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
 
     /** How often a long request (BACKUP) shows it is alive when it has nothing else to say. */
     static final long HEARTBEAT_SECONDS = 30;
+    private static final long METER_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final ArchiveDispatcher dispatcher;
     private final Optional<AgentJobs> jobs;
@@ -69,7 +72,7 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
             case PING -> ctx.writeAndFlush(Frame.ok("pong"));
             case STATUS -> ctx.writeAndFlush(new StatusReply(status.get()).toFrame());
             case PUSH -> push(ctx, frame);
-            case BACKUP -> backup(ctx);
+            case BACKUP -> backup(ctx, frame);
             default -> ctx.writeAndFlush(new ErrorReply(ErrorCode.UNKNOWN_REQUEST,
                     frame.type() + " is a reply, not a request").toFrame());
         }
@@ -99,7 +102,7 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void backup(ChannelHandlerContext ctx) {
+    private void backup(ChannelHandlerContext ctx, Frame request) {
         if (jobs.isEmpty()) {
             ctx.writeAndFlush(new ErrorReply(ErrorCode.BACKUP_FAILED, "this agent runs without backup settings")
                     .toFrame());
@@ -117,11 +120,25 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
                 ctx.writeAndFlush(progress("backup still running"));
             }
         }, HEARTBEAT_SECONDS, HEARTBEAT_SECONDS, TimeUnit.SECONDS);
-        jobs.get().backup(line -> {
-            started.set(true);
-            lastSent.set(System.nanoTime());
-            ctx.writeAndFlush(progress(line));
-        }).whenComplete((manifest, failure) -> ctx.executor().execute(() -> {
+        String requester = requester(request);
+        jobs.get().backup(new BaseBackup.Progress() {
+            @Override
+            public void report(String line) {
+                started.set(true);
+                lastSent.set(System.nanoTime());
+                ctx.writeAndFlush(progress(line));
+            }
+
+            @Override
+            public void copied(long bytesDone, long bytesTotal, long filesDone, long filesTotal) {
+                long now = System.nanoTime();
+                long last = lastSent.get();
+                // one METER a second is plenty for a bar; the last file always gets one
+                if ((filesDone == filesTotal || now - last >= METER_EVERY_NANOS) && lastSent.compareAndSet(last, now)) {
+                    ctx.writeAndFlush(new Meter("copying", "files", bytesDone, bytesTotal, filesDone, filesTotal).toFrame());
+                }
+            }
+        }, requester).whenComplete((manifest, failure) -> ctx.executor().execute(() -> {
             heartbeat.cancel(false);
             busy = false;
             if (failure != null) {
@@ -137,6 +154,18 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
             }
             drain(ctx);
         }));
+    }
+
+    /**
+     * Who asked for a backup, as the client says (BACKUP's optional body), for the audit trail; it
+     * is only as trustworthy as the socket's permissions, and kept to one short printable line.
+     */
+    private static String requester(Frame request) {
+        String text = request.bodyText().replaceAll("\\p{Cntrl}", " ").strip();
+        if (text.isEmpty()) {
+            return "agent request";
+        }
+        return text.length() > 200 ? text.substring(0, 200) : text;
     }
 
     private static Frame progress(String line) {

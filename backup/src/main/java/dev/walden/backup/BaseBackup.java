@@ -1,5 +1,6 @@
 package dev.walden.backup;
 
+import dev.walden.console.Sizes;
 import dev.walden.catalog.BackupCatalog;
 import dev.walden.catalog.BackupLabel;
 import dev.walden.catalog.BackupManifest;
@@ -40,9 +41,14 @@ public final class BaseBackup {
     private static final Pattern START_WAL = Pattern.compile("START WAL LOCATION: ([0-9A-F]+/[0-9A-F]+) \\(file ([0-9A-F]{24})\\)");
     private static final Pattern START_TIMELINE = Pattern.compile("START TIMELINE: (\\d+)");
 
-    /** Progress lines for the operator (and for the agent to relay to a waiting client). */
+    /** Progress for the operator (and for the agent to relay to a waiting client). */
     public interface Progress {
+        /** A phase began or ended: one line for people and logs. */
         void report(String line);
+
+        /** One more file copied; called for every file, so a receiver throttles what it shows. */
+        default void copied(long bytesDone, long bytesTotal, long filesDone, long filesTotal) {
+        }
     }
 
     /**
@@ -189,7 +195,7 @@ public final class BaseBackup {
                 scan.directories(), files);
         catalog.write(manifest);
         progress.report("backup " + label + ": " + status + (detail == null ? "" : " (" + detail + ")") + "; "
-                + files.size() + " files, " + mib(original) + " MiB stored in " + mib(stored) + " MiB, "
+                + files.size() + " files, " + Sizes.bytes(original) + " stored in " + Sizes.bytes(stored) + ", "
                 + Duration.between(started, stopped).toSeconds() + " s"
                 + (failures.isEmpty() ? "" : "; " + failures.size() + " page(s) failed their checksum twice"));
         return manifest;
@@ -204,11 +210,12 @@ public final class BaseBackup {
         // biggest first keeps the workers busy to the end
         sources.sort(Comparator.comparingLong(DataDirectoryScan.SourceFile::size).reversed());
         long total = sources.stream().mapToLong(DataDirectoryScan.SourceFile::size).sum() + scan.pgControl().size();
-        progress.report("copying " + (sources.size() + 1) + " files (" + mib(total) + " MiB) with "
+        progress.report("copying " + (sources.size() + 1) + " files (" + Sizes.bytes(total) + ") with "
                 + options.workers() + " worker(s)" + (options.verifyChecksums() && dataChecksums
                 ? ", checking page checksums" : ""));
         AtomicLong done = new AtomicLong();
-        AtomicLong lastReport = new AtomicLong(System.nanoTime());
+        AtomicLong filesDone = new AtomicLong();
+        long filesTotal = sources.size() + 1L;
         ExecutorService pool = Executors.newFixedThreadPool(options.workers(), r -> {
             Thread t = new Thread(r, "walden-backup-copy");
             t.setDaemon(true);
@@ -221,12 +228,7 @@ public final class BaseBackup {
                 String key = BackupCatalog.fileKey(label, source.path(), i, options.compression());
                 futures.add(pool.submit(() -> {
                     var copied = copier.copy(source, key);
-                    long now = done.addAndGet(source.size());
-                    long last = lastReport.get();
-                    if (System.nanoTime() - last > 5_000_000_000L && lastReport.compareAndSet(last, System.nanoTime())) {
-                        progress.report("copied " + mib(now) + " of " + mib(total) + " MiB (" + (total == 0 ? 100
-                                : now * 100 / total) + "%)");
-                    }
+                    progress.copied(done.addAndGet(source.size()), total, filesDone.incrementAndGet(), filesTotal);
                     return copied;
                 }));
             }
@@ -248,6 +250,7 @@ public final class BaseBackup {
         // pg_control last: recovery from the backup must see the checkpoint of the backup start
         String controlKey = BackupCatalog.fileKey(label, scan.pgControl().path(), sources.size(), options.compression());
         FileCopier.Copied control = copier.copyPgControl(scan.pgControl(), controlKey);
+        progress.copied(done.addAndGet(scan.pgControl().size()), total, filesDone.incrementAndGet(), filesTotal);
         files.add(control.file());
     }
 
@@ -296,7 +299,4 @@ public final class BaseBackup {
         }
     }
 
-    private static String mib(long bytes) {
-        return String.format("%.1f", bytes / 1048576.0);
-    }
 }

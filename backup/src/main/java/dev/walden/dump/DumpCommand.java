@@ -1,7 +1,11 @@
 package dev.walden.dump;
 
+import dev.walden.console.Sizes;
 import dev.walden.backup.BackupSettings;
+import dev.walden.catalog.AuditLog;
 import dev.walden.catalog.DumpManifest;
+import dev.walden.catalog.Json;
+import dev.walden.console.ProgressBar;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigSource;
 import dev.walden.repo.Repository;
@@ -10,7 +14,11 @@ import dev.walden.storage.Storage;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -40,6 +48,9 @@ public final class DumpCommand implements Callable<Integer> {
             description = "database to dump; repeat for several (default: dump.databases, else the connection's database)")
     List<String> databases;
 
+    @Option(names = "--json", description = "print the results as JSON (progress goes to stderr)")
+    boolean json;
+
     @Override
     public Integer call() throws ConfigException, IOException {
         ConfigSource source = ConfigSource.locate(config, System.getenv());
@@ -47,29 +58,51 @@ public final class DumpCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<String> targets = databases == null || databases.isEmpty() ? settings.dumpDatabases() : databases;
+        PrintWriter progressOut = json ? err : out;
+        List<Map<String, Object>> results = new ArrayList<>();
         int failed = 0;
         try (Storage storage = StorageFactory.open(source)) {
             Repository.open(storage);
             LogicalDump dump = new LogicalDump(storage, settings.connection(), settings.dump(), Clock.systemDefaultZone());
+            AuditLog audit = new AuditLog(storage);
             for (String database : targets) {
+                Map<String, Object> result = new LinkedHashMap<>();
+                result.put("database", database);
+                long started = System.nanoTime();
+                Instant startedAt = Instant.now();
+                // pg_dump can't say how much it will write: bytes and rate, no ETA
+                ProgressBar bar = new ProgressBar(progressOut, "dumping " + database, 0, "", 0);
                 try {
-                    DumpManifest m = dump.dump(database);
-                    out.printf("dumped %s to %s: %s (%s stored), verified: %s%n", database, m.key(),
-                            size(m.originalBytes()), size(m.storedBytes()), m.verification());
+                    DumpManifest m = dump.dump(database, n -> bar.add(n, 0));
+                    bar.finish();
+                    result.put("ok", true);
+                    result.put("key", m.key());
+                    result.put("original_bytes", m.originalBytes());
+                    result.put("stored_bytes", m.storedBytes());
+                    result.put("verification", m.verification());
+                    if (!json) {
+                        out.printf("dumped %s to %s: %s (%s stored), verified: %s%n", database, m.key(),
+                                Sizes.bytes(m.originalBytes()), Sizes.bytes(m.storedBytes()), m.verification());
+                    }
+                    audit.tryAppend(AuditLog.entry("dump", database, true, m.key() + ", " + Sizes.bytes(m.storedBytes())
+                            + " stored", startedAt, Clock.systemUTC(), "command"), w -> err.println("walden dump: " + w));
                 } catch (IOException e) {
                     failed++;
+                    result.put("ok", false);
+                    result.put("error", e.getMessage());
                     err.println("walden dump: " + database + ": " + e.getMessage());
+                    audit.tryAppend(AuditLog.entry("dump", database, false, e.getMessage(), startedAt, Clock.systemUTC(),
+                            "command"), w -> err.println("walden dump: " + w));
                 }
+                result.put("seconds", Math.round((System.nanoTime() - started) / 1e7) / 100.0);
+                results.add(result);
                 out.flush();
             }
+        }
+        if (json) {
+            Json.print(out, Map.of("dumps", results));
         }
         return failed == 0 ? 0 : 1;
     }
 
-    static String size(long bytes) {
-        if (bytes < 1024 * 1024) {
-            return String.format("%.1f KiB", bytes / 1024.0);
-        }
-        return String.format("%.1f MiB", bytes / 1048576.0);
-    }
 }

@@ -56,6 +56,12 @@ public final class LogicalDump {
 
     /** Dumps {@code database}; returns the manifest of the verified dump. */
     public DumpManifest dump(String database) throws IOException {
+        return dump(database, bytes -> {
+        });
+    }
+
+    /** Dumps {@code database}, telling {@code progress} how many more bytes pg_dump wrote as they come. */
+    public DumpManifest dump(String database, java.util.function.LongConsumer progress) throws IOException {
         ConnectionSettings target = connection.withDatabase(database);
         ServerVersion server = serverVersion(target);
         PgProgram pgDump = PgProgram.find("pg_dump", options.pgBin());
@@ -103,7 +109,10 @@ public final class LogicalDump {
         ObjectPut.Result result;
         try (InputStream out = process.getInputStream()) {
             result = ObjectPut.put(storage, key, out, compression, compression.defaultLevel(), Optional.empty(),
-                    verifier::inspect, () -> {
+                    (buffer, length) -> {
+                        verifier.inspect(buffer, length);
+                        progress.accept(length);
+                    }, () -> {
                         awaitExit(process, pgDump, stderr, timedOut);
                         verifier.finish();
                     });

@@ -43,6 +43,12 @@ public final class Expirer {
         public boolean isEmpty() {
             return backups.isEmpty() && dumps.isEmpty() && wal.isEmpty();
         }
+
+        /** One line for logs and the audit trail: {@code 1 backup(s), 2 dump(s), 40 WAL file(s), 1.2 GiB}. */
+        public String summary() {
+            return backups.size() + " backup(s), " + dumps.size() + " dump(s), " + wal.size() + " WAL file(s), "
+                    + dev.walden.console.Sizes.bytes(bytes);
+        }
     }
 
     /** One backup or dump to remove: its name, the reason, and its size. */

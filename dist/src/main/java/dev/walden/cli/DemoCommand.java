@@ -1,5 +1,6 @@
 package dev.walden.cli;
 
+import dev.walden.console.Sizes;
 import dev.walden.agent.Agent;
 import dev.walden.agent.AgentConfig;
 import dev.walden.agent.JobSetup;
@@ -145,9 +146,9 @@ public final class DemoCommand implements Callable<Integer> {
                     + cluster.queryOne("SELECT archived_count FROM pg_stat_archiver") + " files, "
                     + cluster.queryOne("SELECT failed_count FROM pg_stat_archiver") + " failures)");
 
-            RepositoryVerifier.Result verified = new RepositoryVerifier(repository, 2).verify();
-            say(String.format("walden verify: read back %d objects (%.1f MiB) through their checksums: %s",
-                    verified.objectsChecked(), verified.bytesChecked() / 1048576.0,
+            RepositoryVerifier.Result verified = new RepositoryVerifier(repository, 2, out).verify();
+            say(String.format("walden verify: read back %d objects (%s) through their checksums: %s",
+                    verified.objectsChecked(), Sizes.bytes(verified.bytesChecked()),
                     verified.healthy() ? "healthy" : verified.problems()));
             if (!verified.healthy()) {
                 throw new IOException("the demo's repository is not healthy: " + verified.problems());

@@ -43,12 +43,22 @@ public final class AgentClient {
         });
     }
 
+    /** What a long request reports before its final reply. */
+    public interface Progress {
+        /** A PROGRESS line. */
+        void line(String line);
+
+        /** A METER frame; ignored unless the caller shows numbers. */
+        default void meter(Meter meter) {
+        }
+    }
+
     /**
-     * Sends one request and returns the final reply, handing PROGRESS lines to {@code progress}
-     * as they come. For such long requests the timeout is the longest silence allowed: each
-     * PROGRESS frame restarts it.
+     * Sends one request and returns the final reply, handing PROGRESS lines and METER frames to
+     * {@code progress} as they come. For such long requests the timeout is the longest silence
+     * allowed: each of those frames restarts it.
      */
-    public Frame exchange(Frame request, java.util.function.Consumer<String> progress) throws AgentClientException {
+    public Frame exchange(Frame request, Progress progress) throws AgentClientException {
         long deadline = System.nanoTime() + timeout.toNanos();
         if (!Files.exists(socket)) {
             throw new AgentClientException(AgentClientException.Kind.NOT_RUNNING,
@@ -107,16 +117,23 @@ public final class AgentClient {
         }
     }
 
-    /** Reads frames until the final reply, passing PROGRESS lines on; each one restarts the timeout. */
+    /** Reads frames until the final reply, passing progress on; each progress frame restarts the timeout. */
     private Frame reply(SocketChannel channel, SelectionKey key, long deadline, ByteBuffer received,
-                        java.util.function.Consumer<String> progress) throws IOException, AgentClientException {
+                        Progress progress) throws IOException, AgentClientException {
         long until = deadline;
         while (true) {
             Frame frame = read(channel, key, until, received);
-            if (frame.type() != FrameType.PROGRESS) {
+            if (frame.type() == FrameType.PROGRESS) {
+                progress.line(frame.bodyText());
+            } else if (frame.type() == FrameType.METER) {
+                try {
+                    progress.meter(Meter.fromFrame(frame));
+                } catch (ProtocolException e) {
+                    throw new AgentClientException(AgentClientException.Kind.PROTOCOL, "the agent sent a " + e.getMessage(), e);
+                }
+            } else {
                 return frame;
             }
-            progress.accept(frame.bodyText());
             until = System.nanoTime() + timeout.toNanos();
         }
     }

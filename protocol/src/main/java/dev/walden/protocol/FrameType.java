@@ -13,8 +13,8 @@ public enum FrameType {
     /** Agent state. Empty body. Reply: OK whose body is {@code key=value} lines, UTF-8. */
     STATUS(0x03),
     /**
-     * Take a base backup now. Empty body. Replies: any number of PROGRESS frames (at least one
-     * every 30 seconds while the backup runs), then OK with a one-line summary, or ERROR.
+     * Take a base backup now. Body: who asks, UTF-8, for the audit trail (may be empty). Replies: any number of PROGRESS and METER frames (at
+     * least one every 30 seconds while the backup runs), then OK with a one-line summary, or ERROR.
      */
     BACKUP(0x04),
     /** Success. Body: a short UTF-8 message, possibly empty. */
@@ -22,7 +22,9 @@ public enum FrameType {
     /** Failure. Body: error code (u16, big-endian) followed by a one-line UTF-8 message. */
     ERROR(0x81),
     /** A progress line of a long request (BACKUP), UTF-8; the final OK or ERROR follows later. */
-    PROGRESS(0x82);
+    PROGRESS(0x82),
+    /** Progress of a long request in numbers ({@link Meter}); like PROGRESS, the final reply follows later. */
+    METER(0x83);
 
     private final int code;
 

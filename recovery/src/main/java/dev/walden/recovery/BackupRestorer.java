@@ -1,5 +1,6 @@
 package dev.walden.recovery;
 
+import dev.walden.console.ProgressBar;
 import dev.walden.catalog.BackupManifest;
 import dev.walden.repo.Checksums;
 import dev.walden.repo.Compression;
@@ -66,7 +67,7 @@ final class BackupRestorer {
         }
         Compression compression = Compression.fromConfigName(manifest.compression());
         long total = manifest.files().stream().mapToLong(BackupManifest.BackupFile::size).sum();
-        ProgressLine progress = new ProgressLine(out, "restoring", manifest.files().size(), total);
+        ProgressBar progress = new ProgressBar(out, "restoring", manifest.files().size(), "files", total);
         ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
             Thread t = new Thread(r, "walden-restore");
             t.setDaemon(true);
@@ -85,6 +86,7 @@ final class BackupRestorer {
             for (Future<?> f : futures) {
                 f.get();
             }
+            progress.finish();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while restoring", e);

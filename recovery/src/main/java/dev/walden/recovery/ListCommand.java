@@ -1,5 +1,6 @@
 package dev.walden.recovery;
 
+import dev.walden.console.Sizes;
 import dev.walden.catalog.Json;
 import dev.walden.catalog.WalCatalog;
 import dev.walden.config.ConfigException;
@@ -53,9 +54,9 @@ public final class ListCommand implements Callable<Integer> {
             out.println("  none");
         }
         for (RepositoryReport.Backup b : r.backups()) {
-            out.printf("  %-17s %-11s %s -> %s  %s .. %s  %s MiB (%s MiB stored)%s%s%n", b.label(),
+            out.printf("  %-17s %-11s %s -> %s  %s .. %s  %s (%s stored)%s%s%n", b.label(),
                     b.usable() ? "usable" : b.status(), time(b.startTime()), orDash(b.stopTime()),
-                    b.startLsn() == null ? "-" : b.startLsn(), b.stopLsn() == null ? "-" : b.stopLsn(), b.originalBytes() == null ? "-" : mib(b.originalBytes()), mib(b.storedBytes()),
+                    b.startLsn() == null ? "-" : b.startLsn(), b.stopLsn() == null ? "-" : b.stopLsn(), b.originalBytes() == null ? "-" : size(b.originalBytes()), size(b.storedBytes()),
                     b.durationSeconds() == null ? "" : ", " + b.durationSeconds() + " s",
                     b.statusDetail() == null ? "" : "  (" + b.statusDetail() + ")");
         }
@@ -65,12 +66,12 @@ public final class ListCommand implements Callable<Integer> {
             out.println("  none");
         }
         for (RepositoryReport.Dump d : r.dumps()) {
-            out.printf("  %-20s %-25s %10s MiB  %s%s%n", d.database(), d.time().replaceAll("\\.\\d+", ""),
-                    mib(d.storedBytes()),
+            out.printf("  %-20s %-25s %10s  %s%s%n", d.database(), d.time().replaceAll("\\.\\d+", ""),
+                    size(d.storedBytes()),
                     d.verified() ? "verified" : "NOT verified", d.latest() ? "  <- latest" : "");
         }
         out.println();
-        out.printf("WAL: %d files, %s MiB stored%n", r.wal().files(), mib(r.wal().storedBytes()));
+        out.printf("WAL: %d files, %s stored%n", r.wal().files(), size(r.wal().storedBytes()));
         for (WalCatalog.Range range : r.wal().ranges()) {
             out.printf("  timeline %d: %s .. %s (%d segments)%n", range.timeline(), range.first(), range.last(),
                     range.segments());
@@ -102,7 +103,7 @@ public final class ListCommand implements Callable<Integer> {
         }
     }
 
-    private static String mib(long bytes) {
-        return String.format("%.1f", bytes / 1048576.0);
+    private static String size(long bytes) {
+        return Sizes.bytes(bytes);
     }
 }

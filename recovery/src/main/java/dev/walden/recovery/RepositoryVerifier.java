@@ -1,5 +1,7 @@
 package dev.walden.recovery;
 
+import dev.walden.console.ProgressBar;
+import java.io.PrintWriter;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.walden.catalog.BackupCatalog;
 import dev.walden.catalog.BackupManifest;
@@ -20,6 +22,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
@@ -45,10 +48,13 @@ public final class RepositoryVerifier {
 
     private final Repository repository;
     private final int workers;
+    private final PrintWriter progressOut;
 
-    public RepositoryVerifier(Repository repository, int workers) {
+    /** @param progressOut where the progress bar goes (stderr when stdout carries JSON) */
+    public RepositoryVerifier(Repository repository, int workers, PrintWriter progressOut) {
         this.repository = repository;
         this.workers = workers;
+        this.progressOut = progressOut;
     }
 
     public Result verify() throws IOException {
@@ -57,16 +63,23 @@ public final class RepositoryVerifier {
         AtomicLong objects = new AtomicLong();
         AtomicLong bytes = new AtomicLong();
         List<Callable<Void>> checks = new ArrayList<>();
+        // the checks are listed before the bar knows its totals; they find it here when they run
+        AtomicReference<ProgressBar> progress = new AtomicReference<>();
+        AtomicLong expected = new AtomicLong();
 
         WalCatalog wal = WalCatalog.read(repository.storage(), size);
         for (WalCatalog.Archived a : wal.files()) {
+            expected.addAndGet(a.wal().name().holdsWal() ? size.bytes() : 0);
             checks.add(() -> {
+                long n = 0;
                 try (InputStream in = repository.wal().open(a.wal())) {
-                    bytes.addAndGet(in.transferTo(java.io.OutputStream.nullOutputStream()));
+                    n = in.transferTo(java.io.OutputStream.nullOutputStream());
                     objects.incrementAndGet();
                 } catch (IOException e) {
                     problems.add(new Problem("corrupt", a.wal().key(), naming("WAL object '" + a.wal().key() + "'", e)));
                 }
+                bytes.addAndGet(n);
+                progress.get().advance(n);
                 return null;
             });
         }
@@ -78,15 +91,19 @@ public final class RepositoryVerifier {
             BackupManifest m = e.manifest().orElseThrow();
             Compression compression = Compression.fromConfigName(m.compression());
             for (BackupManifest.BackupFile file : m.files()) {
+                expected.addAndGet(file.size());
                 checks.add(() -> {
+                    long n = 0;
                     try (InputStream in = Checksums.verifying(compression.decompress(repository.storage()
                             .read(file.key())), file.sha256(), "object '" + file.key() + "'")) {
-                        bytes.addAndGet(in.transferTo(java.io.OutputStream.nullOutputStream()));
+                        n = in.transferTo(java.io.OutputStream.nullOutputStream());
                         objects.incrementAndGet();
                     } catch (IOException ex) {
                         problems.add(new Problem("corrupt", file.key(),
                                 "backup " + m.label() + ": " + naming("object '" + file.key() + "'", ex)));
                     }
+                    bytes.addAndGet(n);
+                    progress.get().advance(n);
                     return null;
                 });
             }
@@ -102,19 +119,25 @@ public final class RepositoryVerifier {
                 continue;
             }
             DumpManifest m = d.manifest().get();
+            expected.addAndGet(Math.max(0, m.originalBytes()));
             checks.add(() -> {
                 Compression compression = Compression.fromConfigName(m.compression());
+                long n = 0;
                 try (InputStream in = Checksums.verifying(compression.decompress(repository.storage().read(d.key())),
                         m.sha256(), "dump '" + d.key() + "'")) {
-                    bytes.addAndGet(in.transferTo(java.io.OutputStream.nullOutputStream()));
+                    n = in.transferTo(java.io.OutputStream.nullOutputStream());
                     objects.incrementAndGet();
                 } catch (IOException ex) {
                     problems.add(new Problem("corrupt", d.key(), naming("dump '" + d.key() + "'", ex)));
                 }
+                bytes.addAndGet(n);
+                progress.get().advance(n);
                 return null;
             });
         }
+        progress.set(new ProgressBar(progressOut, "verifying", checks.size(), "objects", expected.get()));
         run(checks);
+        progress.get().finish();
 
         for (WalCatalog.Gap gap : wal.gaps()) {
             problems.add(new Problem("gap", gap.after(), gap.missing() + " WAL file(s) missing on timeline "

@@ -1,5 +1,6 @@
 package dev.walden.recovery;
 
+import dev.walden.console.Sizes;
 import dev.walden.catalog.Json;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
@@ -39,7 +40,8 @@ public final class VerifyCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         RepositoryVerifier.Result result;
         try (Storage storage = StorageFactory.open(source)) {
-            result = new RepositoryVerifier(Repository.open(storage), source.integer(ConfigKeys.BACKUP_WORKERS, 1, 64))
+            result = new RepositoryVerifier(Repository.open(storage), source.integer(ConfigKeys.BACKUP_WORKERS, 1, 64),
+                    json ? spec.commandLine().getErr() : out)
                     .verify();
         } catch (IOException e) {
             spec.commandLine().getErr().println("walden verify: " + e.getMessage());
@@ -49,8 +51,8 @@ public final class VerifyCommand implements Callable<Integer> {
             if (json) {
                 out.println(Json.MAPPER.writeValueAsString(result));
             } else {
-                out.printf("checked %d objects (%.1f MiB of original data)%n", result.objectsChecked(),
-                        result.bytesChecked() / 1048576.0);
+                out.printf("checked %d objects (%s of original data)%n", result.objectsChecked(),
+                        Sizes.bytes(result.bytesChecked()));
                 for (RepositoryVerifier.Problem p : result.problems()) {
                     out.printf("%s: %s%n", p.kind().toUpperCase(java.util.Locale.ROOT), p.message());
                 }

@@ -1,5 +1,6 @@
 package dev.walden.recovery;
 
+import dev.walden.console.ProgressBar;
 import dev.walden.repo.Repository;
 import dev.walden.wal.WalFileName;
 import java.io.IOException;
@@ -47,7 +48,7 @@ final class WalStager {
         Files.createDirectories(directory, PosixFilePermissions.asFileAttribute(
                 PosixFilePermissions.fromString("rwx------")));
         long segmentBytes = repository.cluster().segmentSize().bytes();
-        ProgressLine progress = new ProgressLine(out, "staging WAL", files.size(), files.size() * segmentBytes);
+        ProgressBar progress = new ProgressBar(out, "staging WAL", files.size(), "files", files.stream().filter(WalFileName::holdsWal).count() * segmentBytes);
         WalFetcher fetcher = new WalFetcher(repository);
         ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
             Thread t = new Thread(r, "walden-stage");
@@ -68,6 +69,7 @@ final class WalStager {
             for (Future<?> f : futures) {
                 f.get();
             }
+            progress.finish();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while staging WAL", e);

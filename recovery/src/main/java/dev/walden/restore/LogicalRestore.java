@@ -6,7 +6,7 @@ import dev.walden.db.Sql;
 import dev.walden.dump.DumpFormat;
 import dev.walden.dump.PgProgram;
 import dev.walden.dump.StderrTail;
-import dev.walden.recovery.ProgressLine;
+import dev.walden.console.ProgressBar;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -98,8 +98,8 @@ public final class LogicalRestore {
      */
     public Verified verify(DumpSource source, boolean spool) throws IOException {
         DumpContents contents = new DumpContents();
-        // a compressed file without a manifest has no known size: no bar then (see ProgressLine)
-        ProgressLine progress = new ProgressLine(out, "verifying", 0, "", Math.max(0, source.originalBytes()));
+        // a compressed file without a manifest has no known size: bytes and rate then, no bar
+        ProgressBar progress = new ProgressBar(out, "verifying", 0, "", Math.max(0, source.originalBytes()));
         Optional<Path> spoolFile = Optional.empty();
         // a custom dump already on disk as pg_dump wrote it is read by pg_restore where it is
         Optional<Path> inPlace = spool && source.format() == DumpFormat.CUSTOM ? source.localFile() : Optional.empty();
@@ -124,12 +124,13 @@ public final class LogicalRestore {
             throw new IOException("dump " + source.description() + " is incomplete: it does not end with pg_dump's "
                     + "'dump complete' line; nothing was created");
         }
+        progress.finish();
         return inPlace.isPresent() ? new Verified(source, contents, inPlace, false)
                 : new Verified(source, contents, spoolFile, true);
     }
 
     /** Custom format: pg_restore turns the archive into SQL (every data block included), read like a plain dump. */
-    private void readCustom(DumpSource source, DumpContents contents, Optional<Path> spool, ProgressLine progress)
+    private void readCustom(DumpSource source, DumpContents contents, Optional<Path> spool, ProgressBar progress)
             throws IOException {
         PgProgram pgRestore = PgProgram.find("pg_restore", options.pgBin());
         Process process = new ProcessBuilder(pgRestore.path().toString(), "--file=-").start();
@@ -256,19 +257,19 @@ public final class LogicalRestore {
 
     private void load(Verified dump, String database) throws IOException {
         List<String> command = new ArrayList<>();
-        ProgressLine progress;
+        ProgressBar progress;
         String dbname = "dbname=" + Sql.conninfoValue(database);
         boolean plain = dump.source().format() == DumpFormat.PLAIN;
         if (plain) {
             PgProgram psql = PgProgram.find("psql", options.pgBin());
             command.addAll(List.of(psql.path().toString(), "-X", "-q", "--no-password", "-v", "ON_ERROR_STOP=1",
                     "-f", "-", "-d", dbname)); // -f -: errors name their line of the dump
-            progress = new ProgressLine(out, "restoring", 0, "", dump.contents().bytes());
+            progress = new ProgressBar(out, "restoring", 0, "", dump.contents().bytes());
         } else {
             PgProgram pgRestore = PgProgram.find("pg_restore", options.pgBin());
             command.addAll(List.of(pgRestore.path().toString(), "--exit-on-error", "--no-password", "--verbose",
                     "--jobs=" + options.jobs(), "-d", dbname, dump.spool().orElseThrow().toString()));
-            progress = new ProgressLine(out, "restoring", dump.contents().rows().size(), "tables", 0);
+            progress = new ProgressBar(out, "restoring", dump.contents().rows().size(), "tables", 0);
         }
         ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         builder.environment().putAll(server.withDatabase(database).libpqEnvironment());
@@ -298,6 +299,7 @@ public final class LogicalRestore {
             throw new IOException(command.get(0).substring(command.get(0).lastIndexOf('/') + 1) + " failed (exit "
                     + process.exitValue() + "): " + stderr.message() + "; the half-restored database was dropped");
         }
+        progress.finish();
     }
 
     /** Tables and row counts of the restored database against the dump's. */
@@ -442,7 +444,7 @@ public final class LogicalRestore {
      * Streams the dump (checked against its checksum again: it is read a second time) into psql.
      * psql stopping early is not an error here: ON_ERROR_STOP, and its exit status tells.
      */
-    private static void feed(DumpSource source, OutputStream stdin, ProgressLine progress) throws IOException {
+    private static void feed(DumpSource source, OutputStream stdin, ProgressBar progress) throws IOException {
         try (InputStream in = source.open()) {
             byte[] buffer = new byte[256 * 1024];
             int n;
@@ -463,7 +465,7 @@ public final class LogicalRestore {
         }
     }
 
-    private static void copy(InputStream in, OutputStream to, ProgressLine progress) throws IOException {
+    private static void copy(InputStream in, OutputStream to, ProgressBar progress) throws IOException {
         try (in) {
             byte[] buffer = new byte[256 * 1024];
             int n;

@@ -1,5 +1,6 @@
 package dev.walden.restore;
 
+import dev.walden.console.Sizes;
 import dev.walden.backup.BackupSettings;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigSource;
@@ -91,7 +92,7 @@ public final class RestoreCommand implements Callable<Integer> {
 
             out.printf("walden restore: %s (database %s, %s%s)%n", dumpSource.description(), dumpSource.database(),
                     dumpSource.format() == DumpFormat.PLAIN ? "plain SQL" : "custom format",
-                    dumpSource.originalBytes() >= 0 ? String.format(", %.1f MiB", dumpSource.originalBytes() / 1048576.0)
+                    dumpSource.originalBytes() >= 0 ? ", " + Sizes.bytes(dumpSource.originalBytes())
                             : "");
             out.flush();
             long began = System.nanoTime();

@@ -12,4 +12,14 @@ public final class Json {
 
     private Json() {
     }
+
+    /** {@code --json} output: the value as one indented document, then a newline. */
+    public static void print(java.io.PrintWriter out, Object value) {
+        try {
+            out.println(MAPPER.writeValueAsString(value));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot write " + value.getClass().getSimpleName() + " as JSON", e);
+        }
+        out.flush();
+    }
 }
