@@ -1,5 +1,6 @@
 package dev.walden.agent;
 
+import dev.walden.log.LogSetup;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;
@@ -33,6 +34,19 @@ public final class AgentCommand implements Callable<Integer> {
     @Override
     public Integer call() throws ConfigException, IOException, InterruptedException {
         ConfigSource source = ConfigSource.locate(config, System.getenv());
+        String logFormat = source.required(ConfigKeys.LOG_FORMAT);
+        String logLevel = source.required(ConfigKeys.LOG_LEVEL);
+        try {
+            LogSetup.style(logFormat);
+        } catch (IllegalArgumentException e) {
+            throw source.invalid(ConfigKeys.LOG_FORMAT, e.getMessage());
+        }
+        try {
+            LogSetup.level(logLevel);
+        } catch (IllegalArgumentException e) {
+            throw source.invalid(ConfigKeys.LOG_LEVEL, e.getMessage());
+        }
+        LogSetup.apply(logFormat, logLevel);
         AgentConfig agentConfig = AgentConfig.from(source);
         JobSetup jobs = JobSetup.from(source, System.getenv());
         Optional<InetSocketAddress> listen;

@@ -32,6 +32,8 @@ public final class ConnectionSettings {
         this.user = user;
         this.database = database;
         this.password = password;
+        // whatever prints a log line takes it out again (see Secrets)
+        password.ifPresent(dev.walden.config.Secrets::register);
         this.sslmode = sslmode;
     }
 

@@ -1,10 +1,12 @@
 package dev.walden.cli;
 
+import dev.walden.log.LogSetup;
 import dev.walden.agent.AgentCommand;
 import dev.walden.agent.BackupCommand;
 import dev.walden.agent.CheckCommand;
 import dev.walden.dump.DumpCommand;
 import dev.walden.retention.ExpireCommand;
+import dev.walden.recovery.AuditCommand;
 import dev.walden.recovery.ListCommand;
 import dev.walden.recovery.RecoverCommand;
 import dev.walden.recovery.VerifyCommand;
@@ -22,14 +24,14 @@ import picocli.CommandLine.Command;
         description = "PostgreSQL WAL archiving, backup and point-in-time recovery.",
         subcommands = {InitCommand.class, AgentCommand.class, CheckCommand.class, BackupCommand.class, DumpCommand.class,
                 ExpireCommand.class, ListCommand.class, RecoverCommand.class, RestoreCommand.class, VerifyCommand.class,
-                FetchCommand.class, StatusCommand.class, DemoCommand.class,
+                FetchCommand.class, StatusCommand.class, AuditCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Walden {
     /** Exit code for a command that failed to start; each command documents its own others. */
     static final int FAILED = 1;
 
     public static void main(String[] args) {
-        LogFormat.install();
+        LogSetup.fromEnvironment(System.getenv());
         System.exit(commandLine().execute(args));
     }
 

@@ -91,6 +91,11 @@ public final class ConfigKeys {
     public static final ConfigKey SCHEDULE_JOBS = new ConfigKey("schedule.jobs", "backup,dump,expire",
             "what the scheduled run does, in order: any of backup, dump, expire");
 
+    public static final ConfigKey LOG_FORMAT = new ConfigKey("log.format", "text",
+            "agent log lines: text (time=… level=… logger=… msg=\"…\") or json (one object per line)");
+    public static final ConfigKey LOG_LEVEL = new ConfigKey("log.level", "info",
+            "least severe agent log level written: debug, info, warn or error");
+
     public static final List<ConfigKey> ALL = List.of(PGDATA, PG_WAL, PG_BIN, REPOSITORY_PATH, REPOSITORY_TYPE,
             S3_BUCKET, S3_PREFIX, S3_REGION, S3_ENDPOINT, S3_PATH_STYLE, S3_SSE, S3_KMS_KEY_ID, S3_STORAGE_CLASS,
             S3_TIMEOUT, S3_ATTEMPTS, AGENT_SOCKET,
@@ -98,11 +103,11 @@ public final class ConfigKeys {
             AGENT_SHUTDOWN_TIMEOUT, HTTP_LISTEN, COMPRESSION, COMPRESSION_LEVEL, PUSH_TIMEOUT, FETCH_TIMEOUT, BACKUP_WORKERS,
             BACKUP_CHECKPOINT, BACKUP_WAL_TIMEOUT, BACKUP_VERIFY_CHECKSUMS, DUMP_DATABASES, DUMP_FORMAT,
             DUMP_COMPRESSION, DUMP_TIMEOUT, RETENTION_BACKUP_DAYS, RETENTION_BACKUP_COUNT, RETENTION_DUMP_DAYS,
-            RETENTION_DUMP_COUNT, SCHEDULE, SCHEDULE_JOBS);
+            RETENTION_DUMP_COUNT, SCHEDULE, SCHEDULE_JOBS, LOG_FORMAT, LOG_LEVEL);
 
     /** Environment variables starting with {@code WALDEN_} that are not configuration keys. */
     public static final List<String> RESERVED_ENVIRONMENT = List.of(
-            "WALDEN_CONFIG", "WALDEN_HOME", "WALDEN_JAVA", "WALDEN_JAVA_OPTS");
+            "WALDEN_CONFIG", "WALDEN_HOME", "WALDEN_JAVA", "WALDEN_JAVA_OPTS", "WALDEN_PROGRESS");
 
     /** The config file used when neither {@code --config} nor {@code WALDEN_CONFIG} names one. */
     public static final String DEFAULT_CONFIG_FILE = "/etc/walden/walden.conf";

@@ -1,5 +1,13 @@
 package dev.walden.recovery;
 
+import dev.walden.catalog.AuditLog;
+import dev.walden.catalog.Json;
+import dev.walden.repo.StorageFactory;
+import dev.walden.storage.Storage;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import dev.walden.backup.BackupSettings;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigSource;
@@ -126,9 +134,14 @@ public final class RecoverCommand implements Callable<Integer> {
     @Option(names = {"-f", "--force"}, description = "with --into-database -D: don't ask")
     boolean force;
 
+    @Option(names = "--json", description = "print the outcome as JSON on stdout; progress and messages go to stderr")
+    boolean json;
+
     @Override
     public Integer call() throws ConfigException, IOException, InterruptedException {
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter data = spec.commandLine().getOut();
+        // with --json, stdout carries the one JSON document; everything for people goes to stderr
+        PrintWriter out = json ? spec.commandLine().getErr() : data;
         ConfigSource source = ConfigSource.locate(config, System.getenv());
         Path directory = (pgdata != null ? pgdata : Path.of("walden-recovered-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")))).toAbsolutePath();
@@ -142,22 +155,79 @@ public final class RecoverCommand implements Callable<Integer> {
         PointInTimeRecovery.Request request = new PointInTimeRecovery.Request(target(), action(), timeline(),
                 exclusive, directory, Optional.ofNullable(port), Optional.ofNullable(backup), tablespaces,
                 Optional.ofNullable(pgBin), !noStage, !noStart, Durations.parse(timeout), intoDatabase != null);
-        if (intoDatabase != null) {
-            return new DatabaseCopy(source, out).copy(request, Optional.ofNullable(database), intoDatabase, drop, force);
+        Instant started = Instant.now();
+        String what = intoDatabase != null ? "database " + intoDatabase + " (copied from a recovery)"
+                : directory + " (a new cluster)";
+        try {
+            int status = intoDatabase != null
+                    ? new DatabaseCopy(source, out).copy(request, Optional.ofNullable(database), intoDatabase, drop, force)
+                    : recover(source, request, out, data);
+            audit(source, AuditLog.entry("recover", what, status == 0, request.target().describe(), started,
+                    Clock.systemUTC(), "command"));
+            if (json && intoDatabase != null) {
+                Json.print(data, Map.of("into_database", intoDatabase, "target", request.target().describe(),
+                        "ok", status == 0));
+            }
+            return status;
+        } catch (IOException | RuntimeException | InterruptedException e) {
+            audit(source, AuditLog.entry("recover", what, false, request.target().describe() + ": " + e.getMessage(),
+                    started, Clock.systemUTC(), "command"));
+            throw e;
         }
+    }
+
+    private int recover(ConfigSource source, PointInTimeRecovery.Request request, PrintWriter out, PrintWriter data)
+            throws ConfigException, IOException, InterruptedException {
         PointInTimeRecovery.Recovered recovered = new PointInTimeRecovery(source, out).recover(request);
         if (recovered.outcome().isEmpty()) {
             out.printf("prepared %s; start it with: %s -D %s start%n", recovered.pgdata(),
                     recovered.bin().resolve("pg_ctl"), recovered.pgdata());
+            out.flush();
+            if (json) {
+                Json.print(data, Map.of("pgdata", recovered.pgdata().toString(), "backup", recovered.backup().label(),
+                        "started", false));
+            }
             return 0;
         }
         report(recovered, request, out);
         String user = BackupSettings.from(source, System.getenv()).connection().user();
-        out.printf("connect: psql \"postgresql://%s@localhost:%d/postgres?host=%s\"%n", user, recovered.port(),
-                recovered.socketDirectory());
+        String connection = "postgresql://" + user + "@localhost:" + recovered.port() + "/postgres?host="
+                + recovered.socketDirectory();
+        out.printf("connect: psql \"%s\"%n", connection);
         out.printf("log: %s; stop it with: %s -D %s stop%n", recovered.log(), recovered.bin().resolve("pg_ctl"),
                 recovered.pgdata());
+        out.flush();
+        if (json) {
+            RecoveredServer.Outcome outcome = recovered.outcome().orElseThrow();
+            PointInTimeRecovery.Phases p = recovered.phases();
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("pgdata", recovered.pgdata().toString());
+            result.put("port", recovered.port());
+            result.put("backup", recovered.backup().label());
+            result.put("target", request.target().describe());
+            result.put("reached", outcome.stoppedAt().orElse(null));
+            result.put("last_wal_replayed", outcome.redoDone().orElse(null));
+            result.put("last_transaction", outcome.lastTransaction().orElse(null));
+            result.put("timeline", outcome.timeline().orElse(recovered.timeline()));
+            result.put("promoted", outcome.timeline().isPresent());
+            result.put("state", outcome.state());
+            result.put("phases_seconds", Map.of("plan", p.plan(), "restore", p.restore(), "stage", p.stage(),
+                    "recover", p.recover(), "total", p.total()));
+            result.put("connection", connection);
+            result.put("log", recovered.log().toString());
+            Json.print(data, result);
+        }
         return 0;
+    }
+
+    /** Recovery only reads the repository, but its audit entry goes there too; a failure to write it is a warning. */
+    private void audit(ConfigSource source, AuditLog.Entry entry) {
+        java.util.function.Consumer<String> warn = w -> spec.commandLine().getErr().println("walden recover: " + w);
+        try (Storage storage = StorageFactory.open(source)) {
+            new AuditLog(storage).tryAppend(entry, warn);
+        } catch (IOException | ConfigException | RuntimeException e) {
+            warn.accept("could not open the repository for the audit log: " + e.getMessage());
+        }
     }
 
     /** The point reached, the timeline, the state and what each phase took. */

@@ -1,5 +1,11 @@
 package dev.walden.restore;
 
+import dev.walden.catalog.AuditLog;
+import dev.walden.catalog.Json;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import dev.walden.console.Sizes;
 import dev.walden.backup.BackupSettings;
 import dev.walden.config.ConfigException;
@@ -71,9 +77,14 @@ public final class RestoreCommand implements Callable<Integer> {
             description = "where a custom-format dump is unpacked for pg_restore (default: the temp directory)")
     Path spoolDirectory;
 
+    @Option(names = "--json", description = "print the outcome as JSON on stdout; progress and messages go to stderr")
+    boolean json;
+
     @Override
     public Integer call() throws ConfigException, IOException {
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter data = spec.commandLine().getOut();
+        // with --json, stdout carries the one JSON document; everything for people goes to stderr
+        PrintWriter out = json ? spec.commandLine().getErr() : data;
         ConfigSource source = ConfigSource.locate(config, System.getenv());
         BackupSettings settings = BackupSettings.from(source, System.getenv());
         ConnectionSettings server = settings.connection();
@@ -106,14 +117,25 @@ public final class RestoreCommand implements Callable<Integer> {
                 throw new IOException("not confirmed; database '" + target + "' is unchanged (-f replaces without "
                         + "asking)");
             }
+            Map<String, Object> outcome = new LinkedHashMap<>();
+            outcome.put("dump", dumpSource.description());
+            outcome.put("dump_database", dumpSource.database());
+            outcome.put("database", target);
+            outcome.put("dry_run", dryRun);
+            AuditLog audit = new AuditLog(storage);
+            Instant started = Instant.now();
             try (LogicalRestore.Verified verified = restore.verify(dumpSource, !dryRun)) {
                 DumpContents contents = verified.contents();
                 out.printf("verified: %s, complete, %d table(s), %d row(s) of data%n",
                         dumpSource.sha256().isPresent() ? "checksum matches" : "no manifest, so no checksum to check",
                         contents.tables().size(), contents.totalRows());
+                outcome.put("tables_in_dump", contents.tables().size());
+                outcome.put("rows_in_dump", contents.totalRows());
                 if (dryRun) {
                     out.println("would " + action);
                     out.println("dry run: nothing was changed");
+                    outcome.put("would", action);
+                    printJson(data, outcome);
                     return 0;
                 }
                 out.println("restoring: " + action);
@@ -130,8 +152,34 @@ public final class RestoreCommand implements Callable<Integer> {
                 out.printf("took %.1f s (verify %.1f s, restore %.1f s)%n", (done - began) / 1e9,
                         (verifiedAt - began) / 1e9, (done - verifiedAt) / 1e9);
                 out.printf("connect: psql \"%s\"%n", server.withDatabase(target).displayUrl());
+                out.flush();
+                audit.tryAppend(AuditLog.entry("restore", target + " on " + where, true, "from " + dumpSource.description()
+                        + "; " + result.tablesRestored() + " table(s), " + result.rowsCompared() + " row(s) checked",
+                        started, Clock.systemUTC(), "command"), w -> spec.commandLine().getErr().println("walden restore: " + w));
+                outcome.put("replaced", plan.replaces());
+                outcome.put("tables_restored", result.tablesRestored());
+                outcome.put("rows_compared", result.rowsCompared());
+                outcome.put("tables_counted", result.tablesCounted());
+                outcome.put("not_counted", result.notCounted());
+                outcome.put("seconds", Math.round((done - began) / 1e7) / 100.0);
+                outcome.put("verify_seconds", Math.round((verifiedAt - began) / 1e7) / 100.0);
+                outcome.put("restore_seconds", Math.round((done - verifiedAt) / 1e7) / 100.0);
+                outcome.put("connection", server.withDatabase(target).displayUrl());
+                printJson(data, outcome);
                 return 0;
+            } catch (IOException | RuntimeException e) {
+                if (!dryRun) {
+                    audit.tryAppend(AuditLog.entry("restore", target + " on " + where, false, e.getMessage(), started,
+                            Clock.systemUTC(), "command"), w -> spec.commandLine().getErr().println("walden restore: " + w));
+                }
+                throw e;
             }
+        }
+    }
+
+    private void printJson(PrintWriter data, Map<String, Object> outcome) {
+        if (json) {
+            Json.print(data, outcome);
         }
     }
 

@@ -1,0 +1,128 @@
+package dev.walden.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.walden.cluster.LocalCluster;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What an operator sees, on real PostgreSQL 15 with the agent running: {@code --json} on the data
+ * commands, progress on stderr when stdout carries JSON, the audit trail of backups, dumps,
+ * expiry and restores with the OS user, structured agent log lines, and no secret from the
+ * environment anywhere in what walden printed or logged, even at debug level and on failures.
+ */
+class OperatorOutputIT {
+    private static final String PG_SECRET = "Pg-Sekr3t-0f-the-day";
+    private static final String AWS_SECRET = "Aws-Sekr3t-wJalrXUtnFEMI";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void jsonOutputAuditTrailStructuredLogsAndNoSecrets() throws Exception {
+        Path clusterDir = dir.resolve("pg");
+        List<Installation.Run> runs = new ArrayList<>();
+        String agentLog;
+        try (Installation walden = new Installation(dir, clusterDir.resolve("data"));
+             LocalCluster cluster = walden.initCluster(clusterDir, Map.of())) {
+            walden.connectTo(cluster);
+            // secrets a careless log line could print; the socket connection needs no password
+            walden.environment(Map.of("PGPASSWORD", PG_SECRET, "AWS_SECRET_ACCESS_KEY", AWS_SECRET,
+                    "WALDEN_LOG_LEVEL", "debug", "WALDEN_PROGRESS", "lines"));
+            walden.init();
+            walden.startAgent();
+            cluster.start();
+            cluster.execute("CREATE TABLE orders (id int PRIMARY KEY, note text)",
+                    "INSERT INTO orders SELECT g, 'order ' || g FROM generate_series(1, 500) g");
+            String config = walden.config.toString();
+
+            Installation.Run backup = walden.walden("backup", "--config", config, "--json");
+            runs.add(backup);
+            assertEquals(0, backup.exit(), backup.toString());
+            JsonNode b = JSON.readTree(backup.stdout());
+            assertEquals("complete", b.get("status").asText(), backup.stdout());
+            assertTrue(b.get("files").asInt() > 100, backup.stdout());
+            assertTrue(backup.stderr().contains("copying [####################] 100%"),
+                    "the progress bar (relayed by the agent) goes to stderr: " + backup.stderr());
+
+            Installation.Run dump = walden.walden("dump", "--config", config, "--json");
+            runs.add(dump);
+            assertEquals(0, dump.exit(), dump.toString());
+            JsonNode d = JSON.readTree(dump.stdout()).get("dumps").get(0);
+            assertTrue(d.get("ok").asBoolean(), dump.stdout());
+            assertTrue(d.get("original_bytes").asLong() > 1000, dump.stdout());
+            assertTrue(dump.stderr().contains("dumping postgres:"), dump.stderr());
+
+            Installation.Run failedDump = walden.walden("dump", "--config", config, "-d", "no_such_db", "--json");
+            runs.add(failedDump);
+            assertEquals(1, failedDump.exit(), failedDump.toString());
+            assertFalse(JSON.readTree(failedDump.stdout()).get("dumps").get(0).get("ok").asBoolean());
+
+            Installation.Run restore = walden.walden("restore", "--config", config, "latest", "-d", "orders_copy",
+                    "--json");
+            runs.add(restore);
+            assertEquals(0, restore.exit(), restore.toString());
+            JsonNode r = JSON.readTree(restore.stdout());
+            assertEquals("orders_copy", r.get("database").asText());
+            assertEquals(500, r.get("rows_compared").asLong(), restore.stdout());
+
+            Installation.Run expire = walden.walden("expire", "--config", config, "--json");
+            runs.add(expire);
+            assertEquals(0, expire.exit(), expire.toString());
+            assertFalse(JSON.readTree(expire.stdout()).get("dry_run").asBoolean());
+
+            Installation.Run audit = walden.walden("audit", "--config", config, "--json");
+            runs.add(audit);
+            assertEquals(0, audit.exit(), audit.toString());
+            List<String> seen = new ArrayList<>();
+            String user = System.getProperty("user.name");
+            for (JsonNode e : JSON.readTree(audit.stdout()).get("entries")) {
+                seen.add(e.get("action").asText() + " " + e.get("target").asText() + " " + e.get("result").asText());
+                assertEquals(user, e.get("user").asText(), "the OS user who ran it: " + e);
+                assertTrue(e.get("duration_seconds").asDouble() >= 0, e.toString());
+            }
+            assertEquals(List.of("backup " + b.get("label").asText() + " ok", "dump postgres ok",
+                    "dump no_such_db failed", "restore orders_copy on " + restoreTarget(restore) + " ok"),
+                    seen.subList(0, 4), audit.stdout());
+            assertTrue(seen.get(4).startsWith("expire posix:") && seen.get(4).endsWith(" ok"), seen.toString());
+            JsonNode first = JSON.readTree(audit.stdout()).get("entries").get(0);
+            assertTrue(first.get("trigger").asText().startsWith("walden backup by " + user),
+                    "the agent records who asked for the backup: " + first);
+
+            Installation.Run text = walden.walden("audit", "--config", config, "--since", "1h");
+            runs.add(text);
+            assertEquals(0, text.exit(), text.toString());
+            assertEquals(5, text.stdout().lines().count(), text.stdout());
+            assertTrue(text.stdout().lines().allMatch(l -> l.contains(" by " + user + "@")), text.stdout());
+
+            walden.stopAgent();
+            agentLog = walden.agentLog();
+        }
+        List<String> lines = agentLog.lines().filter(l -> !l.isBlank()).toList();
+        assertFalse(lines.isEmpty());
+        for (String line : lines) {
+            assertTrue(line.matches("time=\\S+ level=(DEBUG|INFO|WARN|ERROR) logger=\\S+ msg=\".*"),
+                    "one structured line per event: " + line);
+        }
+        assertTrue(agentLog.contains("msg=\"audit: backup "), agentLog);
+        StringBuilder everything = new StringBuilder(agentLog);
+        runs.forEach(run -> everything.append(run.stdout()).append(run.stderr()));
+        assertFalse(everything.toString().contains(PG_SECRET), "the database password was printed or logged");
+        assertFalse(everything.toString().contains(AWS_SECRET), "the cloud secret was printed or logged");
+    }
+
+    /** Where restore says the copy is: the URL it printed, without a password. */
+    private static String restoreTarget(Installation.Run restore) throws Exception {
+        return JSON.readTree(restore.stdout()).get("connection").asText();
+    }
+}
