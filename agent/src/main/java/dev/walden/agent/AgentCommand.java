@@ -1,9 +1,9 @@
 package dev.walden.agent;
 
-import dev.walden.log.LogSetup;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;
+import dev.walden.log.LogSetup;
 import dev.walden.repo.StorageFactory;
 import dev.walden.storage.Storage;
 import java.io.IOException;

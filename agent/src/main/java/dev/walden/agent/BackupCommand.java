@@ -1,7 +1,7 @@
 package dev.walden.agent;
 
-import dev.walden.backup.BaseBackup;
 import dev.walden.backup.BackupSettings;
+import dev.walden.backup.BaseBackup;
 import dev.walden.catalog.AuditLog;
 import dev.walden.catalog.BackupCatalog;
 import dev.walden.catalog.BackupManifest;

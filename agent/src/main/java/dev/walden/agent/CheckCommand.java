@@ -1,6 +1,7 @@
 package dev.walden.agent;
 
 import dev.walden.backup.BackupSettings;
+import dev.walden.catalog.Json;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigSource;
 import dev.walden.config.Durations;
@@ -21,6 +22,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -54,13 +58,20 @@ public final class CheckCommand implements Callable<Integer> {
             description = "how long to wait for the switched WAL file to reach the repository (default: ${DEFAULT-VALUE})")
     String timeout;
 
+    @Option(names = "--json", description = "print the checks as JSON (each with result ok, fail or skip, and its "
+            + "message) instead of lines")
+    boolean json;
+
     private PrintWriter out;
     private int passed;
     private int failed;
+    private final List<Map<String, String>> results = new ArrayList<>();
 
     @Override
     public Integer call() throws InterruptedException {
-        out = spec.commandLine().getOut();
+        PrintWriter data = spec.commandLine().getOut();
+        // with --json the lines for people still go somewhere: stderr
+        out = json ? spec.commandLine().getErr() : data;
         PrintWriter err = spec.commandLine().getErr();
         ConfigSource source;
         AgentConfig agentConfig;
@@ -84,6 +95,7 @@ public final class CheckCommand implements Callable<Integer> {
                 checkSwitch(c, repository.get(), wait);
             } else {
                 out.println("skip  WAL switch: fix the checks above first");
+                results.add(Map.of("result", "skip", "check", "WAL switch: fix the checks above first"));
             }
         } catch (SQLException e) {
             fail("database: " + e.getMessage());
@@ -93,17 +105,22 @@ public final class CheckCommand implements Callable<Integer> {
         out.println(failed == 0 ? "walden check: all " + passed + " checks passed"
                 : "walden check: " + failed + " of " + (passed + failed) + " checks failed");
         out.flush();
+        if (json) {
+            Json.print(data, Map.of("passed", passed, "failed", failed, "checks", results));
+        }
         return failed == 0 ? 0 : 1;
     }
 
     private void ok(String what) {
         passed++;
+        results.add(Map.of("result", "ok", "check", what));
         out.println("ok    " + what);
         out.flush();
     }
 
     private void fail(String what) {
         failed++;
+        results.add(Map.of("result", "fail", "check", what));
         out.println("FAIL  " + what);
         out.flush();
     }

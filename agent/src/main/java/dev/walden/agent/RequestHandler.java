@@ -1,11 +1,11 @@
 package dev.walden.agent;
 
 import dev.walden.backup.BaseBackup;
-import dev.walden.protocol.Meter;
 import dev.walden.protocol.ErrorCode;
 import dev.walden.protocol.ErrorReply;
 import dev.walden.protocol.Frame;
 import dev.walden.protocol.FrameType;
+import dev.walden.protocol.Meter;
 import dev.walden.protocol.ProtocolException;
 import dev.walden.protocol.PushRequest;
 import dev.walden.protocol.StatusReply;

@@ -1,5 +1,6 @@
 package dev.walden.agent;
 
+import dev.walden.catalog.Json;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;
@@ -13,6 +14,7 @@ import dev.walden.protocol.StatusReply;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -35,6 +37,9 @@ public final class StatusCommand implements Callable<Integer> {
     @Option(names = "--socket", paramLabel = "PATH", description = "agent socket (default: agent.socket)")
     Path socket;
 
+    @Option(names = "--json", description = "machine-readable output: one object of the same keys and values")
+    boolean json;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -53,7 +58,12 @@ public final class StatusCommand implements Callable<Integer> {
                 err.println("walden status: " + ErrorReply.fromFrame(reply));
                 return 5;
             }
-            StatusReply.fromFrame(reply).values().forEach((k, v) -> out.printf("%-24s %s%n", k, v));
+            Map<String, String> values = StatusReply.fromFrame(reply).values();
+            if (json) {
+                Json.print(out, values);
+            } else {
+                values.forEach((k, v) -> out.printf("%-24s %s%n", k, v));
+            }
             return 0;
         } catch (AgentClientException e) {
             err.println("walden status: " + e.getMessage());

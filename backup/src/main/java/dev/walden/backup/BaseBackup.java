@@ -1,9 +1,9 @@
 package dev.walden.backup;
 
-import dev.walden.console.Sizes;
 import dev.walden.catalog.BackupCatalog;
 import dev.walden.catalog.BackupLabel;
 import dev.walden.catalog.BackupManifest;
+import dev.walden.console.Sizes;
 import dev.walden.db.ConnectionSettings;
 import dev.walden.repo.Compression;
 import dev.walden.repo.Repository;

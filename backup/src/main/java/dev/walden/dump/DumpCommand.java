@@ -1,13 +1,13 @@
 package dev.walden.dump;
 
-import dev.walden.console.Sizes;
 import dev.walden.backup.BackupSettings;
 import dev.walden.catalog.AuditLog;
 import dev.walden.catalog.DumpManifest;
 import dev.walden.catalog.Json;
-import dev.walden.console.ProgressBar;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigSource;
+import dev.walden.console.ProgressBar;
+import dev.walden.console.Sizes;
 import dev.walden.repo.Repository;
 import dev.walden.repo.StorageFactory;
 import dev.walden.storage.Storage;

@@ -1,11 +1,11 @@
 package dev.walden.retention;
 
+import dev.walden.backup.BackupSettings;
 import dev.walden.catalog.AuditLog;
 import dev.walden.catalog.Json;
-import dev.walden.console.Sizes;
-import dev.walden.backup.BackupSettings;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigSource;
+import dev.walden.console.Sizes;
 import dev.walden.repo.Repository;
 import dev.walden.repo.StorageFactory;
 import dev.walden.storage.Storage;
@@ -26,7 +26,9 @@ import picocli.CommandLine.Spec;
         description = {"Remove base backups, dumps and WAL the retention policy no longer keeps (retention.*; "
                 + "by default a 7-day recovery window and 7 days of dumps).",
                 "WAL goes only below the start of the oldest base backup kept; without a complete backup no WAL "
-                        + "is removed. The agent runs this after each scheduled backup."})
+                        + "is removed. The agent runs this after each scheduled backup."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:done (or, with --dry-run, shown)", "1:nothing or not everything was removed; the message says why"})
 public final class ExpireCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

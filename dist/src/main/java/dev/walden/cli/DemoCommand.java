@@ -1,6 +1,5 @@
 package dev.walden.cli;
 
-import dev.walden.console.Sizes;
 import dev.walden.agent.Agent;
 import dev.walden.agent.AgentConfig;
 import dev.walden.agent.JobSetup;
@@ -8,6 +7,7 @@ import dev.walden.cluster.LocalCluster;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;
+import dev.walden.console.Sizes;
 import dev.walden.protocol.AgentClient;
 import dev.walden.protocol.AgentClientException;
 import dev.walden.protocol.ErrorReply;
@@ -61,7 +61,10 @@ import picocli.CommandLine.Spec;
                 + "a base backup, commit orders before and after a remembered instant (then delete them all by "
                 + "'accident'), verify the repository, recover a new cluster to that instant, and show that exactly "
                 + "the orders committed before it are back.",
-                "Nothing outside the temporary directory is touched; it is removed at the end unless --keep."})
+                "Nothing outside the temporary directory is touched; it is removed at the end unless --keep."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:the recovered cluster showed exactly the orders committed before the instant",
+                "1:a step failed; the message says which"})
 public final class DemoCommand implements Callable<Integer> {
     private static final Duration ARCHIVE_WAIT = Duration.ofSeconds(90);
     private static final int BEFORE = 6;

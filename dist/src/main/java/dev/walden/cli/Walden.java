@@ -1,23 +1,23 @@
 package dev.walden.cli;
 
-import dev.walden.log.LogSetup;
 import dev.walden.agent.AgentCommand;
 import dev.walden.agent.BackupCommand;
 import dev.walden.agent.CheckCommand;
+import dev.walden.agent.InitCommand;
+import dev.walden.agent.StatusCommand;
+import dev.walden.config.ConfigException;
 import dev.walden.dump.DumpCommand;
-import dev.walden.retention.ExpireCommand;
+import dev.walden.log.LogSetup;
+import dev.walden.protocol.WaldenVersion;
 import dev.walden.recovery.AuditCommand;
+import dev.walden.recovery.FetchCommand;
 import dev.walden.recovery.ListCommand;
 import dev.walden.recovery.RecoverCommand;
 import dev.walden.recovery.VerifyCommand;
 import dev.walden.restore.RestoreCommand;
-import dev.walden.agent.InitCommand;
-import dev.walden.agent.StatusCommand;
-import dev.walden.config.ConfigException;
-import dev.walden.protocol.WaldenVersion;
-import dev.walden.recovery.FetchCommand;
-import picocli.CommandLine;
+import dev.walden.retention.ExpireCommand;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** {@code walden}: the command line. Each subcommand is a class of its own module. */
 @Command(name = "walden", mixinStandardHelpOptions = true, versionProvider = Walden.Version.class,

@@ -80,8 +80,8 @@ class DocumentationTest {
         CommandLine cli = Walden.commandLine();
         cli.setOut(new PrintWriter(out));
         assertEquals(0, cli.execute("--help"));
-        for (String command : new String[] {"init", "agent", "backup", "dump", "expire", "list", "recover",
-                "restore", "verify", "fetch", "status", "demo"}) {
+        for (String command : new String[] {"init", "agent", "check", "backup", "dump", "expire", "list", "recover",
+                "restore", "verify", "fetch", "status", "audit", "demo"}) {
             assertTrue(out.toString().contains("  " + command + " "), command + " missing from walden --help");
         }
         StringWriter fetchHelp = new StringWriter();
@@ -103,6 +103,31 @@ class DocumentationTest {
                 assertTrue(runbook.contains(option.longestName()), "walden " + command + " "
                         + option.longestName() + " is not in docs/recovery.md");
             }
+        }
+    }
+
+    @Test
+    void everyCommandsExitCodesAndJsonAreInTheCommandReference() throws IOException {
+        String doc = read("docs/commands.md");
+        CommandLine cli = Walden.commandLine();
+        for (var entry : cli.getSubcommands().entrySet()) {
+            if (entry.getKey().equals("help")) {
+                continue;
+            }
+            String heading = "\n## walden " + entry.getKey() + "\n";
+            int start = doc.indexOf(heading);
+            assertTrue(start >= 0, "walden " + entry.getKey() + " has no section in docs/commands.md");
+            int end = doc.indexOf("\n## ", start + heading.length());
+            String section = doc.substring(start, end < 0 ? doc.length() : end);
+            var spec = entry.getValue().getCommandSpec();
+            var codes = spec.usageMessage().exitCodeList();
+            assertTrue(!codes.isEmpty(), "walden " + entry.getKey() + " --help lists no exit codes");
+            codes.forEach((code, meaning) -> assertTrue(section.contains("| " + code.strip() + " | " + meaning + " |"),
+                    "walden " + entry.getKey() + " exit " + code.strip() + " (" + meaning + ") is not in its section of "
+                            + "docs/commands.md"));
+            boolean json = spec.findOption("--json") != null;
+            assertEquals(json, section.contains("`--json`"), "walden " + entry.getKey()
+                    + (json ? " has --json, undocumented" : " has no --json, but its section mentions one"));
         }
     }
 }

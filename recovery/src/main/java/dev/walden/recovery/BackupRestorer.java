@@ -1,7 +1,7 @@
 package dev.walden.recovery;
 
-import dev.walden.console.ProgressBar;
 import dev.walden.catalog.BackupManifest;
+import dev.walden.console.ProgressBar;
 import dev.walden.repo.Checksums;
 import dev.walden.repo.Compression;
 import dev.walden.repo.CorruptObjectException;

@@ -1,10 +1,10 @@
 package dev.walden.recovery;
 
-import dev.walden.console.Sizes;
 import dev.walden.catalog.Json;
 import dev.walden.catalog.WalCatalog;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigSource;
+import dev.walden.console.Sizes;
 import dev.walden.repo.Repository;
 import dev.walden.repo.StorageFactory;
 import dev.walden.storage.Storage;
@@ -20,7 +20,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "list", mixinStandardHelpOptions = true,
         description = {"Show what the repository can restore: base backups (usable or not, and why), dumps per "
                 + "database, WAL per timeline with any gap, and the recoverable window.",
-                "Reads the repository directly; no agent needed."})
+                "Reads the repository directly; no agent needed."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:shown", "1:the repository could not be read; the message says why"})
 public final class ListCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

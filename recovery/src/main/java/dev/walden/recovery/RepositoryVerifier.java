@@ -1,13 +1,12 @@
 package dev.walden.recovery;
 
-import dev.walden.console.ProgressBar;
-import java.io.PrintWriter;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.walden.catalog.BackupCatalog;
 import dev.walden.catalog.BackupManifest;
 import dev.walden.catalog.DumpCatalog;
 import dev.walden.catalog.DumpManifest;
 import dev.walden.catalog.WalCatalog;
+import dev.walden.console.ProgressBar;
 import dev.walden.repo.Checksums;
 import dev.walden.repo.Compression;
 import dev.walden.repo.Repository;
@@ -15,6 +14,7 @@ import dev.walden.wal.WalFileName;
 import dev.walden.wal.WalSegmentSize;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -22,10 +22,10 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Reads every object of a repository back and checks it against the checksum it was stored

@@ -1,10 +1,10 @@
 package dev.walden.recovery;
 
-import dev.walden.console.Sizes;
 import dev.walden.catalog.Json;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;
+import dev.walden.console.Sizes;
 import dev.walden.repo.Repository;
 import dev.walden.repo.StorageFactory;
 import dev.walden.storage.Storage;

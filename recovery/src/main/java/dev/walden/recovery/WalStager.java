@@ -48,7 +48,8 @@ final class WalStager {
         Files.createDirectories(directory, PosixFilePermissions.asFileAttribute(
                 PosixFilePermissions.fromString("rwx------")));
         long segmentBytes = repository.cluster().segmentSize().bytes();
-        ProgressBar progress = new ProgressBar(out, "staging WAL", files.size(), "files", files.stream().filter(WalFileName::holdsWal).count() * segmentBytes);
+        long walBytes = files.stream().filter(WalFileName::holdsWal).count() * segmentBytes;
+        ProgressBar progress = new ProgressBar(out, "staging WAL", files.size(), "files", walBytes);
         WalFetcher fetcher = new WalFetcher(repository);
         ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
             Thread t = new Thread(r, "walden-stage");

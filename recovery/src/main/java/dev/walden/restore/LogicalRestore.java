@@ -1,12 +1,12 @@
 package dev.walden.restore;
 
+import dev.walden.console.ProgressBar;
 import dev.walden.db.ConnectionSettings;
 import dev.walden.db.Database;
 import dev.walden.db.Sql;
 import dev.walden.dump.DumpFormat;
 import dev.walden.dump.PgProgram;
 import dev.walden.dump.StderrTail;
-import dev.walden.console.ProgressBar;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
