@@ -1,5 +1,6 @@
 package dev.walden.agent;
 
+import dev.walden.console.Sizes;
 import dev.walden.protocol.ErrorCode;
 import dev.walden.protocol.ErrorReply;
 import dev.walden.protocol.Frame;
@@ -23,8 +24,9 @@ public sealed interface ArchiveResult {
             if (alreadyArchived) {
                 return "'" + object.name() + "' was already archived with identical content";
             }
-            return String.format("archived '%s' (%d bytes, %d stored, %s) in %d ms", object.name(), originalBytes,
-                    object.storedSize(), object.compression().configName(), took.toMillis());
+            return String.format("archived '%s' (%s, %s stored, %s) in %d ms", object.name(),
+                    Sizes.bytes(originalBytes), Sizes.bytes(object.storedSize()), object.compression().configName(),
+                    took.toMillis());
         }
     }
 

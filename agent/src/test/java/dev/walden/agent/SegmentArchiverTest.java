@@ -60,7 +60,7 @@ class SegmentArchiverTest {
         assertFalse(stored.alreadyArchived());
         assertEquals(Files.size(segment), stored.originalBytes());
         assertArrayEquals(Files.readAllBytes(segment), archived("000000010000000000000002"));
-        assertTrue(stored.describe().startsWith("archived '000000010000000000000002' (1048576 bytes, "),
+        assertTrue(stored.describe().startsWith("archived '000000010000000000000002' (1.0 MiB, "),
                 stored.describe());
     }
 
