@@ -81,6 +81,25 @@ class OperatorOutputIT {
             assertEquals(0, expire.exit(), expire.toString());
             assertFalse(JSON.readTree(expire.stdout()).get("dry_run").asBoolean());
 
+            Installation.Run verify = walden.walden("verify", "--config", config, "--json");
+            runs.add(verify);
+            assertEquals(0, verify.exit(), verify.toString());
+            assertTrue(JSON.readTree(verify.stdout()).get("healthy").asBoolean(), verify.stdout());
+            assertTrue(verify.stderr().contains("verifying [####################] 100%"), verify.stderr());
+
+            Installation.Run status = walden.walden("status", "--config", config, "--json");
+            runs.add(status);
+            assertEquals(0, status.exit(), status.toString());
+            assertTrue(JSON.readTree(status.stdout()).get("archived_count").asLong() > 0, status.stdout());
+
+            Installation.Run check = walden.walden("check", "--config", config, "--json");
+            runs.add(check);
+            assertEquals(0, check.exit(), check.toString());
+            JsonNode checks = JSON.readTree(check.stdout());
+            assertEquals(0, checks.get("failed").asInt(), check.stdout());
+            assertTrue(checks.get("checks").size() >= 6, check.stdout());
+            assertTrue(check.stderr().contains("checks passed"), "the lines for people went to stderr");
+
             Installation.Run audit = walden.walden("audit", "--config", config, "--json");
             runs.add(audit);
             assertEquals(0, audit.exit(), audit.toString());
