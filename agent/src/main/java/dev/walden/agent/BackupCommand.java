@@ -92,26 +92,33 @@ public final class BackupCommand implements Callable<Integer> {
     /** The backup just taken (the newest), without its file list, with the field names of {@code walden list --json}. */
     private static void printNewest(ConfigSource source, PrintWriter data) throws ConfigException, IOException {
         try (Storage storage = StorageFactory.open(source)) {
-            List<BackupCatalog.Entry> backups = new BackupCatalog(storage).list();
-            BackupManifest m = backups.get(backups.size() - 1).manifest().orElseThrow();
-            Map<String, Object> backup = new LinkedHashMap<>();
-            backup.put("label", m.label());
-            backup.put("status", m.status());
-            backup.put("start_time", m.startTime());
-            backup.put("stop_time", m.stopTime());
-            backup.put("start_lsn", m.startLsn());
-            backup.put("stop_lsn", m.stopLsn());
-            backup.put("timeline", m.stopTimeline());
-            backup.put("start_wal", m.startWal());
-            backup.put("stop_wal", m.stopWal());
-            backup.put("files", m.files().size());
-            backup.put("original_bytes", m.originalBytes());
-            backup.put("stored_bytes", m.storedBytes());
-            backup.put("duration_seconds", java.time.Duration.between(Instant.parse(m.startTime()),
-                    Instant.parse(m.stopTime())).toSeconds());
-            backup.put("checksum_failures", m.checksumFailures().size());
-            Json.print(data, backup);
+            printNewest(storage, data);
+        } catch (IOException e) {
+            throw new IOException("the backup is complete, but it could not be read back for --json: "
+                    + e.getMessage(), e);
         }
+    }
+
+    private static void printNewest(Storage storage, PrintWriter data) throws IOException {
+        List<BackupCatalog.Entry> backups = new BackupCatalog(storage).list();
+        BackupManifest m = backups.get(backups.size() - 1).manifest().orElseThrow();
+        Map<String, Object> backup = new LinkedHashMap<>();
+        backup.put("label", m.label());
+        backup.put("status", m.status());
+        backup.put("start_time", m.startTime());
+        backup.put("stop_time", m.stopTime());
+        backup.put("start_lsn", m.startLsn());
+        backup.put("stop_lsn", m.stopLsn());
+        backup.put("timeline", m.stopTimeline());
+        backup.put("start_wal", m.startWal());
+        backup.put("stop_wal", m.stopWal());
+        backup.put("files", m.files().size());
+        backup.put("original_bytes", m.originalBytes());
+        backup.put("stored_bytes", m.storedBytes());
+        backup.put("duration_seconds", Duration.between(Instant.parse(m.startTime()),
+                Instant.parse(m.stopTime())).toSeconds());
+        backup.put("checksum_failures", m.checksumFailures().size());
+        Json.print(data, backup);
     }
 
     private static boolean answers(Path socket) {

@@ -6,6 +6,7 @@ import dev.walden.agent.CheckCommand;
 import dev.walden.agent.InitCommand;
 import dev.walden.agent.StatusCommand;
 import dev.walden.config.ConfigException;
+import dev.walden.config.Secrets;
 import dev.walden.dump.DumpCommand;
 import dev.walden.log.LogSetup;
 import dev.walden.protocol.WaldenVersion;
@@ -42,7 +43,7 @@ public final class Walden {
             // one line, naming what failed; a stack trace only helps a developer
             String message = e instanceof ConfigException || e instanceof java.io.IOException
                     ? e.getMessage() : e.toString();
-            cmd.getErr().println("walden " + cmd.getCommandName() + ": " + message);
+            cmd.getErr().println("walden " + cmd.getCommandName() + ": " + Secrets.redact(message));
             return cmd.getCommandSpec().exitCodeOnExecutionException();
         });
         // restore_command: any failure, a usage error included, must exit above 125, or
