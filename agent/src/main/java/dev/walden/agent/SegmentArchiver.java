@@ -40,14 +40,25 @@ public final class SegmentArchiver {
     private final Compression compression;
     private final int level;
     private final Clock clock;
+    private final ArchivedIndex index;
 
     public SegmentArchiver(WalDirectory walDirectory, Repository repository, Compression compression, int level,
                            Clock clock) {
+        this(walDirectory, repository, compression, level, clock, new ArchivedIndex());
+    }
+
+    SegmentArchiver(WalDirectory walDirectory, Repository repository, Compression compression, int level, Clock clock,
+                    ArchivedIndex index) {
         this.walDirectory = walDirectory;
         this.repository = repository;
         this.compression = compression;
         this.level = level;
         this.clock = clock;
+        this.index = index;
+    }
+
+    ArchivedIndex index() {
+        return index;
     }
 
     /** Archives the file at {@code requestedPath}; never throws, every failure is a {@link ArchiveResult.Failed}. */
@@ -66,6 +77,12 @@ public final class SegmentArchiver {
     }
 
     private ArchiveResult archive(WalDirectory.WalFile file, Instant start) throws IOException {
+        // taken before the file is read: if it changes while being hashed, it won't match later
+        Optional<ArchivedIndex.Source> source = ArchivedIndex.Source.of(file.path());
+        Optional<ArchiveResult> known = fromIndex(file, source, start);
+        if (known.isPresent()) {
+            return known.get();
+        }
         ClusterIdentity cluster = repository.cluster();
         FileChannel channel;
         try {
@@ -95,13 +112,34 @@ public final class SegmentArchiver {
                 }
                 // PostgreSQL re-archives after a crash; the earlier copy may not be on disk yet.
                 repository.wal().sync(stored);
+                index.put(stored, source);
                 return new ArchiveResult.Stored(stored, size, true, Duration.between(start, clock.instant()));
             }
             channel.position(0);
             StoredWal stored = repository.wal().store(file.name(), sha256, compression, level,
                     new PgWalReads(Channels.newInputStream(channel), file));
+            index.put(stored, source);
             return new ArchiveResult.Stored(stored, size, false, Duration.between(start, clock.instant()));
         }
+    }
+
+    /**
+     * The answer for a file this agent already hashed and stored: given only when it is the same
+     * file (inode, size, modification time) and its object is still in the repository.
+     */
+    private Optional<ArchiveResult> fromIndex(WalDirectory.WalFile file, Optional<ArchivedIndex.Source> source,
+                                              Instant start) throws IOException {
+        Optional<ArchivedIndex.Entry> entry = index.get(file.name());
+        if (entry.isEmpty() || source.isEmpty() || !entry.get().source().equals(source)) {
+            return Optional.empty();
+        }
+        StoredWal stored = entry.get().stored();
+        if (repository.storage().stat(stored.key()).isEmpty()) {
+            index.forget(file.name()); // expired or removed meanwhile: the long way decides
+            return Optional.empty();
+        }
+        return Optional.of(new ArchiveResult.Stored(stored, source.get().size(), true,
+                Duration.between(start, clock.instant())));
     }
 
     private static WalFileException readFailed(WalDirectory.WalFile file, IOException e) {

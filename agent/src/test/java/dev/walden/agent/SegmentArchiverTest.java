@@ -144,4 +144,53 @@ class SegmentArchiverTest {
         assertTrue(repository.wal().find(WalFileName.parse("000000010000000000000005")).isEmpty());
         assertArrayEquals(Files.readAllBytes(partial), archived("000000010000000000000005.partial"));
     }
+
+    @Test
+    void aFileThisAgentStoredIsAnsweredFromTheIndexWithoutReadingOrListing() throws IOException {
+        Path segment = pg.segment("000000010000000000000002", 2);
+        assertFalse(assertInstanceOf(ArchiveResult.Stored.class, archiver.archive(segment.toString())).alreadyArchived());
+        int lists = storage.lists();
+        int commits = storage.commits();
+        ArchiveResult.Stored again = assertInstanceOf(ArchiveResult.Stored.class, archiver.archive(segment.toString()));
+        assertTrue(again.alreadyArchived());
+        assertEquals(lists, storage.lists(), "no listing of the repository");
+        assertEquals(commits, storage.commits(), "nothing written");
+    }
+
+    @Test
+    void theIndexAnswersOnlyForTheSameUnchangedFileAndAStillPresentObject() throws IOException {
+        Path segment = pg.segment("000000010000000000000002", 2);
+        assertInstanceOf(ArchiveResult.Stored.class, archiver.archive(segment.toString()));
+        // same content, but a new file (another inode): the long way, which compares checksums
+        Path copy = dir.resolve("copy");
+        Files.copy(segment, copy);
+        Files.move(copy, segment, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        int lists = storage.lists();
+        assertTrue(assertInstanceOf(ArchiveResult.Stored.class, archiver.archive(segment.toString())).alreadyArchived());
+        assertTrue(storage.lists() > lists, "a different file is checked against the repository");
+        // and once its object is gone (expired, removed by hand), the index no longer answers
+        StoredWal stored = repository.wal().find(WalFileName.parse("000000010000000000000002")).orElseThrow();
+        memory.delete(stored.key());
+        ArchiveResult.Stored restored = assertInstanceOf(ArchiveResult.Stored.class, archiver.archive(segment.toString()));
+        assertFalse(restored.alreadyArchived(), "stored again");
+        assertArrayEquals(Files.readAllBytes(segment), archived("000000010000000000000002"));
+    }
+
+    @Test
+    void theIndexRebuiltAtStartHoldsEveryArchivedFileButConfirmsNone() throws IOException {
+        for (int i = 2; i <= 4; i++) {
+            archiver.archive(pg.segment("00000001000000000000000" + i, i).toString());
+        }
+        ArchivedIndex rebuilt = ArchivedIndex.rebuild(repository);
+        assertEquals(3, rebuilt.size());
+        assertTrue(rebuilt.contains("000000010000000000000003"));
+        assertFalse(rebuilt.confirmed("000000010000000000000003"), "its file in pg_wal was not seen yet");
+        SegmentArchiver restarted = new SegmentArchiver(new WalDirectory(pg.pgdata, pg.pgWal), repository,
+                Compression.ZSTD, 3, Clock.systemUTC(), rebuilt);
+        int commits = storage.commits();
+        assertTrue(assertInstanceOf(ArchiveResult.Stored.class,
+                restarted.archive(pg.pgWal.resolve("000000010000000000000003").toString())).alreadyArchived());
+        assertEquals(commits, storage.commits());
+        assertTrue(rebuilt.confirmed("000000010000000000000003"), "confirmed by its checksum, answered fast from now on");
+    }
 }

@@ -23,6 +23,8 @@ public final class FaultInjectingStorage implements Storage {
     private final AtomicReference<String> failureMessage = new AtomicReference<>();
     private volatile CountDownLatch stall;
     private final AtomicInteger commits = new AtomicInteger();
+    private final AtomicInteger reads = new AtomicInteger();
+    private final AtomicInteger lists = new AtomicInteger();
 
     public FaultInjectingStorage(Storage delegate) {
         this.delegate = delegate;
@@ -45,6 +47,16 @@ public final class FaultInjectingStorage implements Storage {
         if (latch != null) {
             latch.countDown();
         }
+    }
+
+    /** Objects opened for reading so far. */
+    public int reads() {
+        return reads.get();
+    }
+
+    /** Listings so far. */
+    public int lists() {
+        return lists.get();
     }
 
     public int commits() {
@@ -102,6 +114,7 @@ public final class FaultInjectingStorage implements Storage {
 
     @Override
     public InputStream read(String key) throws IOException {
+        reads.incrementAndGet();
         return delegate.read(key);
     }
 
@@ -112,6 +125,7 @@ public final class FaultInjectingStorage implements Storage {
 
     @Override
     public List<ObjectInfo> list(String prefix) throws IOException {
+        lists.incrementAndGet();
         return delegate.list(prefix);
     }
 

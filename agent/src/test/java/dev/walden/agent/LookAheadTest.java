@@ -1,0 +1,67 @@
+package dev.walden.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LookAheadTest {
+    @TempDir
+    Path status;
+    final AtomicLong now = new AtomicLong();
+
+    private void ready(String... names) throws Exception {
+        for (String n : names) {
+            Files.createFile(status.resolve(n + ".ready"));
+        }
+    }
+
+    private List<String> drain(LookAhead ahead) {
+        List<String> order = new ArrayList<>();
+        Optional<String> next;
+        while ((next = ahead.next()).isPresent()) {
+            order.add(next.get());
+        }
+        return order;
+    }
+
+    @Test
+    void historyFilesFirstThenOldestFirstAndNothingElse() throws Exception {
+        ready("000000020000000000000004", "000000010000000000000003", "00000002.history", "000000020000000000000003.partial");
+        LookAhead ahead = new LookAhead(status, new ArchivedIndex(), now::get);
+        ahead.ready(List.of("000000020000000000000004", "000000010000000000000003", "00000002.history",
+                "000000020000000000000003.partial", "not-wal", "xlogtemp.123"));
+        assertEquals(List.of("00000002.history", "000000010000000000000003", "000000020000000000000003.partial",
+                "000000020000000000000004"), drain(ahead));
+    }
+
+    @Test
+    void aFilePostgresArchivedMeanwhileIsSkipped() throws Exception {
+        ready("000000010000000000000003", "000000010000000000000004");
+        LookAhead ahead = new LookAhead(status, new ArchivedIndex(), now::get);
+        ahead.ready(List.of("000000010000000000000003", "000000010000000000000004"));
+        Files.move(status.resolve("000000010000000000000003.ready"), status.resolve("000000010000000000000003.done"));
+        assertEquals(List.of("000000010000000000000004"), drain(ahead));
+    }
+
+    @Test
+    void aFailedFileWaitsAMinuteBeforeItIsTriedAgain() throws Exception {
+        ready("000000010000000000000003");
+        LookAhead ahead = new LookAhead(status, new ArchivedIndex(), now::get);
+        ahead.ready(List.of("000000010000000000000003"));
+        assertEquals(List.of("000000010000000000000003"), drain(ahead));
+        ahead.failed("000000010000000000000003");
+        now.addAndGet(LookAhead.RETRY_AFTER_NANOS - 1);
+        ahead.ready(List.of("000000010000000000000003"));
+        assertEquals(List.of(), drain(ahead));
+        now.addAndGet(1);
+        ahead.ready(List.of("000000010000000000000003"));
+        assertEquals(List.of("000000010000000000000003"), drain(ahead));
+    }
+}
