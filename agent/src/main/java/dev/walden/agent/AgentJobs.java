@@ -27,13 +27,16 @@ public final class AgentJobs implements AutoCloseable {
     private final BaseBackup.WalSource walSource;
     private final Clock clock;
     private final String owner;
+    private final AgentMetrics metrics;
     private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "walden-jobs");
         t.setDaemon(true);
         return t;
     });
 
-    AgentJobs(Repository repository, JobSetup setup, BaseBackup.WalSource walSource, Clock clock, String owner) {
+    AgentJobs(Repository repository, JobSetup setup, BaseBackup.WalSource walSource, Clock clock, String owner,
+              AgentMetrics metrics) {
+        this.metrics = metrics;
         this.repository = repository;
         this.setup = setup;
         this.walSource = walSource;
@@ -63,7 +66,11 @@ public final class AgentJobs implements AutoCloseable {
                     LOG.log(Level.INFO, line);
                     progress.report(line);
                 });
-        return backup.run(owner);
+        try {
+            return backup.run(owner);
+        } finally {
+            metrics.repositoryChanged(); // a failed backup may leave an incomplete one in the catalog
+        }
     }
 
     /** Queues the scheduled run: the configured jobs in order, each one's failure logged, the next still run. */
@@ -87,7 +94,9 @@ public final class AgentJobs implements AutoCloseable {
                         setup.settings().dump(), clock);
                 for (String database : setup.settings().dumpDatabases()) {
                     try {
+                        long start = System.nanoTime();
                         DumpManifest m = dump.dump(database);
+                        metrics.dumpFinished(database, java.time.Duration.ofNanos(System.nanoTime() - start));
                         LOG.log(Level.INFO, "dumped " + database + " to " + m.key() + " (" + m.originalBytes()
                                 + " bytes, " + m.verification() + ")");
                     } catch (IOException | RuntimeException e) {
@@ -104,6 +113,7 @@ public final class AgentJobs implements AutoCloseable {
                     LOG.log(Level.WARNING, "expiry failed: " + e.getMessage());
                 }
             }
+            metrics.repositoryChanged();
         }, executor);
     }
 
