@@ -32,7 +32,9 @@ final class ResidentMemory implements MeterBinder {
         }
         Gauge.builder("process.resident.memory", this, r -> r.read().stream().mapToDouble(v -> v).findFirst()
                         .orElse(Double.NaN))
-                .baseUnit("bytes").description("resident set size of the agent process (VmRSS)").register(registry);
+                .baseUnit("bytes").description("resident set size of the agent process (VmRSS)")
+                .strongReference(true) // nobody else holds this binder; a gauge's weak reference would read NaN
+                .register(registry);
     }
 
     /** VmRSS in bytes, if the file has it. */
