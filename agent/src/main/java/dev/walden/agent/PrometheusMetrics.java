@@ -17,7 +17,9 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -38,6 +40,15 @@ public final class PrometheusMetrics implements AgentMetrics, AutoCloseable {
         Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
         Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
         Duration.ofSeconds(10), Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofSeconds(60)};
+
+    /**
+     * The codes a PUSH can be answered with, each a {@code reason} series from the start (a series
+     * that appears only with its first failure would hide that failure from {@code increase()}).
+     * Framing errors and a malformed body concern the connection, not a file; a new code is in.
+     */
+    static final Set<ErrorCode> PUSH_ERRORS = EnumSet.complementOf(EnumSet.of(ErrorCode.BAD_FRAME,
+            ErrorCode.UNSUPPORTED_VERSION, ErrorCode.FRAME_TOO_LARGE, ErrorCode.UNKNOWN_REQUEST, ErrorCode.BAD_REQUEST,
+            ErrorCode.BACKUP_FAILED));
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Timer latency;
@@ -90,7 +101,7 @@ public final class PrometheusMetrics implements AgentMetrics, AutoCloseable {
                 .description("WAL and history files newly stored in the repository").register(registry);
         FunctionCounter.builder("walden.wal.duplicate.pushes", stats, AgentStats::alreadyArchived)
                 .description("pushes of files already archived with identical content").register(registry);
-        for (ErrorCode code : ErrorCode.values()) {
+        for (ErrorCode code : PUSH_ERRORS) {
             FunctionCounter.builder("walden.wal.failures", stats, s -> s.failed(code)).tag("reason", code.wireName())
                     .description("pushes answered with an error, by error code").register(registry);
         }

@@ -120,6 +120,8 @@ class HttpEndpointTest {
         assertEquals(1, sample(text, "walden_wal_duplicate_pushes_total"));
         assertEquals(1, sample(text, "walden_wal_failures_total{reason=\"bad_name\"}"));
         assertEquals(0, sample(text, "walden_wal_failures_total{reason=\"storage_timeout\"}"));
+        assertEquals(0, sample(text, "walden_wal_failures_total{reason=\"overloaded\"}"));
+        assertFalse(text.contains("reason=\"bad_frame\""), "a framing error is no archive failure");
         assertEquals(3, sample(text, "walden_wal_archive_latency_seconds_count"), "every OK answer, duplicates too");
         assertTrue(sample(text, "walden_wal_archive_latency_seconds_sum") > 0);
         assertTrue(sample(text, "walden_agent_worker_busy_seconds_total") > 0);
