@@ -180,4 +180,19 @@ class HttpEndpointTest {
         assertFalse(status.has("recoverable"), "nothing is recoverable without a backup");
         assertFalse(status.get("healthy").asBoolean());
     }
+
+    @Test
+    void everyWaldenMetricIsInTheOperationsGuide() throws Exception {
+        String guide = Files.readString(Path.of("../docs/operations.md"));
+        String table = guide.substring(guide.indexOf("| metric | meaning |"), guide.indexOf("Scrape it"));
+        java.util.regex.Matcher family = java.util.regex.Pattern.compile("(?m)^# TYPE (walden_\\w+) ")
+                .matcher(get("/metrics").body());
+        int families = 0;
+        while (family.find()) {
+            families++;
+            assertTrue(table.contains("`" + family.group(1) + "`") || table.contains("`" + family.group(1) + "{"),
+                    family.group(1) + " is missing from the metric table in docs/operations.md");
+        }
+        assertTrue(families >= 23, families + " walden_ metrics (all but the dump ones, which need a dump)");
+    }
 }
