@@ -155,11 +155,6 @@ public final class ArchiveDispatcher implements AutoCloseable {
         return true;
     }
 
-    /** Whether new requests are accepted (false once shutdown began). */
-    public boolean accepting() {
-        return accepting;
-    }
-
     public int queued() {
         return queue.size();
     }
