@@ -15,8 +15,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -59,6 +61,25 @@ class HttpEndpointIT {
         }
         assertTrue(series > 0, name + " missing from /metrics:\n" + text);
         return total;
+    }
+
+    /** The Grafana dashboard in docs/ plots only what the agent serves: every metric its queries name is on /metrics. */
+    private static void everyDashboardMetricIsServed(String metrics) throws Exception {
+        JsonNode dashboard = new ObjectMapper().readTree(Path.of("../docs/grafana/walden-dashboard.json").toFile());
+        Set<String> served = new HashSet<>();
+        metrics.lines().filter(l -> !l.startsWith("#") && !l.isBlank())
+                .forEach(l -> served.add(l.split("[{ ]", 2)[0]));
+        Pattern metric = Pattern.compile("\\b((?:walden|process|jvm|system)_[a-z0-9_]+)\\b");
+        int names = 0;
+        for (JsonNode query : dashboard.findValues("expr")) {
+            Matcher named = metric.matcher(query.asText());
+            while (named.find()) {
+                names++;
+                assertTrue(served.contains(named.group(1)), "the dashboard plots " + named.group(1)
+                        + ", which /metrics does not serve");
+            }
+        }
+        assertTrue(names >= 20, names + " metric names in the dashboard's queries");
     }
 
     /** Polls /health until it answers {@code status}; returns the body. */
@@ -159,6 +180,9 @@ class HttpEndpointIT {
             assertTrue(status.get("database").get("up").asBoolean(), status.toString());
             assertTrue(status.get("backups").isArray(), status.toString());
 
+            // a dump first: the probe's refresh after the agent's backup then finds it too
+            Installation.Run dump = walden.walden("dump", "--config", walden.config.toString());
+            assertEquals(0, dump.exit(), dump.toString());
             Installation.Run backup = walden.walden("backup", "--config", walden.config.toString());
             assertEquals(0, backup.exit(), backup.toString());
             double windowEnd = awaitNumber(port, "walden_recoverable_window_end_timestamp_seconds");
@@ -180,6 +204,9 @@ class HttpEndpointIT {
             assertEquals(0, fetch(walden, segments.get(0), fetched).exit());
             assertEquals(1, fetch(walden, "0000000100000000000000FF", fetched).exit());
             String afterFetch = get(port, "/metrics").body();
+            assertTrue(metric(afterFetch, "walden_dump_last_success_timestamp_seconds{database=\"postgres\"}") > 0,
+                    afterFetch);
+            everyDashboardMetricIsServed(afterFetch);
             assertEquals(1.0, metric(afterFetch, "walden_wal_fetches_total{result=\"found\"}"));
             assertEquals(1.0, metric(afterFetch, "walden_wal_fetches_total{result=\"missing\"}"));
             assertEquals(0.0, metric(afterFetch, "walden_wal_fetches_total{result=\"failed\"}"));
