@@ -77,6 +77,12 @@ public final class Agent implements AutoCloseable {
      */
     public static Agent start(AgentConfig config, Storage storage, Clock clock, Optional<JobSetup> jobs)
             throws IOException {
+        return start(config, storage, clock, jobs, AgentMetrics.NONE);
+    }
+
+    /** Starts the agent, reporting what it does to {@code metrics} as it happens. */
+    public static Agent start(AgentConfig config, Storage storage, Clock clock, Optional<JobSetup> jobs,
+                              AgentMetrics metrics) throws IOException {
         WalDirectory walDirectory = new WalDirectory(config.pgdata(), config.pgWal());
         ClusterIdentity cluster = ClusterIdentity.read(config.pgdata(), config.pgWal());
         Repository repository = Repository.open(storage);
@@ -100,15 +106,15 @@ public final class Agent implements AutoCloseable {
             SegmentArchiver archiver = new SegmentArchiver(walDirectory, repository, config.compression(),
                     config.compressionLevel(), clock);
             dispatcher = new ArchiveDispatcher(archiver::archive, config.workers(), config.queueCapacity(),
-                    config.storeTimeout(), clock, stats);
+                    config.storeTimeout(), clock, stats, metrics);
             if (jobs.isPresent()) {
                 // dumps are named in local time, as the scripts walden replaces named them
                 agentJobs = new AgentJobs(repository, jobs.get(), new PgWalSource(archiver, config.pgWal()),
-                        clock.withZone(java.time.ZoneId.systemDefault()), owner);
+                        clock.withZone(java.time.ZoneId.systemDefault()), owner, metrics);
             }
             Agent[] self = new Agent[1];
             AgentServer server = AgentServer.start(socket, dispatcher, Optional.ofNullable(agentJobs),
-                    () -> self[0].status(), IDLE_TIMEOUT);
+                    () -> self[0].status(), IDLE_TIMEOUT, metrics);
             ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "walden-housekeeping");
                 t.setDaemon(true);
@@ -168,6 +174,10 @@ public final class Agent implements AutoCloseable {
 
     public AgentConfig config() {
         return config;
+    }
+
+    ArchiveDispatcher dispatcher() {
+        return dispatcher;
     }
 
     /** What STATUS reports. */

@@ -56,11 +56,15 @@ public final class AgentCommand implements Callable<Integer> {
             throw source.invalid(ConfigKeys.HTTP_LISTEN, e.getMessage());
         }
         Storage storage = StorageFactory.open(source);
-        Agent agent = Agent.start(agentConfig, storage, Clock.systemUTC(), Optional.of(jobs));
+        // Metrics record from the first push on; without the endpoint nobody could read them.
+        Optional<PrometheusMetrics> metrics = listen.map(l -> new PrometheusMetrics());
+        Agent agent = Agent.start(agentConfig, storage, Clock.systemUTC(), Optional.of(jobs),
+                metrics.<AgentMetrics>map(m -> m).orElse(AgentMetrics.NONE));
         Optional<HttpEndpoint> http = Optional.empty();
         if (listen.isPresent()) {
             try {
-                http = Optional.of(HttpEndpoint.start(listen.get(), agent, Clock.systemUTC()));
+                http = Optional.of(HttpEndpoint.start(listen.get(), agent, metrics.get(), jobs.settings().connection(),
+                        Clock.systemUTC()));
                 LOG.log(System.Logger.Level.INFO, "HTTP endpoint on " + http.get().address().getHostString() + ":"
                         + http.get().address().getPort() + " (/metrics, /health, /status)");
             } catch (IOException e) {

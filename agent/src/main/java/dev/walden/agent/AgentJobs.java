@@ -33,13 +33,16 @@ public final class AgentJobs implements AutoCloseable {
     private final BaseBackup.WalSource walSource;
     private final Clock clock;
     private final String owner;
+    private final AgentMetrics metrics;
     private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "walden-jobs");
         t.setDaemon(true);
         return t;
     });
 
-    AgentJobs(Repository repository, JobSetup setup, BaseBackup.WalSource walSource, Clock clock, String owner) {
+    AgentJobs(Repository repository, JobSetup setup, BaseBackup.WalSource walSource, Clock clock, String owner,
+              AgentMetrics metrics) {
+        this.metrics = metrics;
         this.repository = repository;
         this.setup = setup;
         this.walSource = walSource;
@@ -109,7 +112,11 @@ public final class AgentJobs implements AutoCloseable {
                         progress.copied(bytesDone, bytesTotal, filesDone, filesTotal);
                     }
                 });
-        return backup.run(owner);
+        try {
+            return backup.run(owner);
+        } finally {
+            metrics.repositoryChanged(); // a failed backup may leave an incomplete one in the catalog
+        }
     }
 
     /** Queues the scheduled run: the configured jobs in order, each one's failure logged, the next still run. */
@@ -134,7 +141,9 @@ public final class AgentJobs implements AutoCloseable {
                 for (String database : setup.settings().dumpDatabases()) {
                     Instant started = clock.instant();
                     try {
+                        long start = System.nanoTime();
                         DumpManifest m = dump.dump(database);
+                        metrics.dumpFinished(database, java.time.Duration.ofNanos(System.nanoTime() - start));
                         LOG.log(Level.INFO, "dumped " + database + " to " + m.key() + " (" + Sizes.bytes(m.originalBytes())
                                 + ", " + m.verification() + ")");
                         audit("dump", database, true, m.key() + ", " + Sizes.bytes(m.storedBytes()) + " stored", started,
@@ -156,6 +165,7 @@ public final class AgentJobs implements AutoCloseable {
                     audit("expire", repository.storage().describe(), false, e.getMessage(), started, "schedule");
                 }
             }
+            metrics.repositoryChanged();
         }, executor);
     }
 

@@ -30,7 +30,8 @@ public final class AgentServer implements AutoCloseable {
     }
 
     public static AgentServer start(AgentSocket socket, ArchiveDispatcher dispatcher, Optional<AgentJobs> jobs,
-                                    Supplier<Map<String, String>> status, Duration idleTimeout) throws IOException {
+                                    Supplier<Map<String, String>> status, Duration idleTimeout, AgentMetrics metrics)
+            throws IOException {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         try {
             ServerBootstrap bootstrap = new ServerBootstrap()
@@ -43,7 +44,7 @@ public final class AgentServer implements AutoCloseable {
                                     new IdleStateHandler(idleTimeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS),
                                     new FrameDecoder(),
                                     new FrameEncoder(),
-                                    new RequestHandler(dispatcher, jobs, status));
+                                    new RequestHandler(dispatcher, jobs, status, metrics));
                         }
                     });
             Channel channel = bootstrap.bind(UnixDomainSocketAddress.of(socket.bindPath())).sync().channel();

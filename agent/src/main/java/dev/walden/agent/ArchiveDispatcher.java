@@ -49,6 +49,7 @@ public final class ArchiveDispatcher implements AutoCloseable {
     private final Duration storeTimeout;
     private final Clock clock;
     private final AgentStats stats;
+    private final AgentMetrics metrics;
     private final Semaphore permits;
     private final int workerCount;
     private final ExecutorService workers;
@@ -59,9 +60,14 @@ public final class ArchiveDispatcher implements AutoCloseable {
     private volatile boolean accepting = true;
     private volatile boolean stopped;
 
-    /** One waiting client: answered exactly once, by the job or by its deadline. */
-    private static final class Waiter {
+    /**
+     * One waiting client: answered exactly once, by the job, its deadline or a refusal. Every PUSH
+     * answer passes here, so this is where answers are counted.
+     */
+    private final class Waiter {
         final Consumer<ArchiveResult> reply;
+        /** When the request arrived (System.nanoTime), for the latency from request to answer. */
+        final long received = System.nanoTime();
         final AtomicBoolean answered = new AtomicBoolean();
         volatile ScheduledFuture<?> deadline;
 
@@ -69,14 +75,24 @@ public final class ArchiveDispatcher implements AutoCloseable {
             this.reply = reply;
         }
 
-        void answer(ArchiveResult result) {
-            if (answered.compareAndSet(false, true)) {
-                ScheduledFuture<?> d = deadline;
-                if (d != null) {
-                    d.cancel(false);
+        /** Returns whether this call answered (false: it had been answered already). */
+        boolean answer(ArchiveResult result) {
+            if (!answered.compareAndSet(false, true)) {
+                return false;
+            }
+            ScheduledFuture<?> d = deadline;
+            if (d != null) {
+                d.cancel(false);
+            }
+            try {
+                if (result instanceof ArchiveResult.Failed f) {
+                    stats.answeredWith(f, clock.instant());
                 }
+                metrics.pushAnswered(result, Duration.ofNanos(System.nanoTime() - received));
+            } finally {
                 reply.accept(result);
             }
+            return true;
         }
     }
 
@@ -95,7 +111,13 @@ public final class ArchiveDispatcher implements AutoCloseable {
 
     public ArchiveDispatcher(Function<String, ArchiveResult> archiver, int workers, int queueCapacity,
                              Duration storeTimeout, Clock clock, AgentStats stats) {
+        this(archiver, workers, queueCapacity, storeTimeout, clock, stats, AgentMetrics.NONE);
+    }
+
+    public ArchiveDispatcher(Function<String, ArchiveResult> archiver, int workers, int queueCapacity,
+                             Duration storeTimeout, Clock clock, AgentStats stats, AgentMetrics metrics) {
         this.archiver = archiver;
+        this.metrics = metrics;
         this.queue = new MpscAtomicArrayQueue<>(queueCapacity);
         this.storeTimeout = storeTimeout;
         this.clock = clock;
@@ -109,17 +131,20 @@ public final class ArchiveDispatcher implements AutoCloseable {
     }
 
     /**
-     * Queues a request; {@code reply} is called exactly once, from a worker or timer thread.
+     * Queues a request; {@code reply} is called exactly once: from a worker or timer thread, or
+     * at once, on the caller's thread, when the request is refused.
      *
-     * @return false, without calling {@code reply}, when the queue is full or the agent is
-     *     shutting down; the caller answers at once
+     * @return false when the request was refused (OVERLOADED: the queue is full; SHUTTING_DOWN)
      */
     public boolean submit(String path, Consumer<ArchiveResult> reply) {
+        Waiter waiter = new Waiter(reply);
         if (!accepting) {
+            waiter.answer(shuttingDown());
             return false;
         }
-        Waiter waiter = new Waiter(reply);
         if (!queue.offer(new Request(path, waiter))) {
+            waiter.answer(new ArchiveResult.Failed(ErrorCode.OVERLOADED, "the agent's queue is full (" + queue.size()
+                    + " requests waiting for " + workerCount + " workers); PostgreSQL will retry"));
             return false;
         }
         waiter.deadline = timer.schedule(() -> waiter.answer(new ArchiveResult.Failed(ErrorCode.STORAGE_TIMEOUT,
@@ -128,11 +153,6 @@ public final class ArchiveDispatcher implements AutoCloseable {
                         + " and PostgreSQL will retry")), storeTimeout.toMillis(), TimeUnit.MILLISECONDS);
         LockSupport.unpark(dispatcher);
         return true;
-    }
-
-    /** Whether new requests are accepted (false once shutdown began). */
-    public boolean accepting() {
-        return accepting;
     }
 
     public int queued() {
@@ -192,12 +212,14 @@ public final class ArchiveDispatcher implements AutoCloseable {
 
     private void run(Job job) {
         ArchiveResult result = null;
+        long start = System.nanoTime();
         try {
             result = archiver.apply(job.path);
         } catch (Throwable e) { // an Error too (e.g. a native library that won't load): answer, never strand
             result = new ArchiveResult.Failed(ErrorCode.INTERNAL, "internal error archiving '" + job.path + "': " + e);
             LOG.log(Level.ERROR, "internal error archiving " + job.path, e);
         } finally {
+            metrics.workerBusy(Duration.ofNanos(System.nanoTime() - start));
             running.decrementAndGet();
             permits.release();
             if (result == null) {
@@ -208,16 +230,22 @@ public final class ArchiveDispatcher implements AutoCloseable {
     }
 
     private void finish(Job job, ArchiveResult result) {
+        boolean answeredSomeone = false;
         try {
-            stats.record(result, clock.instant());
+            if (result instanceof ArchiveResult.Stored stored) {
+                stats.stored(stored, clock.instant());
+            }
             log(job.path, result);
         } finally {
             // Joins happen under inFlight's lock for this key, so they are all ordered before this
             // removal and visible after it; after it, nobody can join this job any more.
             inFlight.remove(job.path, job);
             for (Waiter waiter : job.waiters) {
-                waiter.answer(result);
+                answeredSomeone |= waiter.answer(result);
             }
+        }
+        if (!answeredSomeone && result instanceof ArchiveResult.Failed failed) {
+            stats.failedAt(failed, clock.instant());
         }
     }
 

@@ -3,6 +3,7 @@ package dev.walden.agent;
 import dev.walden.backup.BaseBackup;
 import dev.walden.protocol.ErrorCode;
 import dev.walden.protocol.ErrorReply;
+import dev.walden.protocol.FetchNotice;
 import dev.walden.protocol.Frame;
 import dev.walden.protocol.FrameType;
 import dev.walden.protocol.Meter;
@@ -41,17 +42,20 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
     private final ArchiveDispatcher dispatcher;
     private final Optional<AgentJobs> jobs;
     private final Supplier<Map<String, String>> status;
+    private final AgentMetrics metrics;
     private final ArrayDeque<Frame> pending = new ArrayDeque<>();
     private boolean busy;
 
     public RequestHandler(ArchiveDispatcher dispatcher, Supplier<Map<String, String>> status) {
-        this(dispatcher, Optional.empty(), status);
+        this(dispatcher, Optional.empty(), status, AgentMetrics.NONE);
     }
 
-    public RequestHandler(ArchiveDispatcher dispatcher, Optional<AgentJobs> jobs, Supplier<Map<String, String>> status) {
+    public RequestHandler(ArchiveDispatcher dispatcher, Optional<AgentJobs> jobs, Supplier<Map<String, String>> status,
+                          AgentMetrics metrics) {
         this.dispatcher = dispatcher;
         this.jobs = jobs;
         this.status = status;
+        this.metrics = metrics;
     }
 
     @Override
@@ -73,6 +77,7 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
             case STATUS -> ctx.writeAndFlush(new StatusReply(status.get()).toFrame());
             case PUSH -> push(ctx, frame);
             case BACKUP -> backup(ctx, frame);
+            case FETCHED -> fetched(ctx, frame);
             default -> ctx.writeAndFlush(new ErrorReply(ErrorCode.UNKNOWN_REQUEST,
                     frame.type() + " is a reply, not a request").toFrame());
         }
@@ -87,18 +92,21 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         busy = true;
-        boolean queued = dispatcher.submit(request.path(), result -> ctx.executor().execute(() -> {
+        // A refusal (full queue, shutting down) is answered through the same callback, at once;
+        // execute() still runs it after this method, so replies stay in request order.
+        dispatcher.submit(request.path(), result -> ctx.executor().execute(() -> {
             busy = false;
             ctx.writeAndFlush(result.toFrame());
             drain(ctx);
         }));
-        if (!queued) {
-            busy = false;
-            ctx.writeAndFlush((dispatcher.accepting()
-                    ? new ErrorReply(ErrorCode.OVERLOADED, "the agent's queue is full (" + dispatcher.queued()
-                            + " requests waiting for " + dispatcher.workers() + " workers); PostgreSQL will retry")
-                    : new ErrorReply(ErrorCode.SHUTTING_DOWN, "the agent is shutting down; PostgreSQL will retry"))
-                    .toFrame());
+    }
+
+    private void fetched(ChannelHandlerContext ctx, Frame frame) {
+        try {
+            metrics.fetched(FetchNotice.fromFrame(frame).result());
+            ctx.writeAndFlush(Frame.ok("noted"));
+        } catch (ProtocolException e) {
+            ctx.writeAndFlush(new ErrorReply(e.code(), e.getMessage()).toFrame());
         }
     }
 

@@ -166,4 +166,51 @@ class ArchiveDispatcherTest {
         ArchiveResult.Failed q = (ArchiveResult.Failed) queued.get(1, TimeUnit.SECONDS);
         assertEquals(ErrorCode.SHUTTING_DOWN, q.code(), "a queued file is not started once shutdown began");
     }
+
+    @Test
+    void refusalsAreAnsweredAtOnceAndCountedByReason() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        AgentStats stats = new AgentStats(Clock.systemUTC().instant());
+        dispatcher = new ArchiveDispatcher(path -> {
+            await(release);
+            return ok();
+        }, 1, 16, Duration.ofSeconds(30), Clock.systemUTC(), stats);
+        int refused = 0;
+        for (int i = 0; i < 100; i++) {
+            CompletableFuture<ArchiveResult> answer = new CompletableFuture<>();
+            if (!dispatcher.submit("/p/" + i, answer::complete)) {
+                refused++;
+                ArchiveResult.Failed f = (ArchiveResult.Failed) answer.getNow(null);
+                assertEquals(ErrorCode.OVERLOADED, f.code(), "answered before submit returned");
+                assertTrue(f.message().startsWith("the agent's queue is full"), f.message());
+            }
+        }
+        assertTrue(refused >= 80, "refused " + refused);
+        assertEquals(refused, stats.failed(ErrorCode.OVERLOADED));
+        assertEquals(refused, stats.failed());
+        assertEquals(ErrorCode.OVERLOADED, stats.lastFailureCode().orElseThrow());
+        release.countDown();
+    }
+
+    @Test
+    void aFailureAfterTheTimeoutIsTheLastFailureButNotASecondAnswer() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        AgentStats stats = new AgentStats(Clock.systemUTC().instant());
+        dispatcher = new ArchiveDispatcher(path -> {
+            await(release);
+            return new ArchiveResult.Failed(ErrorCode.STORAGE_FAILED, "No space left on device");
+        }, 1, 16, Duration.ofMillis(300), Clock.systemUTC(), stats);
+        CompletableFuture<ArchiveResult> answer = new CompletableFuture<>();
+        dispatcher.submit("/p/1", answer::complete);
+        assertEquals(ErrorCode.STORAGE_TIMEOUT, ((ArchiveResult.Failed) answer.get(10, TimeUnit.SECONDS)).code());
+        assertEquals(1, stats.failed(ErrorCode.STORAGE_TIMEOUT));
+        release.countDown();
+        for (int i = 0; i < 100 && stats.lastFailureCode().orElseThrow() != ErrorCode.STORAGE_FAILED; i++) {
+            Thread.sleep(50);
+        }
+        assertEquals(ErrorCode.STORAGE_FAILED, stats.lastFailureCode().orElseThrow());
+        assertEquals("No space left on device", stats.lastFailure().orElseThrow().getValue());
+        assertEquals(0, stats.failed(ErrorCode.STORAGE_FAILED), "nobody was answered storage_failed");
+        assertEquals(1, stats.failed());
+    }
 }

@@ -11,12 +11,30 @@ public final class Database {
     }
 
     public static Connection connect(ConnectionSettings settings) throws SQLException {
+        return connect(settings, "30", null);
+    }
+
+    /**
+     * Connects, giving up after {@code timeout} (rounded up to whole seconds, pgjdbc's unit) while
+     * connecting and logging in: for probes that must stay short.
+     */
+    public static Connection connect(ConnectionSettings settings, java.time.Duration timeout) throws SQLException {
+        String seconds = Long.toString(Math.max(1, (timeout.toMillis() + 999) / 1000));
+        return connect(settings, seconds, seconds);
+    }
+
+    /** @param loginSeconds how long logging in may take; null: as long as it takes */
+    private static Connection connect(ConnectionSettings settings, String connectSeconds, String loginSeconds)
+            throws SQLException {
         Properties props = new Properties();
         props.setProperty("user", settings.user());
         settings.password().ifPresent(p -> props.setProperty("password", p));
         settings.sslmode().ifPresent(m -> props.setProperty("sslmode", m));
         props.setProperty("ApplicationName", "walden");
-        props.setProperty("connectTimeout", "30");
+        props.setProperty("connectTimeout", connectSeconds);
+        if (loginSeconds != null) {
+            props.setProperty("loginTimeout", loginSeconds); // a server that accepts and then says nothing
+        }
         props.setProperty("tcpKeepAlive", "true"); // a peer that vanished is noticed, not waited for
         String host = "localhost";
         if (settings.usesUnixSocket()) {

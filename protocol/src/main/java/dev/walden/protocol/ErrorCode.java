@@ -45,6 +45,14 @@ public enum ErrorCode {
         return code;
     }
 
+    /**
+     * The code's name as docs/protocol.md and the agent's metrics ({@code reason} label) spell it:
+     * {@code storage_timeout}.
+     */
+    public String wireName() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
     /** A few words saying what the code means, for documentation and unknown-message fallbacks. */
     public String summary() {
         return summary;

@@ -60,6 +60,6 @@ public record ErrorReply(int code, String message) {
     @Override
     public String toString() {
         ErrorCode known = knownCode();
-        return message + " [" + (known == null ? "error " + code : known.name().toLowerCase()) + "]";
+        return message + " [" + (known == null ? "error " + code : known.wireName()) + "]";
     }
 }

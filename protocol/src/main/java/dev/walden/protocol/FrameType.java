@@ -17,6 +17,11 @@ public enum FrameType {
      * least one every 30 seconds while the backup runs), then OK with a one-line summary, or ERROR.
      */
     BACKUP(0x04),
+    /**
+     * {@code walden fetch} tells the agent what one fetch came to, for its metrics. Body: see
+     * {@link FetchNotice}. Reply: OK; the sender ignores the answer and every failure.
+     */
+    FETCHED(0x05),
     /** Success. Body: a short UTF-8 message, possibly empty. */
     OK(0x80),
     /** Failure. Body: error code (u16, big-endian) followed by a one-line UTF-8 message. */

@@ -31,6 +31,35 @@ class MessagesTest {
     }
 
     @Test
+    void fetchNoticeRoundTripsAsNameSpaceResult() throws Exception {
+        FetchNotice notice = new FetchNotice("000000010000000000000003", FetchNotice.Result.MISSING);
+        assertEquals("000000010000000000000003 missing", notice.toFrame().bodyText());
+        assertEquals(FrameType.FETCHED, notice.toFrame().type());
+        assertEquals(notice, FetchNotice.fromFrame(notice.toFrame()));
+        assertEquals(FetchNotice.Result.FAILED,
+                FetchNotice.fromFrame(new FetchNotice("00000002.history", FetchNotice.Result.FAILED).toFrame()).result());
+    }
+
+    @Test
+    void fetchNoticeRefusesMalformedBodies() {
+        for (String body : new String[] {"", "000000010000000000000003", "000000010000000000000003 lost",
+                " found", "0000000100000000000000\u00e903 found", "a b found", "x".repeat(256) + " found"}) {
+            ProtocolException e = assertThrows(ProtocolException.class, () -> FetchNotice.fromFrame(
+                    new Frame(FrameType.FETCHED, body.getBytes(StandardCharsets.UTF_8))), body);
+            assertEquals(ErrorCode.BAD_REQUEST, e.code(), body);
+        }
+        assertEquals(ErrorCode.BAD_REQUEST, assertThrows(ProtocolException.class, () -> FetchNotice.fromFrame(
+                new Frame(FrameType.FETCHED, new byte[] {'a', ' ', (byte) 0xC3}))).code());
+        assertThrows(IllegalArgumentException.class, () -> new FetchNotice("a b", FetchNotice.Result.FOUND));
+    }
+
+    @Test
+    void errorCodeWireNamesAreTheDocumentedNames() {
+        assertEquals("storage_timeout", ErrorCode.STORAGE_TIMEOUT.wireName());
+        assertEquals("duplicate_differs", ErrorCode.DUPLICATE_DIFFERS.wireName());
+    }
+
+    @Test
     void errorReplyCarriesCodeAndOneLineMessage() throws Exception {
         ErrorReply reply = new ErrorReply(ErrorCode.BAD_NAME, "'x' is not\na WAL file name\r\n");
         ErrorReply decoded = ErrorReply.fromFrame(reply.toFrame());

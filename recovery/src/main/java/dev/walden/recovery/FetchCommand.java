@@ -4,6 +4,7 @@ import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;
 import dev.walden.config.Durations;
+import dev.walden.protocol.FetchNotice;
 import dev.walden.repo.CorruptObjectException;
 import dev.walden.repo.Repository;
 import dev.walden.repo.StorageFactory;
@@ -98,11 +99,16 @@ public final class FetchCommand implements Callable<Integer> {
             }
             Runtime.getRuntime().halt(IO_ERROR);
         });
+        int exit;
         try {
-            return fetch(source, walName, destination, err);
+            exit = fetch(source, walName, destination, err);
         } finally {
             deadline.close();
         }
+        // After the deadline is gone, so the notice can never turn a finished fetch into a timeout.
+        FetchNoticeSender.send(source, walName.toString(), exit == 0 ? FetchNotice.Result.FOUND
+                : exit == NOT_FOUND_FROM_JVM ? FetchNotice.Result.MISSING : FetchNotice.Result.FAILED);
+        return exit;
     }
 
     private static int fetch(ConfigSource source, WalFileName walName, Path destination, PrintWriter err) {

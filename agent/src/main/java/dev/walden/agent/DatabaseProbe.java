@@ -1,0 +1,125 @@
+package dev.walden.agent;
+
+import dev.walden.db.ConnectionSettings;
+import dev.walden.db.Database;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Asks the database, every {@link #EVERY} on its own thread, whether it answers and what its
+ * archiver says ({@code pg_stat_archiver}): PostgreSQL counts the archive_command failures the
+ * agent never sees (walden-push could not reach the agent, for one). Connects with the agent's
+ * connection settings and short timeouts, a new connection each time, so a restarted server is
+ * noticed and nothing is held open between probes.
+ *
+ * <p>A probe that hangs despite the timeouts (a server that accepted and then froze) makes the
+ * verdict "down" once it has run for {@link #STALE_AFTER}; the next probe starts when it returns.
+ */
+final class DatabaseProbe implements AutoCloseable {
+    static final Duration EVERY = Duration.ofSeconds(10);
+    static final Duration TIMEOUT = Duration.ofSeconds(5);
+    static final Duration STALE_AFTER = TIMEOUT.multipliedBy(3);
+
+    /**
+     * What the last probe found.
+     *
+     * @param problem why the database did not answer; empty when it did
+     * @param failedCount pg_stat_archiver.failed_count, -1 unknown
+     * @param lastFailed pg_stat_archiver.last_failed_time, empty when none or unknown
+     */
+    record Verdict(Optional<String> problem, long failedCount, Optional<Instant> lastFailed, Instant at) {
+    }
+
+    private final ConnectionSettings settings;
+    private final Clock clock;
+    private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "walden-database-probe");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile Verdict verdict;
+    /** When the probe running now began (System.nanoTime), or 0 when none runs. */
+    private volatile long runningSince;
+
+    DatabaseProbe(ConnectionSettings settings, Clock clock) {
+        this.settings = settings;
+        this.clock = clock;
+        this.verdict = new Verdict(Optional.of("database " + settings.displayUrl() + " not probed yet"), -1,
+                Optional.empty(), clock.instant());
+    }
+
+    void bindTo(MeterRegistry registry) {
+        Gauge.builder("walden.database.up", this, p -> p.verdict().problem().isEmpty() ? 1 : 0)
+                .description("1 when the agent's last probe reached the database").register(registry);
+        Gauge.builder("walden.pg.archiver.failed.count", this, p -> p.verdict.failedCount() < 0 ? Double.NaN
+                        : p.verdict.failedCount())
+                .description("pg_stat_archiver.failed_count: archive_command failures PostgreSQL counted")
+                .register(registry);
+        Gauge.builder("walden.pg.archiver.last.failed.timestamp", this, p -> p.verdict.lastFailed()
+                        .map(t -> t.toEpochMilli() / 1000.0).orElse(Double.NaN)).baseUnit("seconds")
+                .description("pg_stat_archiver.last_failed_time (Unix time); NaN when none").register(registry);
+    }
+
+    void start() {
+        executor.scheduleWithFixedDelay(this::probe, 0, EVERY.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Probes now, on the calling thread. */
+    void probe() {
+        runningSince = System.nanoTime();
+        try (Connection c = Database.connect(settings, TIMEOUT); Statement s = c.createStatement()) {
+            s.setQueryTimeout((int) TIMEOUT.toSeconds());
+            try (ResultSet r = s.executeQuery("SELECT failed_count, extract(epoch FROM last_failed_time)"
+                    + " FROM pg_stat_archiver")) {
+                r.next();
+                long failed = r.getLong(1);
+                double lastFailed = r.getDouble(2);
+                Optional<Instant> last = r.wasNull() ? Optional.empty()
+                        : Optional.of(Instant.ofEpochMilli(Math.round(lastFailed * 1000)));
+                verdict = new Verdict(Optional.empty(), failed, last, clock.instant());
+            }
+        } catch (SQLException | RuntimeException e) {
+            verdict = new Verdict(Optional.of("database " + settings.displayUrl() + " does not answer: "
+                    + rootMessage(e)), -1, Optional.empty(), clock.instant());
+        } finally {
+            runningSince = 0;
+        }
+    }
+
+    /** pgjdbc's own words, without the "cannot connect to …" our wrapper adds (the caller names the target). */
+    private static String rootMessage(Exception e) {
+        Throwable t = e instanceof SQLException && e.getCause() instanceof SQLException ? e.getCause() : e;
+        return String.valueOf(t.getMessage());
+    }
+
+    /** The last verdict; "down" when the probe running now has hung for {@link #STALE_AFTER}. */
+    Verdict verdict() {
+        long since = runningSince;
+        if (since != 0 && System.nanoTime() - since > STALE_AFTER.toNanos()) {
+            return new Verdict(Optional.of("database " + settings.displayUrl() + " did not answer within "
+                    + STALE_AFTER.toSeconds() + " s"), verdict.failedCount(), verdict.lastFailed(), clock.instant());
+        }
+        return verdict;
+    }
+
+    /** The connection target, for people: never a password. */
+    String target() {
+        return settings.displayUrl();
+    }
+
+    @Override
+    public void close() {
+        executor.shutdownNow();
+    }
+}
