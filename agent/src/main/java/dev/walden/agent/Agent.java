@@ -32,6 +32,8 @@ public final class Agent implements AutoCloseable {
     static final Duration IDLE_TIMEOUT = Duration.ofSeconds(120);
     /** Temporary objects older than this are leftovers of a crash; no write takes this long. */
     static final Duration ABANDONED_AFTER = Duration.ofHours(1);
+    /** The look-ahead's safety net: a full scan of archive_status this often, whatever the watch says. */
+    static final Duration RESCAN_EVERY = Duration.ofSeconds(10);
 
     private final AgentConfig config;
     private final Repository repository;
@@ -43,11 +45,13 @@ public final class Agent implements AutoCloseable {
     private final ScheduledExecutorService housekeeping;
     private final AgentJobs jobs;
     private final Scheduler scheduler;
+    private final ArchivedIndex index;
+    private final Optional<ReadyWatcher> watcher;
     private final CountDownLatch closed = new CountDownLatch(1);
 
     private Agent(AgentConfig config, Repository repository, StorageLock writerLock, ArchiveDispatcher dispatcher,
                   AgentStats stats, AgentSocket socket, AgentServer server, ScheduledExecutorService housekeeping,
-                  AgentJobs jobs, Scheduler scheduler) {
+                  AgentJobs jobs, Scheduler scheduler, ArchivedIndex index, Optional<ReadyWatcher> watcher) {
         this.config = config;
         this.repository = repository;
         this.writerLock = writerLock;
@@ -58,6 +62,8 @@ public final class Agent implements AutoCloseable {
         this.housekeeping = housekeeping;
         this.jobs = jobs;
         this.scheduler = scheduler;
+        this.index = index;
+        this.watcher = watcher;
     }
 
     /**
@@ -99,14 +105,19 @@ public final class Agent implements AutoCloseable {
         ArchiveDispatcher dispatcher = null;
         AgentJobs agentJobs = null;
         Scheduler scheduler = null;
+        Optional<ReadyWatcher> watcher = Optional.empty();
         try {
             socket = AgentSocket.claim(config.socket(), config.socketGroup());
             removeAbandonedWrites(storage);
             AgentStats stats = new AgentStats(clock.instant());
+            ArchivedIndex index = new ArchivedIndex();
             SegmentArchiver archiver = new SegmentArchiver(walDirectory, repository, config.compression(),
-                    config.compressionLevel(), clock);
+                    config.compressionLevel(), clock, index);
             dispatcher = new ArchiveDispatcher(archiver::archive, config.workers(), config.queueCapacity(),
                     config.storeTimeout(), clock, stats, metrics);
+            if (config.lookAhead()) {
+                watcher = lookAhead(config, repository, index, dispatcher);
+            }
             if (jobs.isPresent()) {
                 // dumps are named in local time, as the scripts walden replaces named them
                 agentJobs = new AgentJobs(repository, jobs.get(), new PgWalSource(archiver, config.pgWal()),
@@ -125,10 +136,11 @@ public final class Agent implements AutoCloseable {
                 scheduler = new Scheduler(jobs.get().schedule().get(), Clock.systemDefaultZone(), agentJobs, storage);
             }
             self[0] = new Agent(config, repository, writerLock, dispatcher, stats, socket, server, housekeeping,
-                    agentJobs, scheduler);
+                    agentJobs, scheduler, index, watcher);
             LOG.log(Level.INFO, "walden agent " + WaldenVersion.get() + " listening on " + config.socket() + ", archiving "
                     + config.pgWal() + " of " + cluster + " into " + storage.describe() + " (" + config.workers()
-                    + " workers, " + config.compression().configName() + ")");
+                    + " workers, " + config.compression().configName() + (watcher.isPresent() ? ", look-ahead" : "")
+                    + ")");
             if (scheduler != null) {
                 scheduler.start();
                 LOG.log(Level.INFO, "next scheduled run (" + String.join(", ", jobs.get().jobs()) + ") at "
@@ -136,6 +148,7 @@ public final class Agent implements AutoCloseable {
             }
             return self[0];
         } catch (IOException | RuntimeException e) {
+            watcher.ifPresent(ReadyWatcher::close);
             if (scheduler != null) {
                 scheduler.close();
             }
@@ -150,6 +163,39 @@ public final class Agent implements AutoCloseable {
             }
             writerLock.close();
             throw e;
+        }
+    }
+
+    /**
+     * Starts archiving ahead: the index of what is stored is loaded (one listing of the repository,
+     * on the watcher's thread, so a large S3 prefix doesn't delay the socket), then every file
+     * PostgreSQL marks ready is offered to idle workers. Without archive_status (not a data
+     * directory PostgreSQL has started?) the agent archives only what it is asked to.
+     */
+    private static Optional<ReadyWatcher> lookAhead(AgentConfig config, Repository repository, ArchivedIndex index,
+                                                    ArchiveDispatcher dispatcher) {
+        java.nio.file.Path archiveStatus = config.pgWal().resolve("archive_status");
+        LookAhead ahead = new LookAhead(config.pgdata(), archiveStatus, index, System::nanoTime);
+        try {
+            ReadyWatcher watcher = new ReadyWatcher(archiveStatus, RESCAN_EVERY, () -> {
+                try {
+                    int before = index.size();
+                    index.load(repository);
+                    LOG.log(Level.INFO, "look-ahead: " + (index.size() - before) + " archived file(s) indexed");
+                } catch (IOException | RuntimeException e) {
+                    // without the index every file goes the long way (checksums compared): slower, still right
+                    LOG.log(Level.WARNING, "look-ahead: could not list the repository: " + e.getMessage());
+                }
+                dispatcher.lookAheadFrom(ahead);
+            }, names -> {
+                ahead.ready(names);
+                dispatcher.wake();
+            });
+            return Optional.of(watcher);
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "look-ahead off: cannot watch " + archiveStatus + " (" + e.getMessage()
+                    + "); files are archived when PostgreSQL asks");
+            return Optional.empty();
         }
     }
 
@@ -193,6 +239,8 @@ public final class Agent implements AutoCloseable {
         values.put("workers", Integer.toString(dispatcher.workers()));
         values.put("queued", Integer.toString(dispatcher.queued()));
         values.put("running", Integer.toString(dispatcher.running()));
+        values.put("look_ahead", watcher.isPresent() ? "on" : "off");
+        values.put("indexed_wal", Integer.toString(index.size()));
         values.putAll(stats.snapshot());
         if (scheduler != null) {
             values.put("next_scheduled_run", scheduler.next().map(Object::toString).orElse(""));
@@ -215,6 +263,7 @@ public final class Agent implements AutoCloseable {
                 + " for files being archived");
         try {
             server.stopAccepting();
+            watcher.ifPresent(ReadyWatcher::close);
             if (scheduler != null) {
                 scheduler.close();
             }

@@ -25,7 +25,8 @@ public record AgentConfig(
         Duration storeTimeout,
         Duration shutdownTimeout,
         Compression compression,
-        int compressionLevel) {
+        int compressionLevel,
+        boolean lookAhead) {
 
     /** sun_path is 108 bytes on Linux, one of them the terminating NUL. */
     public static final int MAX_SOCKET_PATH_BYTES = 107;
@@ -53,6 +54,7 @@ public record AgentConfig(
                 config.integer(ConfigKeys.AGENT_QUEUE_CAPACITY, 16, 1 << 20),
                 storeTimeout,
                 config.duration(ConfigKeys.AGENT_SHUTDOWN_TIMEOUT),
-                compression.compression(), compression.level());
+                compression.compression(), compression.level(),
+                config.bool(ConfigKeys.AGENT_LOOK_AHEAD));
     }
 }

@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -59,6 +60,7 @@ public final class ArchiveDispatcher implements AutoCloseable {
     private final AtomicInteger running = new AtomicInteger();
     private volatile boolean accepting = true;
     private volatile boolean stopped;
+    private volatile Background background;
 
     /**
      * One waiting client: answered exactly once, by the job, its deadline or a refusal. Every PUSH
@@ -99,13 +101,33 @@ public final class ArchiveDispatcher implements AutoCloseable {
     private record Request(String path, Waiter waiter) {
     }
 
+    /**
+     * Work for idle workers when no push is waiting: files to archive before PostgreSQL asks
+     * (look-ahead). A push that arrives for a file being archived ahead joins that job.
+     */
+    interface Background {
+        /** The next path to archive ahead, if any. */
+        Optional<String> next();
+
+        /** Archiving {@code path} ahead failed; nobody was waiting for it. */
+        void failed(String path, ArchiveResult.Failed result);
+
+        /** The file a requested path names, so that a push and a look-ahead of one file meet. */
+        String key(String requestedPath);
+    }
+
     /** A file being archived and everyone waiting for it; waiters is guarded by inFlight's bin lock. */
     private static final class Job {
         final String path;
+        final String key;
+        /** Started by the look-ahead: nobody asked for it (though pushes may join). */
+        final boolean ahead;
         final List<Waiter> waiters = new ArrayList<>(1);
 
-        Job(String path) {
+        Job(String path, String key, boolean ahead) {
             this.path = path;
+            this.key = key;
+            this.ahead = ahead;
         }
     }
 
@@ -155,6 +177,17 @@ public final class ArchiveDispatcher implements AutoCloseable {
         return true;
     }
 
+    /** From now on idle workers archive what {@code source} offers; {@link #wake()} when it has more. */
+    void lookAheadFrom(Background source) {
+        this.background = source;
+        wake();
+    }
+
+    /** New background work may be there: look now rather than at the next idle tick. */
+    void wake() {
+        LockSupport.unpark(dispatcher);
+    }
+
     public int queued() {
         return queue.size();
     }
@@ -171,14 +204,17 @@ public final class ArchiveDispatcher implements AutoCloseable {
         while (!stopped) {
             Request request = queue.relaxedPoll();
             if (request == null) {
-                LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(50));
+                if (!startAhead()) {
+                    LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(50));
+                }
                 continue;
             }
             if (request.waiter.answered.get()) {
                 continue; // timed out while queued; PostgreSQL has already moved on to a retry
             }
+            String key = key(request.path);
             boolean[] joined = {false};
-            inFlight.computeIfPresent(request.path, (path, job) -> {
+            inFlight.computeIfPresent(key, (k, job) -> {
                 job.waiters.add(request.waiter);
                 joined[0] = true;
                 return job;
@@ -197,17 +233,49 @@ public final class ArchiveDispatcher implements AutoCloseable {
                 request.waiter.answer(shuttingDown());
                 break;
             }
-            Job job = new Job(request.path);
+            Job job = new Job(request.path, key, false);
             job.waiters.add(request.waiter);
-            inFlight.put(request.path, job);
-            running.incrementAndGet();
-            workers.execute(() -> run(job));
+            start(job);
         }
         // whatever is still queued gets an answer rather than a timeout
         Request left;
         while ((left = queue.poll()) != null) {
             left.waiter.answer(shuttingDown());
         }
+    }
+
+    /** Starts one look-ahead job when a worker is free and no push waits; returns whether it did. */
+    private boolean startAhead() {
+        Background source = background;
+        if (source == null || !accepting || !permits.tryAcquire()) {
+            return false;
+        }
+        Optional<String> next = source.next();
+        if (next.isEmpty()) {
+            permits.release();
+            return false;
+        }
+        String key = source.key(next.get());
+        Job job = new Job(next.get(), key, true);
+        if (inFlight.putIfAbsent(key, job) != null) {
+            permits.release(); // a push of it is being archived already
+            return true;
+        }
+        running.incrementAndGet();
+        workers.execute(() -> run(job));
+        return true;
+    }
+
+    /** Only the dispatcher thread adds jobs, so nothing can have started this file since the join check. */
+    private void start(Job job) {
+        inFlight.put(job.key, job);
+        running.incrementAndGet();
+        workers.execute(() -> run(job));
+    }
+
+    private String key(String path) {
+        Background source = background;
+        return source == null ? path : source.key(path);
     }
 
     private void run(Job job) {
@@ -226,6 +294,7 @@ public final class ArchiveDispatcher implements AutoCloseable {
                 result = new ArchiveResult.Failed(ErrorCode.INTERNAL, "internal error archiving '" + job.path + "'");
             }
             finish(job, result);
+            LockSupport.unpark(dispatcher); // a worker is free: more look-ahead may start
         }
     }
 
@@ -235,24 +304,40 @@ public final class ArchiveDispatcher implements AutoCloseable {
             if (result instanceof ArchiveResult.Stored stored) {
                 stats.stored(stored, clock.instant());
             }
-            log(job.path, result);
+            log(job, result);
         } finally {
             // Joins happen under inFlight's lock for this key, so they are all ordered before this
             // removal and visible after it; after it, nobody can join this job any more.
-            inFlight.remove(job.path, job);
+            inFlight.remove(job.key, job);
             for (Waiter waiter : job.waiters) {
                 answeredSomeone |= waiter.answer(result);
             }
         }
         if (!answeredSomeone && result instanceof ArchiveResult.Failed failed) {
-            stats.failedAt(failed, clock.instant());
+            if (job.ahead) {
+                // nobody asked yet: PostgreSQL's own push will meet the problem and report it
+                Background source = background;
+                if (source != null) {
+                    source.failed(job.path, failed);
+                }
+            } else {
+                stats.failedAt(failed, clock.instant());
+            }
         }
     }
 
-    private static void log(String path, ArchiveResult result) {
+    private static void log(Job job, ArchiveResult result) {
+        String ahead = job.ahead ? " (ahead of PostgreSQL's request)" : "";
         switch (result) {
-            case ArchiveResult.Stored s -> LOG.log(Level.INFO, s.describe());
-            case ArchiveResult.Failed f -> LOG.log(Level.WARNING, "refused " + path + ": " + f.message());
+            case ArchiveResult.Stored s -> LOG.log(Level.INFO, s.describe() + ahead);
+            case ArchiveResult.Failed f -> {
+                if (job.ahead && job.waiters.isEmpty()) {
+                    LOG.log(Level.WARNING, "look-ahead of " + job.path + " failed: " + f.message()
+                            + "; PostgreSQL's own request will try again");
+                } else {
+                    LOG.log(Level.WARNING, "refused " + job.path + ": " + f.message());
+                }
+            }
         }
     }
 

@@ -48,11 +48,16 @@ final class ArchivedIndex {
     /** The index of everything archived in {@code repository} now (one listing of {@code wal/}). */
     static ArchivedIndex rebuild(Repository repository) throws IOException {
         ArchivedIndex index = new ArchivedIndex();
+        index.load(repository);
+        return index;
+    }
+
+    /** Adds what the repository holds; entries this agent made meanwhile (with their source) stay. */
+    void load(Repository repository) throws IOException {
         for (var object : repository.storage().list(StoredWal.ROOT)) {
             StoredWal.parse(object.key(), object.size())
-                    .ifPresent(w -> index.byName.put(w.name().toString(), new Entry(w, Optional.empty())));
+                    .ifPresent(w -> byName.putIfAbsent(w.name().toString(), new Entry(w, Optional.empty())));
         }
-        return index;
     }
 
     Optional<Entry> get(WalFileName name) {

@@ -22,19 +22,26 @@ import java.util.function.LongSupplier;
  * failed is left to PostgreSQL's push for {@link #RETRY_AFTER_NANOS}, which reports the reason in
  * its log, instead of being retried in a tight loop.
  */
-final class LookAhead {
+final class LookAhead implements ArchiveDispatcher.Background {
     static final long RETRY_AFTER_NANOS = 60_000_000_000L;
     /** History files before everything else, then by name: timeline, then segment, oldest first. */
     static final Comparator<String> ORDER = Comparator.comparing((String n) -> !n.endsWith(".history"))
             .thenComparing(Comparator.naturalOrder());
 
+    private final Path pgdata;
     private final Path archiveStatus;
     private final ArchivedIndex index;
     private final LongSupplier nanos;
     private final ConcurrentSkipListSet<String> candidates = new ConcurrentSkipListSet<>(ORDER);
     private final Map<String, Long> failedAt = new ConcurrentHashMap<>();
 
-    LookAhead(Path archiveStatus, ArchivedIndex index, LongSupplier nanos) {
+    /**
+     * @param pgdata PostgreSQL's data directory: files are named as its archiver names them
+     *     ({@code pg_wal/<name>}, relative to it), so a push and a look-ahead of one file meet
+     * @param archiveStatus {@code pg_wal/archive_status}
+     */
+    LookAhead(Path pgdata, Path archiveStatus, ArchivedIndex index, LongSupplier nanos) {
+        this.pgdata = pgdata;
         this.archiveStatus = archiveStatus;
         this.index = index;
         this.nanos = nanos;
@@ -57,21 +64,29 @@ final class LookAhead {
         }
     }
 
-    /** The next file to archive ahead, if any is still waiting for PostgreSQL. */
-    Optional<String> next() {
+    /** The next file to archive ahead ({@code pg_wal/<name>}), if one is still waiting for PostgreSQL. */
+    @Override
+    public Optional<String> next() {
         String name;
         while ((name = candidates.pollFirst()) != null) {
             // PostgreSQL may have archived it meanwhile (its push came first): .ready is gone then
             if (!index.confirmed(name) && Files.exists(archiveStatus.resolve(name + ".ready"))) {
-                return Optional.of(name);
+                return Optional.of("pg_wal/" + name);
             }
         }
         return Optional.empty();
     }
 
-    /** The look-ahead of {@code name} failed: PostgreSQL's own push will say why. */
-    void failed(String name) {
-        failedAt.put(name, nanos.getAsLong());
+    /** The look-ahead of {@code path} failed: left to PostgreSQL's own push, which will say why, for a while. */
+    @Override
+    public void failed(String path, ArchiveResult.Failed result) {
+        failedAt.put(Path.of(path).getFileName().toString(), nanos.getAsLong());
+    }
+
+    /** Where {@code %p} leads, lexically: {@code pg_wal/X} and {@code /data/pg_wal/X} are one file, {@code ../} tricks are not. */
+    @Override
+    public String key(String requestedPath) {
+        return pgdata.resolve(requestedPath).normalize().toString();
     }
 
     int waiting() {

@@ -51,7 +51,7 @@ class AgentTest {
 
     private AgentConfig config(Duration storeTimeout) {
         return new AgentConfig(pg.pgdata, pg.pgWal, dir.resolve("agent.sock"), Optional.empty(), 2, 64, storeTimeout,
-                Duration.ofSeconds(5), Compression.LZ4, 0);
+                Duration.ofSeconds(5), Compression.LZ4, 0, false);
     }
 
     private Agent start(Duration storeTimeout) throws IOException {
@@ -156,7 +156,7 @@ class AgentTest {
     void aSecondAgentOnTheSameRepositoryRefusesToStart() throws IOException {
         start(Duration.ofSeconds(10));
         AgentConfig otherSocket = new AgentConfig(pg.pgdata, pg.pgWal, dir.resolve("other.sock"), Optional.empty(), 1,
-                64, Duration.ofSeconds(5), Duration.ofSeconds(5), Compression.NONE, 0);
+                64, Duration.ofSeconds(5), Duration.ofSeconds(5), Compression.NONE, 0, false);
         IOException e = assertThrows(IOException.class, () -> Agent.start(otherSocket, storage, Clock.systemUTC()));
         assertTrue(e.getMessage().contains("walden agent (pid " + ProcessHandle.current().pid())
                 && e.getMessage().endsWith("one agent per repository"), e.getMessage());
@@ -179,7 +179,7 @@ class AgentTest {
         Files.write(other.pgdata.resolve("global/pg_control"), controlFor(99L));
         other.foreignSegment("000000010000000000000001", 99L);
         AgentConfig otherConfig = new AgentConfig(other.pgdata, other.pgWal, dir.resolve("other.sock"),
-                Optional.empty(), 1, 64, Duration.ofSeconds(5), Duration.ofSeconds(5), Compression.NONE, 0);
+                Optional.empty(), 1, 64, Duration.ofSeconds(5), Duration.ofSeconds(5), Compression.NONE, 0, false);
         IOException e = assertThrows(IOException.class, () -> Agent.start(otherConfig, shared, Clock.systemUTC()));
         assertTrue(e.getMessage().contains("belongs to system 7400000000000000001")
                 && e.getMessage().contains("not to this cluster, system 99"), e.getMessage());

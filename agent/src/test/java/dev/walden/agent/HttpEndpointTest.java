@@ -62,7 +62,7 @@ class HttpEndpointTest {
         Repository.create(storage, FakePgdata.CLUSTER, Clock.systemUTC());
         metrics = new PrometheusMetrics();
         agent = Agent.start(new AgentConfig(pg.pgdata, pg.pgWal, dir.resolve("agent.sock"), Optional.empty(), 2, 64,
-                Duration.ofSeconds(10), Duration.ofSeconds(5), Compression.LZ4, 0), storage, Clock.systemUTC(),
+                Duration.ofSeconds(10), Duration.ofSeconds(5), Compression.LZ4, 0, false), storage, Clock.systemUTC(),
                 Optional.empty(), metrics);
         ConnectionSettings db = ConnectionSettings.resolve(Map.of("PGHOST", dir.resolve("no-server").toString(),
                 "PGUSER", "postgres", "PGPASSWORD", PASSWORD, "PGDATABASE", "shop"), Map.of(), "nobody");

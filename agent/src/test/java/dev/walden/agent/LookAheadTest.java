@@ -26,7 +26,7 @@ class LookAheadTest {
         List<String> order = new ArrayList<>();
         Optional<String> next;
         while ((next = ahead.next()).isPresent()) {
-            order.add(next.get());
+            order.add(next.get().substring("pg_wal/".length()));
         }
         return order;
     }
@@ -34,7 +34,7 @@ class LookAheadTest {
     @Test
     void historyFilesFirstThenOldestFirstAndNothingElse() throws Exception {
         ready("000000020000000000000004", "000000010000000000000003", "00000002.history", "000000020000000000000003.partial");
-        LookAhead ahead = new LookAhead(status, new ArchivedIndex(), now::get);
+        LookAhead ahead = new LookAhead(Path.of("/data"), status, new ArchivedIndex(), now::get);
         ahead.ready(List.of("000000020000000000000004", "000000010000000000000003", "00000002.history",
                 "000000020000000000000003.partial", "not-wal", "xlogtemp.123"));
         assertEquals(List.of("00000002.history", "000000010000000000000003", "000000020000000000000003.partial",
@@ -44,7 +44,7 @@ class LookAheadTest {
     @Test
     void aFilePostgresArchivedMeanwhileIsSkipped() throws Exception {
         ready("000000010000000000000003", "000000010000000000000004");
-        LookAhead ahead = new LookAhead(status, new ArchivedIndex(), now::get);
+        LookAhead ahead = new LookAhead(Path.of("/data"), status, new ArchivedIndex(), now::get);
         ahead.ready(List.of("000000010000000000000003", "000000010000000000000004"));
         Files.move(status.resolve("000000010000000000000003.ready"), status.resolve("000000010000000000000003.done"));
         assertEquals(List.of("000000010000000000000004"), drain(ahead));
@@ -53,15 +53,25 @@ class LookAheadTest {
     @Test
     void aFailedFileWaitsAMinuteBeforeItIsTriedAgain() throws Exception {
         ready("000000010000000000000003");
-        LookAhead ahead = new LookAhead(status, new ArchivedIndex(), now::get);
+        LookAhead ahead = new LookAhead(Path.of("/data"), status, new ArchivedIndex(), now::get);
         ahead.ready(List.of("000000010000000000000003"));
         assertEquals(List.of("000000010000000000000003"), drain(ahead));
-        ahead.failed("000000010000000000000003");
+        ahead.failed("pg_wal/000000010000000000000003", null);
         now.addAndGet(LookAhead.RETRY_AFTER_NANOS - 1);
         ahead.ready(List.of("000000010000000000000003"));
         assertEquals(List.of(), drain(ahead));
         now.addAndGet(1);
         ahead.ready(List.of("000000010000000000000003"));
         assertEquals(List.of("000000010000000000000003"), drain(ahead));
+    }
+
+    @Test
+    void aPushAndALookAheadOfOneFileHaveOneKeyAndPathTricksDoNot() {
+        LookAhead ahead = new LookAhead(Path.of("/data"), status, new ArchivedIndex(), now::get);
+        String key = ahead.key("pg_wal/000000010000000000000003");
+        assertEquals("/data/pg_wal/000000010000000000000003", key);
+        assertEquals(key, ahead.key("/data/pg_wal/000000010000000000000003"));
+        assertEquals(key, ahead.key("/data/./pg_wal/000000010000000000000003"));
+        assertEquals("/etc/000000010000000000000003", ahead.key("pg_wal/../../etc/000000010000000000000003"));
     }
 }

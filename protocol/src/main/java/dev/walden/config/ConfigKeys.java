@@ -50,6 +50,8 @@ public final class ConfigKeys {
             "longest the agent lets one file take before it answers with a timeout error");
     public static final ConfigKey AGENT_SHUTDOWN_TIMEOUT = new ConfigKey("agent.shutdown_timeout", "30s",
             "on shutdown, longest the agent waits for files already being archived");
+    public static final ConfigKey AGENT_LOOK_AHEAD = new ConfigKey("agent.look_ahead", "on",
+            "archive files PostgreSQL marked .ready before it asks for them (on/off)");
     public static final ConfigKey HTTP_LISTEN = new ConfigKey("http.listen", "127.0.0.1:9187",
             "host:port of the agent's HTTP endpoint (/metrics, /health, /status); off: no endpoint");
     public static final ConfigKey COMPRESSION = new ConfigKey("compression", "zstd",
@@ -100,7 +102,7 @@ public final class ConfigKeys {
             S3_BUCKET, S3_PREFIX, S3_REGION, S3_ENDPOINT, S3_PATH_STYLE, S3_SSE, S3_KMS_KEY_ID, S3_STORAGE_CLASS,
             S3_TIMEOUT, S3_ATTEMPTS, AGENT_SOCKET,
             AGENT_SOCKET_GROUP, AGENT_WORKERS, AGENT_QUEUE_CAPACITY, AGENT_STORE_TIMEOUT,
-            AGENT_SHUTDOWN_TIMEOUT, HTTP_LISTEN, COMPRESSION, COMPRESSION_LEVEL, PUSH_TIMEOUT, FETCH_TIMEOUT, BACKUP_WORKERS,
+            AGENT_SHUTDOWN_TIMEOUT, AGENT_LOOK_AHEAD, HTTP_LISTEN, COMPRESSION, COMPRESSION_LEVEL, PUSH_TIMEOUT, FETCH_TIMEOUT, BACKUP_WORKERS,
             BACKUP_CHECKPOINT, BACKUP_WAL_TIMEOUT, BACKUP_VERIFY_CHECKSUMS, DUMP_DATABASES, DUMP_FORMAT,
             DUMP_COMPRESSION, DUMP_TIMEOUT, RETENTION_BACKUP_DAYS, RETENTION_BACKUP_COUNT, RETENTION_DUMP_DAYS,
             RETENTION_DUMP_COUNT, SCHEDULE, SCHEDULE_JOBS, LOG_FORMAT, LOG_LEVEL);
