@@ -137,13 +137,14 @@ echo "== $("$pgbin/postgres" --version), $(pgbackrest version), $("$home/bin/wal
 echo "making the fixed set: $segments real 16 MiB segments from a bulk-insert workload ..."
 "$pgbin/initdb" -D "$tmp/seed" -U postgres --auth=trust >/dev/null
 common_conf >> "$tmp/seed/postgresql.conf"
-"$pgbin/pg_ctl" -D "$tmp/seed" -l "$tmp/seed.log" -o "-p 55430" -w start >/dev/null
+# (fsync off for the seed only, on the command line: the contenders' postgresql.conf stays the same)
+"$pgbin/pg_ctl" -D "$tmp/seed" -l "$tmp/seed.log" -o "-p 55430 -c fsync=off" -w start >/dev/null
 psql_ 55430 "CREATE TABLE t (id bigint, payload text)"
 start=$SECONDS
-for ((i = 0; $(ready_count "$tmp/seed") < segments && i < 20 * segments; i++)); do
+for ((i = 0; $(ready_count "$tmp/seed") < segments && i < 10 * segments; i++)); do
     ((SECONDS - start < 600)) || { echo "seed: no $segments segments after 600 s" >&2; exit 1; }
-    psql_ 55430 "INSERT INTO t SELECT g, repeat('x', 200) FROM generate_series(1, 50000) g" >/dev/null
-    if ((i % 10 == 9)); then psql_ 55430 "TRUNCATE t"; fi
+    psql_ 55430 "INSERT INTO t SELECT g, repeat('x', 200) FROM generate_series(1, 100000) g" >/dev/null
+    if ((i % 5 == 4)); then psql_ 55430 "TRUNCATE t"; fi
 done
 psql_ 55430 "TRUNCATE t; CHECKPOINT"
 "$pgbin/pg_ctl" -D "$tmp/seed" -m fast -w stop >/dev/null
@@ -426,6 +427,7 @@ run_workload() {
     local secs
     secs=$(elapsed "$s" "$w")
     R[wl_walmibs.$c]=$(psql_ "$port" "SELECT round(pg_wal_lsn_diff('$l1', '$l0') / 1048576.0 / $secs, 1)")
+    R[wl_made.$c]=$(awk -v m="${R[wl_walmibs.$c]}" -v s="$seg_mib" 'BEGIN { printf "%.1f", m / s }')
     R[wl_segs.$c]=$(awk -v n="$((n1 - n0))" -v t="$secs" 'BEGIN { printf "%.1f", n / t }')
     if (($(ready_count "$pg") > 0)); then
         R[wl_drain.$c]=">$drain_timeout"
@@ -491,7 +493,7 @@ if [[ $mode != latency ]]; then
 fi
 if [[ $mode == workload || $mode == all ]]; then
     table "workload: $clients x INSERT ... generate_series for $seconds s, archiving on" \
-        "WAL MiB/s produced|wl_walmibs" "segments archived/s|wl_segs" ".ready pending at the end|wl_ready" \
+        "WAL MiB/s produced|wl_walmibs" "WAL segments produced/s|wl_made" "segments archived/s|wl_segs" ".ready pending at the end|wl_ready" \
         "seconds to drain them|wl_drain" "resident CPU s (agent / async)|wl_cpu" \
         "resident peak RSS MiB (whole run)|wl_rss" "archive_command CPU s|wl_cmdcpu"
 fi
