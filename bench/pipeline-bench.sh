@@ -8,8 +8,9 @@
 #
 # SEGMENT: a 16 MiB WAL segment to measure on. Without one, the script makes a real one: a
 # throwaway PostgreSQL cluster ($WALDEN_PG_BIN, default /usr/lib/postgresql/15/bin) running
-# pgbench -i and a few seconds of pgbench's TPC-B; without PostgreSQL, JMH falls back to a
-# synthetic 16 MiB mix (and the CLI tools get the same bytes).
+# pgbench -i -s 5, then pgbench's TPC-B (2 clients) until it has filled a whole segment of its
+# own, which is the one measured; without PostgreSQL, JMH falls back to a synthetic 16 MiB mix
+# (and the CLI tools get the same bytes).
 #
 # The build: `mvn -DskipTests install -pl repository -am` in the root (walden's jars into the
 # local Maven repository; offline first), then `mvn package` of bench/jmh, which is a separate
@@ -73,23 +74,30 @@ trap 'echo "interrupted" >&2; exit 130' INT TERM
 
 source_note=
 if [[ -z $segment && -x $pgbin/initdb ]]; then
-    echo "making a real WAL segment: pgbench -i -s 5, then 10 s of pgbench TPC-B, on PostgreSQL ($pgbin) ..."
+    echo "making a real WAL segment: pgbench -i -s 5, then pgbench's TPC-B until it has filled a segment, on PostgreSQL ($pgbin) ..."
     "$pgbin/initdb" -D "$tmp/pg" -U postgres --auth=trust --no-sync >/dev/null
-    printf "listen_addresses = ''\nunix_socket_directories = '%s'\nfsync = off\nmax_wal_size = '4GB'\nwal_keep_size = '1GB'\n" \
+    printf "listen_addresses = ''\nunix_socket_directories = '%s'\nfsync = off\nsynchronous_commit = off\nmax_wal_size = '4GB'\nwal_keep_size = '1GB'\n" \
         "$tmp" >> "$tmp/pg/postgresql.conf"
     "$pgbin/pg_ctl" -D "$tmp/pg" -l "$tmp/pg.log" -o "-p 55439" -w start >/dev/null
     "$pgbin/pgbench" -h "$tmp" -p 55439 -U postgres -i -s 5 -q postgres >/dev/null 2>&1
     first=$("$pgbin/psql" -h "$tmp" -p 55439 -U postgres -qAtX -c "SELECT pg_walfile_name(pg_current_wal_lsn())" postgres)
-    "$pgbin/pgbench" -h "$tmp" -p 55439 -U postgres -n -c 2 -T 10 postgres >/dev/null 2>&1
-    last=$("$pgbin/psql" -h "$tmp" -p 55439 -U postgres -qAtX -c "SELECT pg_walfile_name(pg_current_wal_lsn())" postgres)
+    # TPC-B until it has filled at least one whole segment of its own (at most 12 x 5 s)
+    for ((i = 0; i < 12; i++)); do
+        "$pgbin/pgbench" -h "$tmp" -p 55439 -U postgres -n -c 2 -T 5 postgres >/dev/null 2>&1
+        last=$("$pgbin/psql" -h "$tmp" -p 55439 -U postgres -qAtX -c "SELECT pg_walfile_name(pg_current_wal_lsn())" postgres)
+        if (($((16#${last:16:8})) - $((16#${first:16:8})) >= 2)); then break; fi
+    done
     "$pgbin/pg_ctl" -D "$tmp/pg" -m fast -w stop >/dev/null
     # the newest segment finished during the TPC-B run (else the one pgbench -i finished last)
     pick=$(cd "$tmp/pg/pg_wal" && ls | grep -E '^[0-9A-F]{24}$' | sort | awk -v l="$last" '$1 < l' | tail -1)
     [[ -n $pick ]] || { echo "no finished WAL segment" >&2; exit 1; }
     cp "$tmp/pg/pg_wal/$pick" "$tmp/segment"
     segment=$tmp/segment
-    [[ $pick > $first || $pick == "$first" ]] && source_note="real WAL: segment $pick of a pgbench TPC-B run" \
-        || source_note="real WAL: segment $pick of pgbench -i"
+    if [[ $pick > $first ]]; then
+        source_note="real WAL: segment $pick, written by pgbench's TPC-B"
+    else
+        source_note="real WAL: segment $pick, written (at least partly) by pgbench -i"
+    fi
     rm -rf "$tmp/pg"
 elif [[ -n $segment ]]; then
     source_note="the given file $segment"
