@@ -20,7 +20,7 @@
 # (walden's agent; pgBackRest's archive-push:async process and its archive-push:local workers)
 # and the CPU seconds of the archive commands themselves (the children of PostgreSQL's archiver).
 #
-# The build (`mvn -B -q package -DskipTests`, extra arguments from $WALDEN_BENCH_MVN_ARGS) runs
+# The build (`mvn -B -q package -DskipTests`, extra arguments from $BENCH_MAVEN_ARGS) runs
 # unless --no-build. pgBackRest comes from Debian's package: as root the script runs
 # `apt-get install -y pgbackrest` when `pgbackrest` is missing, then re-runs itself as the
 # unprivileged user walden-test (PostgreSQL refuses root). PostgreSQL's programs: $WALDEN_PG_BIN,
@@ -58,11 +58,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 root=$(cd "$here/.." && pwd -P)
 home=$root/dist/target/walden
 pgbin=${WALDEN_PG_BIN:-/usr/lib/postgresql/15/bin}
+# walden runs with its default settings: no WALDEN_* variable of the caller may change them
+while read -r v; do unset "$v"; done < <(compgen -v WALDEN_ || true)
 
 if ((build)); then
-    echo "building walden: mvn -B -q package -DskipTests ${WALDEN_BENCH_MVN_ARGS:-}"
+    echo "building walden: mvn -B -q package -DskipTests ${BENCH_MAVEN_ARGS:-}"
     # shellcheck disable=SC2086 # extra Maven arguments are meant to be split
-    (cd "$root" && mvn -B -q package -DskipTests ${WALDEN_BENCH_MVN_ARGS:-}) >/dev/null
+    (cd "$root" && mvn -B -q package -DskipTests ${BENCH_MAVEN_ARGS:-}) >/dev/null
 fi
 [[ -x $home/bin/walden-push ]] || { echo "no $home/bin/walden-push: build first (mvn -B package -DskipTests)" >&2; exit 2; }
 [[ -x $pgbin/initdb ]] || { echo "no PostgreSQL programs in $pgbin (set WALDEN_PG_BIN)" >&2; exit 2; }
@@ -75,7 +77,7 @@ if [[ $(id -u) -eq 0 ]]; then
     id -u walden-test >/dev/null 2>&1 || useradd --system --create-home --home-dir /var/lib/walden-test walden-test
     rest=()
     for a in "${args[@]}"; do [[ $a == --no-build ]] || rest+=("$a"); done
-    exec runuser -u walden-test -- env WALDEN_PG_BIN="$pgbin" bash "$here/archive-bench.sh" --no-build "${rest[@]}"
+    exec runuser -u walden-test -- env -u BENCH_MAVEN_ARGS WALDEN_PG_BIN="$pgbin" bash "$here/archive-bench.sh" --no-build "${rest[@]}"
 fi
 command -v pgbackrest >/dev/null || { echo "pgbackrest is missing: apt-get install pgbackrest (or run this as root)" >&2; exit 2; }
 

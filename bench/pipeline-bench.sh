@@ -14,7 +14,7 @@
 #
 # The build: `mvn -DskipTests install -pl repository -am` in the root (walden's jars into the
 # local Maven repository; offline first), then `mvn package` of bench/jmh, which is a separate
-# project, not a module of the root reactor. $WALDEN_BENCH_MVN_ARGS adds Maven arguments, e.g.
+# project, not a module of the root reactor. $BENCH_MAVEN_ARGS adds Maven arguments, e.g.
 # -Dmaven.repo.local=... JMH: 1 fork, 3 warmup iterations of 2 s, 5 of 2 s (--quick: 1 of 1 s, 2 of
 # 1 s). As root the measuring part re-runs itself as the unprivileged user walden-test.
 set -euo pipefail
@@ -38,10 +38,10 @@ java=${JAVA_HOME:+$JAVA_HOME/bin/}java
 
 mvn_() { # directory-or-pom args...: offline first (no network when everything is cached)
     # shellcheck disable=SC2086 # extra Maven arguments are meant to be split
-    mvn -B -q -o "$@" ${WALDEN_BENCH_MVN_ARGS:-} >/dev/null 2>&1 || mvn -B -q "$@" ${WALDEN_BENCH_MVN_ARGS:-} >/dev/null
+    mvn -B -q -o "$@" ${BENCH_MAVEN_ARGS:-} >/dev/null 2>&1 || mvn -B -q "$@" ${BENCH_MAVEN_ARGS:-} >/dev/null
 }
 if ((build)); then
-    echo "installing walden's repository module: mvn -DskipTests install -pl repository -am ${WALDEN_BENCH_MVN_ARGS:-}"
+    echo "installing walden's repository module: mvn -DskipTests install -pl repository -am ${BENCH_MAVEN_ARGS:-}"
     (cd "$root" && mvn_ -DskipTests install -pl repository -am)
     echo "building the JMH jar: mvn -f bench/jmh/pom.xml package"
     mvn_ -f "$here/jmh/pom.xml" package
