@@ -64,7 +64,10 @@ while read -r v; do unset "$v"; done < <(compgen -v WALDEN_ || true)
 if ((build)); then
     echo "building walden: mvn -B -q package -DskipTests ${BENCH_MAVEN_ARGS:-}"
     # shellcheck disable=SC2086 # extra Maven arguments are meant to be split
-    (cd "$root" && mvn -B -q package -DskipTests ${BENCH_MAVEN_ARGS:-}) >/dev/null
+    buildlog=$(mktemp /tmp/walden-archive-bench-build.XXXXXX)
+    (cd "$root" && mvn -B -q package -DskipTests ${BENCH_MAVEN_ARGS:-}) >"$buildlog" 2>&1 \
+        || { tail -40 "$buildlog" >&2; rm -f "$buildlog"; echo "the build failed" >&2; exit 1; }
+    rm -f "$buildlog"
 fi
 [[ -x $home/bin/walden-push ]] || { echo "no $home/bin/walden-push: build first (mvn -B package -DskipTests)" >&2; exit 2; }
 [[ -x $pgbin/initdb ]] || { echo "no PostgreSQL programs in $pgbin (set WALDEN_PG_BIN)" >&2; exit 2; }
