@@ -177,13 +177,16 @@ stored_dir() { # where the contender keeps archived WAL
 stored_count() { find "$(stored_dir "$1")" -type f -name '0000*' ! -name '*.tmp' 2>/dev/null | wc -l; }
 stored_bytes() { find "$(stored_dir "$1")" -type f -name '0000*' -printf '%s\n' 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'; }
 
-# copies the seed, starts PostgreSQL (archive_command still empty), sets the contender up
+# copies the seed, starts PostgreSQL (archive_command still empty), sets the contender up. The
+# seed's .ready files wait in $d/stash until a measure hands them back, so that no contender that
+# watches archive_status (look-ahead) can start on the backlog before the clock does.
 up() {
     local c=$1 d=$tmp/$1 port
     port=$(port_of "$c")
     rm -rf "$d"
-    mkdir -p "$d"
+    mkdir -p "$d/stash"
     cp -a "$tmp/seed" "$d/pg"
+    mv "$d/pg"/pg_wal/archive_status/*.ready "$d/stash/"
     "$pgbin/pg_ctl" -D "$d/pg" -l "$d/pg.log" -o "-p $port" -w start >/dev/null
     case $c in
         walden)
@@ -333,8 +336,6 @@ run_latency() {
     local c=$1 d=$tmp/$1 pg=$tmp/$1/pg seg ms primed=0 i
     local cold=("${seg_all[@]:0:calls}") warm=("${seg_all[@]:calls:calls}")
     up "$c"
-    mkdir -p "$d/stash"
-    mv "$pg"/pg_wal/archive_status/*.ready "$d/stash/"
     cd "$pg"
     # cold: PostgreSQL's archiver is caught up, the new segment's .ready is the only one
     : > "$d/cold.ms"
@@ -377,8 +378,9 @@ run_push_all() { # leaves the cluster up for run_workload
     arch=$(archiver_pid "$c")
     start_sampler "$c"
     a0=$(proc_ticks "$arch" children)
-    psql_ "$port" "ALTER SYSTEM SET archive_command = '$(archive_command_of "$c")'"
     s=$(now)
+    mv "$d"/stash/*.ready "$pg/pg_wal/archive_status/" # the backlog appears, the clock runs
+    psql_ "$port" "ALTER SYSTEM SET archive_command = '$(archive_command_of "$c")'"
     psql_ "$port" "SELECT pg_reload_conf()" >/dev/null
     local end=$((SECONDS + 600))
     while (($(ready_count "$pg") > 0)); do
