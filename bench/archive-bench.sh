@@ -61,6 +61,11 @@ pgbin=${WALDEN_PG_BIN:-/usr/lib/postgresql/15/bin}
 # walden runs with its default settings: no WALDEN_* variable of the caller may change them
 while read -r v; do unset "$v"; done < <(compgen -v WALDEN_ || true)
 
+# the build needs a JDK 21+: the one JAVA_HOME names if it is one, else the newest found
+# shellcheck source=../dist/src/main/lib/find-java.sh
+source "$root/dist/src/main/lib/find-java.sh"
+java_bin=$(walden_find_java) || { echo "$java_bin" >&2; exit 2; }
+export JAVA_HOME=${java_bin%/bin/java}
 if ((build)); then
     echo "building walden: mvn -B -q package -DskipTests ${BENCH_MAVEN_ARGS:-}"
     # shellcheck disable=SC2086 # extra Maven arguments are meant to be split

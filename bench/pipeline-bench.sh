@@ -34,7 +34,12 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 root=$(cd "$here/.." && pwd -P)
 pgbin=${WALDEN_PG_BIN:-/usr/lib/postgresql/15/bin}
 jar=$here/jmh/target/walden-benchmarks.jar
-java=${JAVA_HOME:+$JAVA_HOME/bin/}java
+# the build needs a JDK 21+: the one JAVA_HOME names if it is one, else the newest found
+# shellcheck source=../dist/src/main/lib/find-java.sh
+source "$root/dist/src/main/lib/find-java.sh"
+java_bin=$(walden_find_java) || { echo "$java_bin" >&2; exit 2; }
+export JAVA_HOME=${java_bin%/bin/java}
+java=$JAVA_HOME/bin/java
 
 mvn_() { # directory-or-pom args...: offline first (no network when everything is cached)
     # shellcheck disable=SC2086 # extra Maven arguments are meant to be split
