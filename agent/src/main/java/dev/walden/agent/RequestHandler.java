@@ -142,7 +142,8 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
                 long now = System.nanoTime();
                 long last = lastSent.get();
                 // one METER a second is plenty for a bar; the last file always gets one
-                if ((filesDone == filesTotal || now - last >= METER_EVERY_NANOS) && lastSent.compareAndSet(last, now)) {
+                if (filesDone == filesTotal || (now - last >= METER_EVERY_NANOS && lastSent.compareAndSet(last, now))) {
+                    lastSent.set(now);
                     ctx.writeAndFlush(new Meter("copying", "files", bytesDone, bytesTotal, filesDone, filesTotal).toFrame());
                 }
             }

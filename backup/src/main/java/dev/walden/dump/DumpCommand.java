@@ -73,8 +73,12 @@ public final class DumpCommand implements Callable<Integer> {
                 // pg_dump can't say how much it will write: bytes and rate, no ETA
                 ProgressBar bar = new ProgressBar(progressOut, "dumping " + database, 0, "", 0);
                 try {
-                    DumpManifest m = dump.dump(database, n -> bar.add(n, 0));
-                    bar.finish();
+                    DumpManifest m;
+                    try {
+                        m = dump.dump(database, n -> bar.add(n, 0));
+                    } finally {
+                        bar.finish(); // a bar on a terminal must end its line before a result or an error
+                    }
                     result.put("ok", true);
                     result.put("key", m.key());
                     result.put("original_bytes", m.originalBytes());
