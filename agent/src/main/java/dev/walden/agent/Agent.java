@@ -110,7 +110,7 @@ public final class Agent implements AutoCloseable {
             socket = AgentSocket.claim(config.socket(), config.socketGroup());
             removeAbandonedWrites(storage);
             AgentStats stats = new AgentStats(clock.instant());
-            ArchivedIndex index = new ArchivedIndex();
+            ArchivedIndex index = config.lookAhead() ? new ArchivedIndex() : ArchivedIndex.disabled();
             SegmentArchiver archiver = new SegmentArchiver(walDirectory, repository, config.compression(),
                     config.compressionLevel(), clock, index);
             dispatcher = new ArchiveDispatcher(archiver::archive, config.workers(), config.queueCapacity(),
@@ -176,18 +176,16 @@ public final class Agent implements AutoCloseable {
                                                     ArchiveDispatcher dispatcher) {
         java.nio.file.Path archiveStatus = config.pgWal().resolve("archive_status");
         LookAhead ahead = new LookAhead(config.pgdata(), archiveStatus, index, System::nanoTime);
+        // pushes meet look-aheads of the same file from the first request on
+        dispatcher.lookAheadFrom(ahead);
+        boolean[] loaded = {false};
         try {
-            ReadyWatcher watcher = new ReadyWatcher(archiveStatus, RESCAN_EVERY, () -> {
-                try {
-                    int before = index.size();
-                    index.load(repository);
-                    LOG.log(Level.INFO, "look-ahead: " + (index.size() - before) + " archived file(s) indexed");
-                } catch (IOException | RuntimeException e) {
-                    // without the index every file goes the long way (checksums compared): slower, still right
-                    LOG.log(Level.WARNING, "look-ahead: could not list the repository: " + e.getMessage());
+            ReadyWatcher watcher = new ReadyWatcher(archiveStatus, RESCAN_EVERY, names -> {
+                if (!loaded[0]) { // the watcher's thread only, once: a big S3 listing doesn't delay the socket
+                    loaded[0] = true;
+                    loadIndex(repository, index, names);
+                    dispatcher.startLookAhead();
                 }
-                dispatcher.lookAheadFrom(ahead);
-            }, names -> {
                 ahead.ready(names);
                 dispatcher.wake();
             });
@@ -196,6 +194,17 @@ public final class Agent implements AutoCloseable {
             LOG.log(Level.WARNING, "look-ahead off: cannot watch " + archiveStatus + " (" + e.getMessage()
                     + "); files are archived when PostgreSQL asks");
             return Optional.empty();
+        }
+    }
+
+    private static void loadIndex(Repository repository, ArchivedIndex index, java.util.List<String> ready) {
+        try {
+            index.load(repository, java.util.Set.copyOf(ready));
+            LOG.log(Level.INFO, "look-ahead: " + ready.size() + " file(s) ready, " + index.size() + " of them already "
+                    + "archived");
+        } catch (IOException | RuntimeException e) {
+            // without the index every file goes the long way (checksums compared): slower, still right
+            LOG.log(Level.WARNING, "look-ahead: could not list the repository: " + e.getMessage());
         }
     }
 

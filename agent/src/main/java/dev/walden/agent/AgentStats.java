@@ -25,6 +25,8 @@ public final class AgentStats {
     private final AtomicLong storedBytes = new AtomicLong();
     private final AtomicReference<String> lastArchived = new AtomicReference<>("");
     private final AtomicReference<Instant> lastArchivedAt = new AtomicReference<>();
+    /** The last PUSH answered OK: with look-ahead, files are stored without anyone asking, so health looks here. */
+    private final AtomicReference<Instant> lastAnsweredOk = new AtomicReference<>();
     private final AtomicReference<String> lastFailure = new AtomicReference<>("");
     private final AtomicReference<Instant> lastFailureAt = new AtomicReference<>();
 
@@ -49,6 +51,15 @@ public final class AgentStats {
     }
 
     /** A PUSH was answered with this error. */
+    void answeredOk(Instant at) {
+        lastAnsweredOk.set(at);
+    }
+
+    /** When a PUSH was last answered OK, if one was. */
+    public java.util.Optional<Instant> lastAnsweredOk() {
+        return java.util.Optional.ofNullable(lastAnsweredOk.get());
+    }
+
     void answeredWith(ArchiveResult.Failed f, Instant at) {
         failures.get(f.code()).incrementAndGet();
         failedAt(f, at);

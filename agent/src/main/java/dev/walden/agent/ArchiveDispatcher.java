@@ -61,6 +61,7 @@ public final class ArchiveDispatcher implements AutoCloseable {
     private volatile boolean accepting = true;
     private volatile boolean stopped;
     private volatile Background background;
+    private volatile boolean aheadStarted;
 
     /**
      * One waiting client: answered exactly once, by the job, its deadline or a refusal. Every PUSH
@@ -89,6 +90,8 @@ public final class ArchiveDispatcher implements AutoCloseable {
             try {
                 if (result instanceof ArchiveResult.Failed f) {
                     stats.answeredWith(f, clock.instant());
+                } else {
+                    stats.answeredOk(clock.instant());
                 }
                 metrics.pushAnswered(result, Duration.ofNanos(System.nanoTime() - received));
             } finally {
@@ -177,9 +180,17 @@ public final class ArchiveDispatcher implements AutoCloseable {
         return true;
     }
 
-    /** From now on idle workers archive what {@code source} offers; {@link #wake()} when it has more. */
+    /**
+     * From now on requests are matched to jobs by {@code source}'s keys, and idle workers archive
+     * what it offers once {@link #startLookAhead()} is called; {@link #wake()} when it has more.
+     */
     void lookAheadFrom(Background source) {
         this.background = source;
+    }
+
+    /** Lets idle workers take look-ahead work (after the index is loaded, so nothing is stored twice). */
+    void startLookAhead() {
+        aheadStarted = true;
         wake();
     }
 
@@ -247,7 +258,7 @@ public final class ArchiveDispatcher implements AutoCloseable {
     /** Starts one look-ahead job when a worker is free and no push waits; returns whether it did. */
     private boolean startAhead() {
         Background source = background;
-        if (source == null || !accepting || !permits.tryAcquire()) {
+        if (source == null || !aheadStarted || !accepting || !permits.tryAcquire()) {
             return false;
         }
         Optional<String> next = source.next();

@@ -10,14 +10,17 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * What the agent knows is in the repository: each archived WAL name with its stored object, and
- * for files this agent stored itself, which file in pg_wal it read. Rebuilt from one listing at
- * start, kept current by every store, so a push for a file the look-ahead already stored is
- * answered without reading 16 MiB again or listing the repository.
+ * What the agent knows is in the repository of the files PostgreSQL still has to archive: each
+ * such WAL name with its stored object and, for files this agent stored itself, which file in
+ * pg_wal it read. Loaded from one listing at start (only the names then .ready), kept current by
+ * every store, pruned to the .ready names at every scan, so a push for a file the look-ahead
+ * already stored is answered without reading 16 MiB again or listing the repository, and memory
+ * follows pg_wal's backlog rather than the size of the archive.
  *
  * <p>The index is a cache, never the last word: an answer from it is given only when the file in
  * pg_wal is provably the one that was hashed (same inode, size and modification time; PostgreSQL
@@ -44,20 +47,46 @@ final class ArchivedIndex {
     }
 
     private final ConcurrentHashMap<String, Entry> byName = new ConcurrentHashMap<>();
+    private final boolean enabled;
 
-    /** The index of everything archived in {@code repository} now (one listing of {@code wal/}). */
-    static ArchivedIndex rebuild(Repository repository) throws IOException {
+    ArchivedIndex() {
+        this(true);
+    }
+
+    private ArchivedIndex(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    /** An index that keeps nothing: without look-ahead nobody would ever prune it. */
+    static ArchivedIndex disabled() {
+        return new ArchivedIndex(false);
+    }
+
+    /** The index of the files named {@code ready} that {@code repository} holds (one listing of {@code wal/}). */
+    static ArchivedIndex rebuild(Repository repository, Set<String> ready) throws IOException {
         ArchivedIndex index = new ArchivedIndex();
-        index.load(repository);
+        index.load(repository, ready);
         return index;
     }
 
-    /** Adds what the repository holds; entries this agent made meanwhile (with their source) stay. */
-    void load(Repository repository) throws IOException {
+    /**
+     * Adds what the repository holds of the files named {@code ready} (PostgreSQL's .ready files:
+     * memory stays bounded by pg_wal, not by the archive); entries this agent made meanwhile stay.
+     */
+    void load(Repository repository, Set<String> ready) throws IOException {
+        if (!enabled) {
+            return;
+        }
         for (var object : repository.storage().list(StoredWal.ROOT)) {
             StoredWal.parse(object.key(), object.size())
+                    .filter(w -> ready.contains(w.name().toString()))
                     .ifPresent(w -> byName.putIfAbsent(w.name().toString(), new Entry(w, Optional.empty())));
         }
+    }
+
+    /** Forgets every file not named in {@code ready}: PostgreSQL won't ask for those again. */
+    void retainOnly(Set<String> ready) {
+        byName.keySet().retainAll(ready);
     }
 
     Optional<Entry> get(WalFileName name) {
@@ -75,6 +104,9 @@ final class ArchivedIndex {
     }
 
     void put(StoredWal stored, Optional<Source> source) {
+        if (!enabled) {
+            return;
+        }
         byName.put(stored.name().toString(), new Entry(Objects.requireNonNull(stored), source));
     }
 

@@ -29,7 +29,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -93,15 +92,19 @@ public final class BackupCommand implements Callable<Integer> {
     private static void printNewest(ConfigSource source, PrintWriter data) throws ConfigException, IOException {
         try (Storage storage = StorageFactory.open(source)) {
             printNewest(storage, data);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             throw new IOException("the backup is complete, but it could not be read back for --json: "
                     + e.getMessage(), e);
         }
     }
 
     private static void printNewest(Storage storage, PrintWriter data) throws IOException {
-        List<BackupCatalog.Entry> backups = new BackupCatalog(storage).list();
-        BackupManifest m = backups.get(backups.size() - 1).manifest().orElseThrow();
+        // the newest complete one: a scheduled backup may have begun since (it has no manifest yet)
+        BackupManifest m = new BackupCatalog(storage).list().stream()
+                .flatMap(e -> e.manifest().stream())
+                .filter(BackupManifest::isComplete)
+                .reduce((older, newer) -> newer)
+                .orElseThrow(() -> new IOException("no complete backup in the catalog"));
         Map<String, Object> backup = new LinkedHashMap<>();
         backup.put("label", m.label());
         backup.put("status", m.status());

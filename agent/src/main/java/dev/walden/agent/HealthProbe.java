@@ -35,7 +35,12 @@ final class HealthProbe implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+    /** A probe longer than this means the repository hangs: unhealthy, whatever the last verdict said. */
+    static final Duration STALLED_AFTER = Duration.ofSeconds(10);
+
     private volatile Health health = new Health(false, "not probed yet");
+    /** When the running probe began (System.nanoTime), 0 when none runs. */
+    private volatile long probeStarted;
     /** Files PostgreSQL has finished and not yet archived; -1 unknown. */
     private volatile long readyFiles = -1;
 
@@ -47,7 +52,7 @@ final class HealthProbe implements AutoCloseable {
     void bindTo(MeterRegistry registry) {
         Gauge.builder("walden.wal.ready.files", this, p -> p.readyFiles < 0 ? Double.NaN : p.readyFiles)
                 .description("WAL files PostgreSQL finished and has not archived yet (archive lag)").register(registry);
-        Gauge.builder("walden.agent.healthy", this, p -> p.health.healthy() ? 1 : 0)
+        Gauge.builder("walden.agent.healthy", this, p -> p.health().healthy() ? 1 : 0)
                 .description("1 when /health answers 200").register(registry);
     }
 
@@ -56,6 +61,11 @@ final class HealthProbe implements AutoCloseable {
     }
 
     Health health() {
+        long started = probeStarted;
+        if (started != 0 && System.nanoTime() - started > STALLED_AFTER.toNanos()) {
+            return new Health(false, "repository " + agent.repository().storage().describe() + " did not answer within "
+                    + STALLED_AFTER.toSeconds() + " s");
+        }
         return health;
     }
 
@@ -67,8 +77,14 @@ final class HealthProbe implements AutoCloseable {
 
     /** Probes now, on the calling thread. */
     void probe() {
-        readyFiles = countReady(agent.config().pgWal().resolve("archive_status"));
-        health = decide();
+        probeStarted = System.nanoTime();
+        try {
+            readyFiles = countReady(agent.config().pgWal().resolve("archive_status"));
+            Health decided = decide();
+            health = new Health(decided.healthy(), dev.walden.config.Secrets.redact(decided.reason()));
+        } finally {
+            probeStarted = 0;
+        }
     }
 
     private Health decide() {
@@ -86,7 +102,9 @@ final class HealthProbe implements AutoCloseable {
         }
         AgentStats stats = agent.stats();
         Optional<Map.Entry<Instant, String>> failure = stats.lastFailure();
-        Instant success = stats.lastArchivedAt().orElse(Instant.MIN);
+        // a push answered OK, not a file stored ahead: PostgreSQL may be stuck on one file while
+        // the look-ahead stores the ones after it
+        Instant success = stats.lastAnsweredOk().orElse(Instant.MIN);
         if (failure.isPresent() && failure.get().getKey().isAfter(success)) {
             return new Health(false, "archiving is failing since " + failure.get().getKey() + ": "
                     + failure.get().getValue());

@@ -50,6 +50,8 @@ final class LookAhead implements ArchiveDispatcher.Background {
     /** The names now ready (from a scan of archive_status): new ones become candidates, gone ones are dropped. */
     void ready(Collection<String> names) {
         Set<String> now = Set.copyOf(names);
+        // once PostgreSQL marked a file done, nobody asks for it again: the index keeps ready files only
+        index.retainOnly(now);
         candidates.retainAll(now);
         failedAt.keySet().retainAll(now);
         long t = nanos.getAsLong();
@@ -83,10 +85,26 @@ final class LookAhead implements ArchiveDispatcher.Background {
         failedAt.put(Path.of(path).getFileName().toString(), nanos.getAsLong());
     }
 
-    /** Where {@code %p} leads, lexically: {@code pg_wal/X} and {@code /data/pg_wal/X} are one file, {@code ../} tricks are not. */
+    /**
+     * The file {@code %p} names, as a path with its directory resolved (symlinks and {@code ..}
+     * included, as {@link WalDirectory} resolves it): walden-push sends an absolute path built from
+     * the archiver's real working directory, the look-ahead {@code pg_wal/<name>} relative to the
+     * configured pgdata, and both must meet even when pgdata is configured through a symlink. A
+     * directory that can't be resolved keeps the lexical path (the request will be refused anyway).
+     */
     @Override
     public String key(String requestedPath) {
-        return pgdata.resolve(requestedPath).normalize().toString();
+        Path path = pgdata.resolve(requestedPath).normalize();
+        Path parent = path.getParent();
+        Path name = path.getFileName();
+        if (parent == null || name == null) {
+            return path.toString();
+        }
+        try {
+            return parent.toRealPath().resolve(name).toString();
+        } catch (java.io.IOException | SecurityException e) {
+            return path.toString();
+        }
     }
 
     int waiting() {

@@ -28,21 +28,15 @@ final class ReadyWatcher implements AutoCloseable {
 
     private final Path archiveStatus;
     private final Duration rescanEvery;
-    private final Runnable prepare;
     private final Consumer<List<String>> sink;
     private final WatchService watch;
     private final Thread thread;
     private volatile boolean stopped;
 
-    /**
-     * @param prepare run once on the watcher's thread before the first scan (loading the index)
-     * @param sink gets every ready name at each wake-up
-     */
-    ReadyWatcher(Path archiveStatus, Duration rescanEvery, Runnable prepare, Consumer<List<String>> sink)
-            throws IOException {
+    /** @param sink gets every ready name at each wake-up, on the watcher's thread */
+    ReadyWatcher(Path archiveStatus, Duration rescanEvery, Consumer<List<String>> sink) throws IOException {
         this.archiveStatus = archiveStatus;
         this.rescanEvery = rescanEvery;
-        this.prepare = prepare;
         this.sink = sink;
         this.watch = FileSystems.getDefault().newWatchService();
         archiveStatus.register(watch, StandardWatchEventKinds.ENTRY_CREATE);
@@ -52,7 +46,6 @@ final class ReadyWatcher implements AutoCloseable {
     }
 
     private void loop() {
-        prepare.run();
         while (!stopped) {
             try {
                 sink.accept(scan());

@@ -129,6 +129,8 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
             }
         }, HEARTBEAT_SECONDS, HEARTBEAT_SECONDS, TimeUnit.SECONDS);
         String requester = requester(request);
+        // clients that send METER-less BACKUPs (an empty body: walden before METER existed) get lines only
+        boolean meters = !request.bodyText().isBlank();
         jobs.get().backup(new BaseBackup.Progress() {
             @Override
             public void report(String line) {
@@ -142,6 +144,9 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
                 long now = System.nanoTime();
                 long last = lastSent.get();
                 // one METER a second is plenty for a bar; the last file always gets one
+                if (!meters) {
+                    return;
+                }
                 if (filesDone == filesTotal || (now - last >= METER_EVERY_NANOS && lastSent.compareAndSet(last, now))) {
                     lastSent.set(now);
                     ctx.writeAndFlush(new Meter("copying", "files", bytesDone, bytesTotal, filesDone, filesTotal).toFrame());

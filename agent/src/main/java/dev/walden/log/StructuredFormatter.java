@@ -87,6 +87,7 @@ public final class StructuredFormatter extends Formatter {
                 case '\n' -> line.append("\\n");
                 case '\r' -> line.append("\\r");
                 case '\t' -> line.append("\\t");
+                case '\u0085', '\u2028', '\u2029' -> line.append(' '); // line breaks to some log tools
                 default -> line.append(c < 0x20 ? ' ' : c);
             }
         }

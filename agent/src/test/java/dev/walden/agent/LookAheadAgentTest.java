@@ -158,5 +158,10 @@ class LookAheadAgentTest {
         assertEquals("", agent.status().get("last_failure"), "nobody asked for the foreign file yet");
         assertEquals(WaldenPush.REFUSED, push(foreign), "PostgreSQL's own push is refused, with the reason");
         assertTrue(agent.status().get("last_failure").contains("belongs to database system 555"));
+        // files stored ahead after it don't make archiving look healthy: PostgreSQL is stuck on the foreign one
+        ready("000000010000000000000004", 4);
+        await("stored ahead", () -> agent.stats().archived() == 2);
+        assertTrue(agent.stats().lastAnsweredOk().isEmpty(), "health compares failures with answers, not stores");
+        assertTrue(agent.stats().lastArchivedAt().isPresent());
     }
 }

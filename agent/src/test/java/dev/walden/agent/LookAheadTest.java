@@ -74,4 +74,26 @@ class LookAheadTest {
         assertEquals(key, ahead.key("/data/./pg_wal/000000010000000000000003"));
         assertEquals("/etc/000000010000000000000003", ahead.key("pg_wal/../../etc/000000010000000000000003"));
     }
+
+    @Test
+    void aPushThroughTheRealDirectoryMeetsALookAheadThroughASymlinkedPgdata() throws Exception {
+        Path real = Files.createDirectories(status.resolve("real/pgdata/pg_wal"));
+        Path link = Files.createSymbolicLink(status.resolve("link"), status.resolve("real/pgdata"));
+        LookAhead ahead = new LookAhead(link, status, new ArchivedIndex(), now::get);
+        assertEquals(ahead.key("pg_wal/000000010000000000000003"),
+                ahead.key(real.toRealPath().resolve("000000010000000000000003").toString()));
+    }
+
+    @Test
+    void theIndexKeepsOnlyWhatIsStillReady() throws Exception {
+        ArchivedIndex index = new ArchivedIndex();
+        dev.walden.repo.StoredWal stored = new dev.walden.repo.StoredWal(
+                dev.walden.wal.WalFileName.parse("000000010000000000000003"), "wal/x", "00", dev.walden.repo.Compression.NONE, 1);
+        index.put(stored, Optional.empty());
+        LookAhead ahead = new LookAhead(Path.of("/data"), status, index, now::get);
+        ahead.ready(List.of("000000010000000000000003"));
+        assertEquals(1, index.size());
+        ahead.ready(List.of("000000010000000000000004")); // PostgreSQL marked ...03 done
+        assertEquals(0, index.size());
+    }
 }

@@ -90,7 +90,7 @@ public final class DumpCommand implements Callable<Integer> {
                     }
                     audit.tryAppend(AuditLog.entry("dump", database, true, m.key() + ", " + Sizes.bytes(m.storedBytes())
                             + " stored", startedAt, Clock.systemUTC(), "command"), w -> err.println("walden dump: " + w));
-                } catch (IOException e) {
+                } catch (IOException | RuntimeException e) {
                     failed++;
                     result.put("ok", false);
                     result.put("error", e.getMessage());

@@ -143,7 +143,7 @@ public final class ProgressBar {
             }
         } else if (b > 0 && seconds > 0) {
             line.append(sep).append(Sizes.rate(rate));
-            if (totalBytes > 0 && rate > 0) {
+            if (totalBytes > 0 && rate > 0 && b < totalBytes) { // files that grew while copied: no ETA of 0:00
                 line.append(", ETA ").append(Sizes.clock(Duration.ofSeconds((long) Math.ceil((totalBytes - b) / rate))));
             }
         }

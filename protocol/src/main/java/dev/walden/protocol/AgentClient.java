@@ -129,7 +129,7 @@ public final class AgentClient {
                 try {
                     progress.meter(Meter.fromFrame(frame));
                 } catch (ProtocolException e) {
-                    throw new AgentClientException(AgentClientException.Kind.PROTOCOL, "the agent sent a " + e.getMessage(), e);
+                    // numbers for a progress bar: a bad one costs the bar, never the request
                 }
             } else {
                 return frame;

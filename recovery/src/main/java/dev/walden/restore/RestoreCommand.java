@@ -124,6 +124,7 @@ public final class RestoreCommand implements Callable<Integer> {
             outcome.put("dry_run", dryRun);
             AuditLog audit = new AuditLog(storage);
             Instant started = Instant.now();
+            boolean[] audited = {false};
             try (LogicalRestore.Verified verified = restore.verify(dumpSource, !dryRun)) {
                 DumpContents contents = verified.contents();
                 out.printf("verified: %s, complete, %d table(s), %d row(s) of data%n",
@@ -153,6 +154,7 @@ public final class RestoreCommand implements Callable<Integer> {
                         (verifiedAt - began) / 1e9, (done - verifiedAt) / 1e9);
                 out.printf("connect: psql \"%s\"%n", server.withDatabase(target).displayUrl());
                 out.flush();
+                audited[0] = true;
                 audit.tryAppend(AuditLog.entry("restore", target + " on " + where, true, "from " + dumpSource.description()
                         + "; " + result.tablesRestored() + " table(s), " + result.rowsCompared() + " row(s) checked",
                         started, Clock.systemUTC(), "command"), w -> spec.commandLine().getErr().println("walden restore: " + w));
@@ -168,7 +170,7 @@ public final class RestoreCommand implements Callable<Integer> {
                 printJson(data, outcome);
                 return 0;
             } catch (IOException | RuntimeException e) {
-                if (!dryRun) {
+                if (!dryRun && !audited[0]) { // a failure cleaning up after a restore that worked is not a failed restore
                     audit.tryAppend(AuditLog.entry("restore", target + " on " + where, false, e.getMessage(), started,
                             Clock.systemUTC(), "command"), w -> spec.commandLine().getErr().println("walden restore: " + w));
                 }

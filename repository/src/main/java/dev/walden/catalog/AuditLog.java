@@ -3,6 +3,7 @@ package dev.walden.catalog;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.walden.config.Secrets;
 import dev.walden.storage.HostName;
 import dev.walden.storage.ObjectInfo;
 import dev.walden.storage.ObjectWriter;
@@ -65,7 +66,9 @@ public final class AuditLog {
     public static Entry entry(String action, String target, boolean ok, String detail, Instant started,
                               Clock clock, String trigger) {
         double seconds = Duration.between(started, clock.instant()).toMillis() / 1000.0;
-        return new Entry(started.toString(), action, target, ok ? "ok" : "failed", detail, seconds,
+        // a reason is often an exception's message: it must not carry a secret into the trail
+        return new Entry(started.toString(), action, Secrets.redact(target), ok ? "ok" : "failed",
+                Secrets.redact(detail), seconds,
                 System.getProperty("user.name"), HostName.get(), ProcessHandle.current().pid(), trigger);
     }
 
