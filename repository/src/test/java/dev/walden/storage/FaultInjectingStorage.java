@@ -22,6 +22,7 @@ public final class FaultInjectingStorage implements Storage {
     private final AtomicInteger writesUntilFailure = new AtomicInteger(-1);
     private final AtomicReference<String> failureMessage = new AtomicReference<>();
     private volatile CountDownLatch stall;
+    private volatile CountDownLatch readStall;
     private final AtomicInteger commits = new AtomicInteger();
     private final AtomicInteger reads = new AtomicInteger();
     private final AtomicInteger lists = new AtomicInteger();
@@ -41,12 +42,19 @@ public final class FaultInjectingStorage implements Storage {
         stall = new CountDownLatch(1);
     }
 
+    /** Makes every read block until {@link #release()} (bounded to 60 s as a safety net): a hung mount. */
+    public void stallReads() {
+        readStall = new CountDownLatch(1);
+    }
+
     public void release() {
-        CountDownLatch latch = stall;
-        stall = null;
-        if (latch != null) {
-            latch.countDown();
+        for (CountDownLatch latch : new CountDownLatch[] {stall, readStall}) {
+            if (latch != null) {
+                latch.countDown();
+            }
         }
+        stall = null;
+        readStall = null;
     }
 
     /** Objects opened for reading so far. */
@@ -115,6 +123,15 @@ public final class FaultInjectingStorage implements Storage {
     @Override
     public InputStream read(String key) throws IOException {
         reads.incrementAndGet();
+        CountDownLatch latch = readStall;
+        if (latch != null) {
+            try {
+                latch.await(60, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("read interrupted");
+            }
+        }
         return delegate.read(key);
     }
 
