@@ -149,9 +149,11 @@ final class RepositoryProbe implements AutoCloseable {
             Gauge.builder("walden.dump.last.success.timestamp", this, p -> p.latestDump(db)
                             .map(d -> epochSeconds(d.time())).orElse(Double.NaN)).baseUnit("seconds").tag("database", db)
                     .description("when the newest dump of the database was taken (Unix time)").register(r);
-            Gauge.builder("walden.dump.last.duration", this, p -> p.dumpSeconds.applyAsDouble(db)).baseUnit("seconds")
-                    .tag("database", db).description("how long the agent's last successful dump of the database took"
-                            + " (NaN: none since the agent started)").register(r);
+            // the newest dump's manifest says how long it took; older manifests don't: the agent's own figure then
+            Gauge.builder("walden.dump.last.duration", this, p -> p.latestDump(db)
+                            .map(d -> d.durationSeconds() == null ? p.dumpSeconds.applyAsDouble(db) : d.durationSeconds())
+                            .orElse(Double.NaN)).baseUnit("seconds")
+                    .tag("database", db).description("how long the newest dump of the database took").register(r);
             Gauge.builder("walden.dump.last.size", this, p -> p.latestDump(db)
                             .map(d -> d.originalBytes() == null ? Double.NaN : (double) d.originalBytes())
                             .orElse(Double.NaN)).baseUnit("bytes").tag("database", db).tag("kind", "original")

@@ -31,7 +31,7 @@ class RepositoryProbeTest {
         }
         DumpCatalog catalog = new DumpCatalog(storage);
         catalog.writeManifest(new DumpManifest(1, db, key, OffsetDateTime.ofInstant(at, ZoneOffset.UTC).toString(),
-                "plain", "none", "x", original, stored, "marker", "15.18", "15.18"));
+                "plain", "none", "x", original, stored, "marker", "15.18", "15.18", null));
         catalog.setLatest(db, key);
     }
 

@@ -62,6 +62,7 @@ public final class LogicalDump {
 
     /** Dumps {@code database}, telling {@code progress} how many more bytes pg_dump wrote as they come. */
     public DumpManifest dump(String database, java.util.function.LongConsumer progress) throws IOException {
+        long began = System.nanoTime();
         ConnectionSettings target = connection.withDatabase(database);
         ServerVersion server = serverVersion(target);
         PgProgram pgDump = PgProgram.find("pg_dump", options.pgBin());
@@ -130,7 +131,7 @@ public final class LogicalDump {
                 ZonedDateTime.of(taken, clock.getZone()).toOffsetDateTime().toString(),
                 options.format().name().toLowerCase(), compression.configName(), result.sha256(),
                 result.originalBytes(), result.storedBytes(), verifier.description(), pgDump.version(),
-                server.version());
+                server.version(), Math.round((System.nanoTime() - began) / 1e7) / 100.0);
         DumpCatalog catalog = new DumpCatalog(storage);
         catalog.writeManifest(manifest);
         catalog.setLatest(database, key);

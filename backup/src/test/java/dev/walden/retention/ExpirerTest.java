@@ -84,7 +84,7 @@ class ExpirerTest {
         if (verified) {
             DumpCatalog catalog = new DumpCatalog(storage);
             catalog.writeManifest(new DumpManifest(1, db, key, taken.toString(), "plain", "none", "x", 7, 7, "marker",
-                    "15.18", "15.18"));
+                    "15.18", "15.18", null));
             catalog.setLatest(db, key);
         }
     }

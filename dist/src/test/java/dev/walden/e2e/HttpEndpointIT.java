@@ -206,6 +206,8 @@ class HttpEndpointIT {
             String afterFetch = get(port, "/metrics").body();
             assertTrue(metric(afterFetch, "walden_dump_last_success_timestamp_seconds{database=\"postgres\"}") > 0,
                     afterFetch);
+            assertTrue(metric(afterFetch, "walden_dump_last_duration_seconds{database=\"postgres\"}") >= 0,
+                    "the manifest of a dump walden dump made says how long it took: " + afterFetch);
             everyDashboardMetricIsServed(afterFetch);
             assertEquals(1.0, metric(afterFetch, "walden_wal_fetches_total{result=\"found\"}"));
             assertEquals(1.0, metric(afterFetch, "walden_wal_fetches_total{result=\"missing\"}"));

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.walden.catalog.BackupCatalog;
 import dev.walden.catalog.BackupManifest;
 import dev.walden.catalog.DumpCatalog;
+import dev.walden.catalog.DumpManifest;
 import dev.walden.catalog.WalCatalog;
 import dev.walden.repo.Repository;
 import dev.walden.wal.WalFileName;
@@ -47,7 +48,8 @@ public record RepositoryReport(
     public record Dump(@JsonProperty("database") String database, @JsonProperty("key") String key,
                        @JsonProperty("time") String time, @JsonProperty("stored_bytes") long storedBytes,
                        @JsonProperty("original_bytes") Long originalBytes, @JsonProperty("verified") boolean verified,
-                       @JsonProperty("latest") boolean latest) {
+                       @JsonProperty("latest") boolean latest,
+                       @JsonProperty("duration_seconds") Double durationSeconds) {
     }
 
     public record Wal(@JsonProperty("files") int files, @JsonProperty("stored_bytes") long storedBytes,
@@ -85,7 +87,8 @@ public record RepositoryReport(
         for (DumpCatalog.Entry d : dumpCatalog.list(Optional.empty())) {
             boolean latest = dumpCatalog.latest(d.database()).map(d.key()::equals).orElse(false);
             dumps.add(new Dump(d.database(), d.key(), d.manifest().map(x -> x.created()).orElse(d.taken().toString()),
-                    d.storedBytes(), d.manifest().map(x -> x.originalBytes()).orElse(null), d.verified(), latest));
+                    d.storedBytes(), d.manifest().map(x -> x.originalBytes()).orElse(null), d.verified(), latest,
+                    d.manifest().map(DumpManifest::durationSeconds).orElse(null)));
         }
         WalCatalog wal = WalCatalog.read(repository.storage(), size);
         Wal walReport = new Wal(wal.files().size(), wal.files().stream().mapToLong(a -> a.wal().storedSize()).sum(),

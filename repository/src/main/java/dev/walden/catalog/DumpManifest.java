@@ -10,6 +10,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param sha256 of pg_dump's output, before walden's compression
  * @param verification how it was verified: the plain format's closing "dump complete" line, or
  *     {@code pg_restore} reading a custom-format dump back in full
+ * @param durationSeconds from pg_dump's start to the verified dump; null in manifests written
+ *     before walden recorded it
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record DumpManifest(
@@ -24,6 +26,7 @@ public record DumpManifest(
         @JsonProperty("stored_bytes") long storedBytes,
         @JsonProperty("verification") String verification,
         @JsonProperty("pg_dump_version") String pgDumpVersion,
-        @JsonProperty("server_version") String serverVersion) {
+        @JsonProperty("server_version") String serverVersion,
+        @JsonProperty("duration_seconds") Double durationSeconds) {
     public static final int FORMAT = 1;
 }
