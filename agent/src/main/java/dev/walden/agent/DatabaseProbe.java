@@ -23,8 +23,10 @@ import java.util.concurrent.TimeUnit;
  * connection settings and short timeouts, a new connection each time, so a restarted server is
  * noticed and nothing is held open between probes.
  *
- * <p>A probe that hangs despite the timeouts (a server that accepted and then froze) makes the
- * verdict "down" once it has run for {@link #STALE_AFTER}; the next probe starts when it returns.
+ * <p>The timeouts cover connecting, logging in and every read (pgjdbc's socketTimeout, which the
+ * Unix-socket factory honours), so a server that froze mid-query ends the probe in
+ * {@link #TIMEOUT}. Should a probe hang all the same, the verdict turns "down" once it has run
+ * for {@link #STALE_AFTER}; the next probe starts when it returns.
  */
 final class DatabaseProbe implements AutoCloseable {
     static final Duration EVERY = Duration.ofSeconds(10);

@@ -16,7 +16,8 @@ public final class Database {
 
     /**
      * Connects, giving up after {@code timeout} (rounded up to whole seconds, pgjdbc's unit) while
-     * connecting and logging in: for probes that must stay short.
+     * connecting and logging in, and on any later read that waits that long (a server that froze
+     * after accepting): for probes that must stay short, never for backups.
      */
     public static Connection connect(ConnectionSettings settings, java.time.Duration timeout) throws SQLException {
         String seconds = Long.toString(Math.max(1, (timeout.toMillis() + 999) / 1000));
@@ -34,6 +35,7 @@ public final class Database {
         props.setProperty("connectTimeout", connectSeconds);
         if (loginSeconds != null) {
             props.setProperty("loginTimeout", loginSeconds); // a server that accepts and then says nothing
+            props.setProperty("socketTimeout", loginSeconds); // ... or that answers, then freezes mid-query
         }
         props.setProperty("tcpKeepAlive", "true"); // a peer that vanished is noticed, not waited for
         String host = "localhost";

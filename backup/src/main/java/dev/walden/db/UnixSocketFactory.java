@@ -8,9 +8,12 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.channels.Channels;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import javax.net.SocketFactory;
@@ -60,6 +63,8 @@ public final class UnixSocketFactory extends SocketFactory {
     private static final class UnixSocket extends Socket {
         private final Path directory;
         private SocketChannel channel;
+        private Selector readable;
+        private Selector writable;
         private InputStream in;
         private OutputStream out;
 
@@ -79,12 +84,68 @@ public final class UnixSocketFactory extends SocketFactory {
             channel = SocketChannel.open(StandardProtocolFamily.UNIX);
             try {
                 channel.connect(UnixDomainSocketAddress.of(path));
+                // non-blocking from here, so that a read can honour pgjdbc's socketTimeout
+                channel.configureBlocking(false);
+                readable = Selector.open();
+                writable = Selector.open();
+                channel.register(readable, SelectionKey.OP_READ);
+                channel.register(writable, SelectionKey.OP_WRITE);
             } catch (IOException e) {
-                channel.close();
+                close();
                 throw new IOException("cannot connect to PostgreSQL's socket '" + path + "': " + e.getMessage(), e);
             }
-            in = Channels.newInputStream(channel);
-            out = Channels.newOutputStream(channel);
+            in = new TimedInput();
+            out = new WaitingOutput();
+        }
+
+        /** Reads that give up after {@code soTimeout} ms (0: wait for ever), as a TCP socket's do. */
+        private final class TimedInput extends InputStream {
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                int n = read(one, 0, 1);
+                return n < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (len == 0) {
+                    return 0;
+                }
+                ByteBuffer buffer = ByteBuffer.wrap(b, off, len);
+                long deadline = soTimeout > 0 ? System.nanoTime() + soTimeout * 1_000_000L : Long.MAX_VALUE;
+                while (true) {
+                    int n = channel.read(buffer);
+                    if (n != 0) {
+                        return n; // -1 at the end of the stream
+                    }
+                    long left = deadline == Long.MAX_VALUE ? 0 : (deadline - System.nanoTime()) / 1_000_000L;
+                    if (deadline != Long.MAX_VALUE && left <= 0) {
+                        throw new SocketTimeoutException("no answer from PostgreSQL within " + soTimeout + " ms");
+                    }
+                    readable.select(Math.max(0, left));
+                    readable.selectedKeys().clear();
+                }
+            }
+        }
+
+        /** Writes everything, waiting while the socket's buffer is full. */
+        private final class WaitingOutput extends OutputStream {
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                ByteBuffer buffer = ByteBuffer.wrap(b, off, len);
+                while (buffer.hasRemaining()) {
+                    if (channel.write(buffer) == 0) {
+                        writable.select();
+                        writable.selectedKeys().clear();
+                    }
+                }
+            }
         }
 
         @Override
@@ -115,14 +176,22 @@ public final class UnixSocketFactory extends SocketFactory {
 
         @Override
         public synchronized void close() throws IOException {
-            if (channel != null) {
-                channel.close();
+            try {
+                for (Selector selector : new Selector[] {readable, writable}) {
+                    if (selector != null) {
+                        selector.close();
+                    }
+                }
+            } finally {
+                if (channel != null) {
+                    channel.close();
+                }
             }
         }
 
-        // TCP options mean nothing on a Unix socket; reads have no timeout (pgjdbc's default too).
+        // TCP options mean nothing on a Unix socket; the read timeout does (pgjdbc's socketTimeout).
         // The getters are overridden as well: java.net.Socket's would open a TCP socket to answer.
-        private int soTimeout;
+        private volatile int soTimeout;
 
         @Override
         public void setTcpNoDelay(boolean on) {
