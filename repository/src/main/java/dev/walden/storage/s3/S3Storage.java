@@ -370,7 +370,15 @@ public final class S3Storage implements Storage {
             }
             throw batchFailure(keys, e);
         } catch (SdkException e) {
-            throw batchFailure(keys, e);
+            // No answer after the SDK's retries: a flaky link, or a store that refuses DeleteObjects
+            // before reading its body (S3Proxy's 501 then arrives as a broken pipe while the client
+            // is still sending). Single deletes are idempotent and name the key that fails.
+            try {
+                return deleteOneByOne(keys);
+            } catch (IOException single) {
+                single.addSuppressed(batchFailure(keys, e));
+                throw single;
+            }
         }
         if (response.hasErrors() && !response.errors().isEmpty()) {
             S3Error first = response.errors().get(0);

@@ -231,4 +231,20 @@ class S3FaultTest {
         assertEquals(1, lockWrites.size(), http.requests().toString());
         assertTrue(lockWrites.get(0).endsWith("If-None-Match: *"), lockWrites.toString());
     }
+
+    @Test
+    void aBatchDeleteThatNeverGetsAnAnswerFallsBackToSingleDeletes() throws IOException {
+        List<String> keys = List.of("wal/0000000100000000/a", "wal/0000000100000000/b", "wal/0000000100000000/c");
+        for (String key : keys) {
+            try (ObjectWriter w = storage.write(key)) {
+                w.stream().write(1);
+                w.commit();
+            }
+        }
+        // DeleteObjects is a POST (?delete): its connection drops on every attempt, as S3Proxy's early 501 does
+        http.inject(method("POST"), Fault.RESET_MID_BODY, 100);
+        assertEquals(3, storage.deleteObjects(keys));
+        assertEquals(List.of(), storage.list("wal/"), "all three gone");
+        assertTrue(http.count(r -> r.startsWith("DELETE ")) >= 3, "one DELETE per key: " + http.requests());
+    }
 }
