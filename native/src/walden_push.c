@@ -1,0 +1,616 @@
+/*
+ * walden-push, native: PostgreSQL's archive_command. Hands one WAL file to the walden agent and
+ * exits 0 only when the agent has acknowledged that the file is durably stored.
+ *
+ * The same program as archive-command/src/main/java/dev/walden/push/WaldenPush.java (the
+ * reference): same flags, configuration lookup, environment variables, timeouts, exit codes and
+ * one-line messages; PushClientConformanceIT runs both against the same fake agents and compares.
+ * It exists because PostgreSQL starts the archive command once per segment, one after another:
+ * a JVM start costs ~60 ms per file, this costs well under one (docs/benchmarks.md).
+ *
+ * C11 and libc only. Every buffer is fixed-size and every copy into one is bounded.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "walden_protocol.h"
+#include "walden_wire.h"
+
+#ifndef WALDEN_VERSION
+#define WALDEN_VERSION "unknown"
+#endif
+
+#define PATH_BYTES (WALDEN_MAX_BODY_LENGTH + 1)
+#define MESSAGE_BYTES 8192
+
+extern char **environ;
+
+static const char USAGE_TEXT[] =
+    "usage: walden-push [--socket PATH] [--config FILE] [--timeout DURATION] WAL_PATH\n"
+    "       walden-push --ping [--socket PATH] [--config FILE] [--timeout DURATION]\n"
+    "\n"
+    "Hands one WAL file to the walden agent; exits 0 only once it is durably stored.\n"
+    "In postgresql.conf:  archive_command = 'walden-push %p'\n"
+    "\n"
+    "  --socket PATH        agent socket (default: $WALDEN_AGENT_SOCKET, else agent.socket\n"
+    "                       from the config file)\n"
+    "  --config FILE        config file (default: $WALDEN_CONFIG, else /etc/walden/walden.conf)\n"
+    "  --timeout DURATION   how long to wait for the agent, e.g. 30s (default: push.timeout, 60s)\n"
+    "  --ping               only check that the agent answers\n"
+    "  --verbose            print the agent's answer on success too\n"
+    "  --version, --help\n"
+    "\n"
+    "exit codes: 0 archived; 2 usage or configuration error; 3 agent not running;\n"
+    "            4 timed out; 5 refused by the agent (the message says why);\n"
+    "            6 protocol error; 7 other I/O error\n";
+
+static const char *const CONFIG_KEYS[] = {WALDEN_CONFIG_KEYS};
+static const char *const RESERVED_ENVIRONMENT[] = {WALDEN_RESERVED_ENVIRONMENT};
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* What the configuration says about the two keys walden-push reads, and where it said it. */
+typedef struct
+{
+    char file[PATH_BYTES];       /* the config file read, absolute; empty when none */
+    char base[PATH_BYTES];       /* relative paths in it resolve against this directory */
+    char socket[PATH_BYTES];
+    char socket_origin[PATH_BYTES + 64];
+    bool socket_set;
+    char timeout[1024];
+    char timeout_origin[PATH_BYTES + 64];
+    bool timeout_set;
+} config;
+
+static char problem[MESSAGE_BYTES];
+
+static void set_problem(const char *format, ...)
+{
+    va_list ap;
+
+    va_start(ap, format);
+    vsnprintf(problem, sizeof(problem), format, ap);
+    va_end(ap);
+}
+
+static int usage(const char *format, ...)
+{
+    char text[MESSAGE_BYTES];
+    va_list ap;
+
+    va_start(ap, format);
+    vsnprintf(text, sizeof(text), format, ap);
+    va_end(ap);
+    fprintf(stderr, "walden-push: %s (see walden-push --help)\n", text);
+    return WALDEN_EXIT_USAGE;
+}
+
+/* Copies src into dst (dst_size bytes); false when it doesn't fit. */
+static bool copy(char *dst, size_t dst_size, const char *src)
+{
+    size_t n = strlen(src);
+
+    if (n >= dst_size)
+        return false;
+    memcpy(dst, src, n + 1);
+    return true;
+}
+
+/* Java's String.strip on ASCII text: whitespace and the separators 0x1C-0x1F at both ends. */
+static char *strip(char *s)
+{
+    char *end;
+
+    while (*s != '\0' && (isspace((unsigned char) *s) || (*s >= 0x1C && *s <= 0x1F)))
+        s++;
+    end = s + strlen(s);
+    while (end > s && (isspace((unsigned char) end[-1]) || (end[-1] >= 0x1C && end[-1] <= 0x1F)))
+        end--;
+    *end = '\0';
+    return s;
+}
+
+/* Path.of(path).toAbsolutePath(): relative to the working directory, repeated and trailing slashes removed. */
+static bool absolute(const char *path, char *out, size_t out_size)
+{
+    char joined[2 * PATH_BYTES];
+    size_t i;
+    size_t o = 0;
+
+    if (path[0] == '/')
+    {
+        if (!copy(joined, sizeof(joined), path))
+            return false;
+    }
+    else
+    {
+        char cwd[PATH_BYTES];
+
+        if (getcwd(cwd, sizeof(cwd)) == NULL)
+            return false;
+        if ((size_t) snprintf(joined, sizeof(joined), "%s/%s", cwd, path) >= sizeof(joined))
+            return false;
+    }
+    for (i = 0; joined[i] != '\0'; i++)
+    {
+        if (joined[i] == '/' && o > 0 && out[o - 1] == '/')
+            continue;
+        if (o + 1 >= out_size)
+            return false;
+        out[o++] = joined[i];
+    }
+    while (o > 1 && out[o - 1] == '/')
+        o--;
+    out[o] = '\0';
+    return true;
+}
+
+/* Path.normalize() of an absolute path: "." dropped, "name/.." folded, ".." at the root dropped. */
+static void normalize(char *path)
+{
+    char *names[PATH_BYTES / 2];
+    size_t count = 0;
+    char *token;
+    char *save = NULL;
+    char copy_of[PATH_BYTES];
+    size_t o = 0;
+    size_t i;
+
+    if (!copy(copy_of, sizeof(copy_of), path))
+        return;
+    for (token = strtok_r(copy_of, "/", &save); token != NULL; token = strtok_r(NULL, "/", &save))
+    {
+        if (strcmp(token, ".") == 0)
+            continue;
+        if (strcmp(token, "..") == 0)
+        {
+            if (count > 0)
+                count--;
+            continue;
+        }
+        names[count++] = token;
+    }
+    if (count == 0)
+    {
+        path[o++] = '/';
+    }
+    for (i = 0; i < count; i++)
+    {
+        size_t n = strlen(names[i]);
+
+        path[o++] = '/';
+        memcpy(path + o, names[i], n);
+        o += n;
+    }
+    path[o] = '\0';
+}
+
+/* The key whose environment variable this is (agent.socket -> WALDEN_AGENT_SOCKET), or NULL. */
+static const char *key_of_variable(const char *variable, size_t length)
+{
+    size_t i;
+
+    for (i = 0; i < COUNT(CONFIG_KEYS); i++)
+    {
+        const char *key = CONFIG_KEYS[i];
+        size_t k = strlen(key);
+        size_t j;
+
+        if (length != 7 + k || strncmp(variable, "WALDEN_", 7) != 0)
+            continue;
+        for (j = 0; j < k; j++)
+        {
+            char expected = key[j] == '.' ? '_' : (char) toupper((unsigned char) key[j]);
+
+            if (variable[7 + j] != expected)
+                break;
+        }
+        if (j == k)
+            return key;
+    }
+    return NULL;
+}
+
+static bool remember(config *c, const char *name, const char *value, const char *origin)
+{
+    if (strcmp(name, WALDEN_KEY_AGENT_SOCKET) == 0)
+    {
+        c->socket_set = true;
+        snprintf(c->socket_origin, sizeof(c->socket_origin), "%s", origin);
+        if (!copy(c->socket, sizeof(c->socket), value))
+        {
+            set_problem("%s (%s): the path is too long", WALDEN_KEY_AGENT_SOCKET, origin);
+            return false;
+        }
+    }
+    else if (strcmp(name, WALDEN_KEY_PUSH_TIMEOUT) == 0)
+    {
+        c->timeout_set = true;
+        snprintf(c->timeout_origin, sizeof(c->timeout_origin), "%s", origin);
+        snprintf(c->timeout, sizeof(c->timeout), "%s", value);
+    }
+    return true;
+}
+
+/* ConfigSource.parseLines: one "key = value" per line; # comments; a key once; known keys only. */
+static bool read_config_file(config *c, FILE *in)
+{
+    static char seen[COUNT(CONFIG_KEYS)];
+    char line[8192];
+    int number = 0;
+
+    memset(seen, 0, sizeof(seen));
+    while (fgets(line, sizeof(line), in) != NULL)
+    {
+        char where[PATH_BYTES + 64];
+        char *text;
+        char *eq;
+        char *name;
+        char *value;
+        size_t length;
+        size_t i;
+
+        number++;
+        length = strlen(line);
+        if (length == sizeof(line) - 1 && line[length - 1] != '\n' && !feof(in))
+        {
+            set_problem("%s line %d: the line is longer than %zu bytes", c->file, number, sizeof(line) - 2);
+            return false;
+        }
+        snprintf(where, sizeof(where), "%s line %d", c->file, number);
+        text = strip(line);
+        if (*text == '\0' || *text == '#')
+            continue;
+        eq = strchr(text, '=');
+        if (eq == NULL)
+        {
+            set_problem("%s: expected 'key = value', got '%s'", where, text);
+            return false;
+        }
+        *eq = '\0';
+        name = strip(text);
+        value = strip(eq + 1);
+        length = strlen(value);
+        if (length >= 2 && value[0] == '"' && value[length - 1] == '"')
+        {
+            value[length - 1] = '\0';
+            value++;
+        }
+        for (i = 0; i < COUNT(CONFIG_KEYS); i++)
+            if (strcmp(CONFIG_KEYS[i], name) == 0)
+                break;
+        if (i == COUNT(CONFIG_KEYS))
+        {
+            set_problem("%s: unknown key '%s'", where, name);
+            return false;
+        }
+        if (seen[i])
+        {
+            set_problem("%s: key '%s' is set twice", where, name);
+            return false;
+        }
+        seen[i] = 1;
+        if (!remember(c, name, value, where))
+            return false;
+    }
+    if (ferror(in))
+    {
+        set_problem("cannot read config file '%s': %s", c->file, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+/* ConfigSource.load: the file (when there is one), then WALDEN_* environment variables on top. */
+static bool load_config(config *c, const char *file, bool must_exist)
+{
+    char **e;
+
+    memset(c, 0, sizeof(*c));
+    if (getcwd(c->base, sizeof(c->base)) == NULL)
+    {
+        set_problem("cannot determine the working directory: %s", strerror(errno));
+        return false;
+    }
+    if (file != NULL)
+    {
+        char absolute_file[PATH_BYTES];
+        FILE *in;
+
+        if (!absolute(file, absolute_file, sizeof(absolute_file)))
+        {
+            set_problem("config file '%s': the path is too long", file);
+            return false;
+        }
+        in = fopen(absolute_file, "r");
+        if (in == NULL && (errno != ENOENT || must_exist))
+        {
+            if (errno == ENOENT)
+                set_problem("config file '%s' does not exist", absolute_file);
+            else
+                set_problem("cannot read config file '%s': %s", absolute_file, strerror(errno));
+            return false;
+        }
+        if (in != NULL)
+        {
+            char *slash;
+            bool read;
+
+            copy(c->file, sizeof(c->file), absolute_file);
+            copy(c->base, sizeof(c->base), absolute_file);
+            slash = strrchr(c->base, '/');
+            slash[slash == c->base ? 1 : 0] = '\0';
+            read = read_config_file(c, in);
+            fclose(in);
+            if (!read)
+                return false;
+        }
+    }
+    for (e = environ; *e != NULL; e++)
+    {
+        const char *entry = *e;
+        const char *eq = strchr(entry, '=');
+        size_t length = eq == NULL ? strlen(entry) : (size_t) (eq - entry);
+        const char *key;
+        char variable[256];
+        char value[PATH_BYTES];
+        size_t i;
+        bool reserved = false;
+
+        if (strncmp(entry, "WALDEN_", 7) != 0 || eq == NULL)
+            continue;
+        snprintf(variable, sizeof(variable), "%.*s", (int) (length < 255 ? length : 255), entry);
+        for (i = 0; i < COUNT(RESERVED_ENVIRONMENT); i++)
+            if (strcmp(RESERVED_ENVIRONMENT[i], variable) == 0)
+                reserved = true;
+        if (reserved)
+            continue;
+        key = key_of_variable(entry, length);
+        if (key == NULL)
+        {
+            set_problem("unknown environment variable %s: it matches no configuration key", variable);
+            return false;
+        }
+        snprintf(value, sizeof(value), "%s", eq + 1);
+        {
+            char origin[300];
+
+            snprintf(origin, sizeof(origin), "environment variable %s", variable);
+            if (!remember(c, key, strip(value), origin))
+                return false;
+        }
+    }
+    return true;
+}
+
+/* Durations.parse: 1-9 digits then ms, s, m, h or d; positive. Milliseconds, or -1 with problem set. */
+static int64_t parse_duration(const char *text_in, const char *key, const char *origin)
+{
+    char text[1024];
+    char *t;
+    char *unit;
+    int64_t n = 0;
+    int digits = 0;
+    int64_t ms;
+    char prefix[PATH_BYTES + 128] = "";
+
+    if (key != NULL)
+        snprintf(prefix, sizeof(prefix), "%s (%s): ", key, origin);
+    snprintf(text, sizeof(text), "%s", text_in);
+    t = strip(text);
+    for (unit = t; isdigit((unsigned char) *unit) && digits < 10; unit++, digits++)
+        n = n * 10 + (*unit - '0');
+    if (digits == 0 || digits > 9)
+        goto bad;
+    if (strcmp(unit, "ms") == 0)
+        ms = n;
+    else if (strcmp(unit, "s") == 0)
+        ms = n * 1000;
+    else if (strcmp(unit, "m") == 0)
+        ms = n * 60 * 1000;
+    else if (strcmp(unit, "h") == 0)
+        ms = n * 3600 * 1000;
+    else if (strcmp(unit, "d") == 0)
+        ms = n * 86400 * 1000;
+    else
+        goto bad;
+    if (ms == 0)
+    {
+        set_problem("%s'%s' is zero; a duration must be positive", prefix, text_in);
+        return -1;
+    }
+    return ms;
+bad:
+    set_problem("%s'%s' is not a duration (examples: 500ms, 30s, 5m, 1h, 7d)", prefix, text_in);
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    static char socket_path[PATH_BYTES];
+    static char wal_absolute[PATH_BYTES];
+    static walden_reply reply;
+    static char message[MESSAGE_BYTES];
+    static config c;
+    const char *socket_flag = NULL;
+    const char *config_flag = NULL;
+    const char *timeout_flag = NULL;
+    const char *wal_path = NULL;
+    const char *config_file;
+    bool ping = false, verbose = false, help = false, version = false;
+    bool must_exist = true;
+    int64_t timeout_ms;
+    walden_outcome outcome;
+    int i;
+
+    for (i = 1; i < argc; i++)
+    {
+        const char *arg = argv[i];
+
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
+            help = true;
+        else if (strcmp(arg, "--version") == 0)
+            version = true;
+        else if (strcmp(arg, "--ping") == 0)
+            ping = true;
+        else if (strcmp(arg, "--verbose") == 0 || strcmp(arg, "-v") == 0)
+            verbose = true;
+        else if (strcmp(arg, "--socket") == 0 || strcmp(arg, "--config") == 0 || strcmp(arg, "--timeout") == 0)
+        {
+            if (i + 1 >= argc)
+                return usage("%s needs a value", arg);
+            if (strcmp(arg, "--socket") == 0)
+                socket_flag = argv[++i];
+            else if (strcmp(arg, "--config") == 0)
+                config_flag = argv[++i];
+            else
+                timeout_flag = argv[++i];
+        }
+        else
+        {
+            if (arg[0] == '-' && strcmp(arg, "-") != 0)
+                return usage("unknown option '%s'", arg);
+            if (wal_path != NULL)
+                return usage("expected one WAL path, got '%s' and '%s'", wal_path, arg);
+            wal_path = arg;
+        }
+    }
+    /* Exit 0 tells PostgreSQL the file is archived: with a path, only an actual push may say that. */
+    if ((help || version || ping) && wal_path != NULL)
+        return usage("%s takes no WAL path, got '%s'; nothing was archived",
+                     help ? "--help" : version ? "--version" : "--ping", wal_path);
+    if (help)
+    {
+        fputs(USAGE_TEXT, stdout);
+        return fflush(stdout) == 0 ? WALDEN_EXIT_OK : WALDEN_EXIT_IO_ERROR;
+    }
+    if (version)
+    {
+        printf("walden-push %s\n", WALDEN_VERSION);
+        return fflush(stdout) == 0 ? WALDEN_EXIT_OK : WALDEN_EXIT_IO_ERROR;
+    }
+    if (!ping && wal_path == NULL)
+        return usage("no WAL path given (archive_command = 'walden-push %%p')");
+
+    config_file = config_flag;
+    if (config_file == NULL)
+    {
+        const char *from_env = getenv("WALDEN_CONFIG");
+        char blank_check[PATH_BYTES];
+
+        snprintf(blank_check, sizeof(blank_check), "%s", from_env == NULL ? "" : from_env);
+        if (*strip(blank_check) != '\0')
+            config_file = from_env;
+        else
+        {
+            config_file = WALDEN_DEFAULT_CONFIG_FILE;
+            must_exist = false;
+        }
+    }
+    if (!load_config(&c, config_file, must_exist))
+        goto config_error;
+    if (socket_flag != NULL)
+    {
+        if (!absolute(socket_flag, socket_path, sizeof(socket_path)))
+            return usage("'%s' is not a valid path", socket_flag);
+    }
+    else
+    {
+        char joined[2 * PATH_BYTES];
+
+        if (!c.socket_set || c.socket[0] == '\0')
+        {
+            if (c.file[0] != '\0')
+                set_problem("%s is required: set it in '%s' or in WALDEN_AGENT_SOCKET", WALDEN_KEY_AGENT_SOCKET,
+                            c.file);
+            else
+                set_problem("%s is required: set it in the config file or in WALDEN_AGENT_SOCKET",
+                            WALDEN_KEY_AGENT_SOCKET);
+            goto config_error;
+        }
+        if (c.socket[0] == '/')
+            snprintf(joined, sizeof(joined), "%s", c.socket);
+        else
+            snprintf(joined, sizeof(joined), "%s/%s", c.base, c.socket);
+        if (!copy(socket_path, sizeof(socket_path), joined))
+        {
+            set_problem("%s (%s): the path is too long", WALDEN_KEY_AGENT_SOCKET, c.socket_origin);
+            goto config_error;
+        }
+        normalize(socket_path);
+    }
+    if (timeout_flag != NULL)
+        timeout_ms = parse_duration(timeout_flag, NULL, NULL);
+    else if (!c.timeout_set)
+        timeout_ms = parse_duration(WALDEN_DEFAULT_PUSH_TIMEOUT, WALDEN_KEY_PUSH_TIMEOUT, "default");
+    else if (c.timeout[0] == '\0')
+    {
+        set_problem("%s is required: set it in %s%s%s or in WALDEN_PUSH_TIMEOUT", WALDEN_KEY_PUSH_TIMEOUT,
+                    c.file[0] ? "'" : "", c.file[0] ? c.file : "the config file", c.file[0] ? "'" : "");
+        goto config_error;
+    }
+    else
+        timeout_ms = parse_duration(c.timeout, WALDEN_KEY_PUSH_TIMEOUT, c.timeout_origin);
+    if (timeout_ms < 0)
+        goto config_error;
+
+    if (ping)
+        outcome = walden_exchange(socket_path, timeout_ms, WALDEN_FRAME_PING, NULL, 0, &reply, message,
+                                  sizeof(message), NULL, NULL);
+    else
+    {
+        /* PostgreSQL runs us in PGDATA with %p relative to it; the agent wants an absolute path. */
+        if (!absolute(wal_path, wal_absolute, sizeof(wal_absolute))
+            || strlen(wal_absolute) > WALDEN_MAX_BODY_LENGTH)
+            return usage("'%s' is not a valid path", wal_path);
+        outcome = walden_exchange(socket_path, timeout_ms, WALDEN_FRAME_PUSH, (const uint8_t *) wal_absolute,
+                                  strlen(wal_absolute), &reply, message, sizeof(message), NULL, NULL);
+    }
+    if (outcome == WALDEN_GOT_REPLY && reply.type == WALDEN_FRAME_OK)
+    {
+        if (verbose)
+        {
+            printf("walden-push: %s\n", (const char *) reply.body);
+            fflush(stdout);
+        }
+        return WALDEN_EXIT_OK;
+    }
+    if (outcome == WALDEN_GOT_REPLY)
+    {
+        char text[MESSAGE_BYTES];
+
+        if (!walden_error_text(&reply, text, sizeof(text)))
+        {
+            fprintf(stderr, "walden-push: invalid reply from the agent: %s\n", text);
+            return WALDEN_EXIT_PROTOCOL_ERROR;
+        }
+        if (wal_path == NULL)
+            fprintf(stderr, "walden-push: %s\n", text);
+        else
+            fprintf(stderr, "walden-push: '%s' not archived: %s\n", wal_path, text);
+        return WALDEN_EXIT_REFUSED;
+    }
+    if (wal_path == NULL)
+        fprintf(stderr, "walden-push: %s\n", message);
+    else
+        fprintf(stderr, "walden-push: '%s' not archived: %s\n", wal_path, message);
+    switch (outcome)
+    {
+        case WALDEN_NOT_RUNNING: return WALDEN_EXIT_AGENT_NOT_RUNNING;
+        case WALDEN_TIMED_OUT: return WALDEN_EXIT_TIMEOUT;
+        case WALDEN_PROTOCOL_FAILED: return WALDEN_EXIT_PROTOCOL_ERROR;
+        default: return WALDEN_EXIT_IO_ERROR;
+    }
+
+config_error:
+    fprintf(stderr, "walden-push: %s\n", problem);
+    return WALDEN_EXIT_USAGE;
+}
