@@ -5,7 +5,8 @@
 #
 # OUTPUT_DIR/bin/walden-push                       when a C compiler is found ($CC, else cc)
 # OUTPUT_DIR/lib/postgresql/MAJOR/walden_archive.so when PostgreSQL's server headers are found too
-#                                                  (pg_config: $PG_CONFIG, else the one on PATH;
+#                                                  (pg_config: $PG_CONFIG, else the one on PATH, else
+#                                                  /usr/lib/postgresql/*/bin/pg_config, the newest;
 #                                                  Debian: apt-get install postgresql-server-dev-15)
 # Either missing is not an error: the build says so and the distribution ships the Java client as
 # bin/walden-push. A compile error or warning is (-Werror).
@@ -31,6 +32,9 @@ mkdir -p "$out/bin"
 echo "walden-native: built $out/bin/walden-push"
 
 pg_config=${PG_CONFIG:-$(command -v pg_config || true)}
+if [[ -z $pg_config ]]; then
+    pg_config=$(ls -d /usr/lib/postgresql/*/bin/pg_config 2>/dev/null | sort -V | tail -1 || true)
+fi
 server_include=
 if [[ -n $pg_config && -x $pg_config ]]; then
     server_include=$("$pg_config" --includedir-server 2>/dev/null || true)

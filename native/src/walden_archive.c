@@ -56,7 +56,7 @@ static bool walden_configured(void)
 static bool walden_archive_file(const char *file, const char *path)
 {
     static walden_reply reply;
-    static char message[8192];
+    static char message[WALDEN_MAX_BODY_LENGTH + 64];
     char absolute[MAXPGPATH * 2];
     walden_outcome outcome;
     int length;

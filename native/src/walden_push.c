@@ -585,7 +585,7 @@ int main(int argc, char **argv)
     }
     if (outcome == WALDEN_GOT_REPLY)
     {
-        char text[MESSAGE_BYTES];
+        static char text[WALDEN_MAX_BODY_LENGTH + 64]; /* the whole message, as the Java client prints it */
 
         if (!walden_error_text(&reply, text, sizeof(text)))
         {

@@ -17,6 +17,7 @@ import dev.walden.wal.ClusterIdentity;
 import dev.walden.wal.WalFileName;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -90,7 +91,7 @@ public final class CheckCommand implements Callable<Integer> {
         Optional<Repository> repository = openRepository(source, agentConfig);
         boolean agent = checkAgent(agentConfig);
         try (Connection c = connect(settings)) {
-            boolean server = c != null && checkServer(c, repository);
+            boolean server = c != null && checkServer(c, repository, agentConfig.socket());
             if (repository.isPresent() && agent && server) {
                 checkSwitch(c, repository.get(), wait);
             } else {
@@ -186,7 +187,7 @@ public final class CheckCommand implements Callable<Integer> {
         }
     }
 
-    private boolean checkServer(Connection c, Optional<Repository> repository) {
+    private boolean checkServer(Connection c, Optional<Repository> repository, Path socket) {
         int before = failed;
         try {
             if ("t".equals(query(c, "SELECT pg_is_in_recovery()"))) {
@@ -220,8 +221,22 @@ public final class CheckCommand implements Callable<Integer> {
             String library = query(c, "SELECT setting FROM pg_settings WHERE name = 'archive_library'");
             // reset_val is the value itself: SHOW and setting say "(disabled)" while archive_mode is off
             String command = query(c, "SELECT reset_val FROM pg_settings WHERE name = 'archive_command'");
-            if (library != null && !library.isEmpty()) {
-                fail("archive_library = '" + library + "' replaces archive_command: set archive_library = '' and "
+            if (library != null && isWaldenArchiveModule(library)) {
+                // the module is loaded by the archiver only: here walden.socket is a placeholder
+                // holding what postgresql.conf says
+                String moduleSocket = query(c, "SELECT current_setting('walden.socket', true)");
+                if (moduleSocket == null || moduleSocket.isEmpty()) {
+                    fail("archive_library = '" + library + "' but walden.socket is not set: add walden.socket = '"
+                            + socket + "' to postgresql.conf and reload PostgreSQL");
+                } else if (!Path.of(moduleSocket).equals(socket)) {
+                    fail("walden.socket = '" + moduleSocket + "' is not this agent's socket: set walden.socket = '"
+                            + socket + "' in postgresql.conf and reload PostgreSQL");
+                } else {
+                    ok("archive_library = '" + library + "', walden.socket = '" + moduleSocket + "'");
+                }
+            } else if (library != null && !library.isEmpty()) {
+                fail("archive_library = '" + library + "' replaces archive_command: set archive_library = "
+                        + "'walden_archive' (docs/walden-push.md) or archive_library = '' and "
                         + "archive_command = '.../bin/walden-push %p', then reload");
             } else if (command == null || !command.contains("walden-push")) {
                 fail("archive_command = '" + command + "' does not run walden-push: set archive_command = "
@@ -235,6 +250,12 @@ public final class CheckCommand implements Callable<Integer> {
             fail("reading the server's settings: " + e.getMessage());
         }
         return failed == before;
+    }
+
+    /** 'walden_archive', '$libdir/walden_archive' or '/opt/walden/lib/postgresql/15/walden_archive.so'. */
+    static boolean isWaldenArchiveModule(String library) {
+        String name = library.substring(library.lastIndexOf('/') + 1);
+        return name.equals("walden_archive") || name.equals("walden_archive.so");
     }
 
     /**
