@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -30,7 +31,7 @@
 #endif
 
 #define PATH_BYTES (WALDEN_MAX_BODY_LENGTH + 1)
-#define MESSAGE_BYTES 8192
+#define MESSAGE_BYTES (4 * PATH_BYTES) /* static buffers only: a message may quote a 64 KiB path and a long line */
 
 extern char **environ;
 
@@ -65,7 +66,7 @@ typedef struct
     char socket[PATH_BYTES];
     char socket_origin[PATH_BYTES + 64];
     bool socket_set;
-    char timeout[1024];
+    char *timeout;               /* strdup: a fixed buffer would cut it */
     char timeout_origin[PATH_BYTES + 64];
     bool timeout_set;
 } config;
@@ -83,14 +84,24 @@ static void set_problem(const char *format, ...)
 
 static int usage(const char *format, ...)
 {
-    char text[MESSAGE_BYTES];
     va_list ap;
 
+    /* no fixed-size copy: Java prints a 100 KB path in full; stderr is fully buffered (main) */
+    fputs("walden-push: ", stderr);
     va_start(ap, format);
-    vsnprintf(text, sizeof(text), format, ap);
+    vfprintf(stderr, format, ap);
     va_end(ap);
-    fprintf(stderr, "walden-push: %s (see walden-push --help)\n", text);
+    fputs(" (see walden-push --help)\n", stderr);
     return WALDEN_EXIT_USAGE;
+}
+
+/* Java's String.isBlank on ASCII text, without copying (a copy would be truncated). */
+static bool is_blank(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if (!isspace((unsigned char) *s) && !(*s >= 0x1C && *s <= 0x1F))
+            return false;
+    return true;
 }
 
 /* Copies src into dst (dst_size bytes); false when it doesn't fit. */
@@ -235,7 +246,13 @@ static bool remember(config *c, const char *name, const char *value, const char 
     {
         c->timeout_set = true;
         snprintf(c->timeout_origin, sizeof(c->timeout_origin), "%s", origin);
-        snprintf(c->timeout, sizeof(c->timeout), "%s", value);
+        free(c->timeout);
+        c->timeout = strdup(value);
+        if (c->timeout == NULL)
+        {
+            set_problem("out of memory");
+            return false;
+        }
     }
     return true;
 }
@@ -244,11 +261,13 @@ static bool remember(config *c, const char *name, const char *value, const char 
 static bool read_config_file(config *c, FILE *in)
 {
     static char seen[COUNT(CONFIG_KEYS)];
-    char line[8192];
+    char *line = NULL;
+    size_t capacity = 0;
+    ssize_t got;
     int number = 0;
 
     memset(seen, 0, sizeof(seen));
-    while (fgets(line, sizeof(line), in) != NULL)
+    while ((got = getline(&line, &capacity, in)) >= 0)
     {
         char where[PATH_BYTES + 64];
         char *text;
@@ -260,9 +279,11 @@ static bool read_config_file(config *c, FILE *in)
 
         number++;
         length = strlen(line);
-        if (length == sizeof(line) - 1 && line[length - 1] != '\n' && !feof(in))
+        if (length != (size_t) got && *strip(line) != '#')
         {
-            set_problem("%s line %d: the line is longer than %zu bytes", c->file, number, sizeof(line) - 2);
+            /* Java reads a NUL as a character; a C string would end there and hide the rest */
+            set_problem("%s line %d: the line contains a NUL byte", c->file, number);
+            free(line);
             return false;
         }
         snprintf(where, sizeof(where), "%s line %d", c->file, number);
@@ -273,6 +294,7 @@ static bool read_config_file(config *c, FILE *in)
         if (eq == NULL)
         {
             set_problem("%s: expected 'key = value', got '%s'", where, text);
+            free(line);
             return false;
         }
         *eq = '\0';
@@ -290,17 +312,23 @@ static bool read_config_file(config *c, FILE *in)
         if (i == COUNT(CONFIG_KEYS))
         {
             set_problem("%s: unknown key '%s'", where, name);
+            free(line);
             return false;
         }
         if (seen[i])
         {
             set_problem("%s: key '%s' is set twice", where, name);
+            free(line);
             return false;
         }
         seen[i] = 1;
         if (!remember(c, name, value, where))
+        {
+            free(line);
             return false;
+        }
     }
+    free(line);
     if (ferror(in))
     {
         set_problem("cannot read config file '%s': %s", c->file, strerror(errno));
@@ -379,7 +407,12 @@ static bool load_config(config *c, const char *file, bool must_exist)
             set_problem("unknown environment variable %s: it matches no configuration key", variable);
             return false;
         }
-        snprintf(value, sizeof(value), "%s", eq + 1);
+        if (strlen(eq + 1) >= sizeof(value))
+        {
+            set_problem("environment variable %s: the value is longer than %zu bytes", variable, sizeof(value) - 1);
+            return false;
+        }
+        memcpy(value, eq + 1, strlen(eq + 1) + 1);
         {
             char origin[300];
 
@@ -394,9 +427,10 @@ static bool load_config(config *c, const char *file, bool must_exist)
 /* Durations.parse: 1-9 digits then ms, s, m, h or d; positive. Milliseconds, or -1 with problem set. */
 static int64_t parse_duration(const char *text_in, const char *key, const char *origin)
 {
-    char text[1024];
-    char *t;
-    char *unit;
+    const char *t = text_in;
+    const char *end = text_in + strlen(text_in);
+    const char *unit;
+    size_t unit_length;
     int64_t n = 0;
     int digits = 0;
     int64_t ms;
@@ -404,21 +438,25 @@ static int64_t parse_duration(const char *text_in, const char *key, const char *
 
     if (key != NULL)
         snprintf(prefix, sizeof(prefix), "%s (%s): ", key, origin);
-    snprintf(text, sizeof(text), "%s", text_in);
-    t = strip(text);
-    for (unit = t; isdigit((unsigned char) *unit) && digits < 10; unit++, digits++)
+    /* strip without copying: a copy into a fixed buffer would cut the text and change its meaning */
+    while (t < end && (isspace((unsigned char) *t) || (*t >= 0x1C && *t <= 0x1F)))
+        t++;
+    while (end > t && (isspace((unsigned char) end[-1]) || (end[-1] >= 0x1C && end[-1] <= 0x1F)))
+        end--;
+    for (unit = t; unit < end && isdigit((unsigned char) *unit) && digits < 10; unit++, digits++)
         n = n * 10 + (*unit - '0');
     if (digits == 0 || digits > 9)
         goto bad;
-    if (strcmp(unit, "ms") == 0)
+    unit_length = (size_t) (end - unit);
+    if (unit_length == 2 && strncmp(unit, "ms", 2) == 0)
         ms = n;
-    else if (strcmp(unit, "s") == 0)
+    else if (unit_length == 1 && *unit == 's')
         ms = n * 1000;
-    else if (strcmp(unit, "m") == 0)
+    else if (unit_length == 1 && *unit == 'm')
         ms = n * 60 * 1000;
-    else if (strcmp(unit, "h") == 0)
+    else if (unit_length == 1 && *unit == 'h')
         ms = n * 3600 * 1000;
-    else if (strcmp(unit, "d") == 0)
+    else if (unit_length == 1 && *unit == 'd')
         ms = n * 86400 * 1000;
     else
         goto bad;
@@ -450,7 +488,12 @@ int main(int argc, char **argv)
     int64_t timeout_ms;
     walden_outcome outcome;
     int i;
+    static char stderr_buffer[1 << 18];
 
+    /* a closed stdout/stderr must not turn "archived" into death by SIGPIPE (the JVM ignores it) */
+    signal(SIGPIPE, SIG_IGN);
+    /* each message leaves in one write(), so it can't interleave with other output in the log */
+    setvbuf(stderr, stderr_buffer, _IOFBF, sizeof(stderr_buffer));
     for (i = 1; i < argc; i++)
     {
         const char *arg = argv[i];
@@ -504,10 +547,8 @@ int main(int argc, char **argv)
     if (config_file == NULL)
     {
         const char *from_env = getenv("WALDEN_CONFIG");
-        char blank_check[PATH_BYTES];
 
-        snprintf(blank_check, sizeof(blank_check), "%s", from_env == NULL ? "" : from_env);
-        if (*strip(blank_check) != '\0')
+        if (from_env != NULL && !is_blank(from_env))
             config_file = from_env;
         else
         {
@@ -551,7 +592,7 @@ int main(int argc, char **argv)
         timeout_ms = parse_duration(timeout_flag, NULL, NULL);
     else if (!c.timeout_set)
         timeout_ms = parse_duration(WALDEN_DEFAULT_PUSH_TIMEOUT, WALDEN_KEY_PUSH_TIMEOUT, "default");
-    else if (c.timeout[0] == '\0')
+    else if (c.timeout == NULL || c.timeout[0] == '\0')
     {
         set_problem("%s is required: set it in %s%s%s or in WALDEN_PUSH_TIMEOUT", WALDEN_KEY_PUSH_TIMEOUT,
                     c.file[0] ? "'" : "", c.file[0] ? c.file : "the config file", c.file[0] ? "'" : "");
@@ -578,8 +619,10 @@ int main(int argc, char **argv)
     {
         if (verbose)
         {
-            printf("walden-push: %s\n", (const char *) reply.body);
-            fflush(stdout);
+            fputs("walden-push: ", stdout);
+            fwrite(reply.body, 1, reply.length, stdout);
+            fputc('\n', stdout);
+            fflush(stdout); /* the file is archived: a failed write can't change the exit code */
         }
         return WALDEN_EXIT_OK;
     }

@@ -57,7 +57,8 @@ static void reason(int err, char *out, size_t out_size)
 {
     size_t i;
 
-    snprintf(out, out_size, "%s", strerror(err));
+    /* the JDK words a reset read as "Connection reset", not strerror's "Connection reset by peer" */
+    snprintf(out, out_size, "%s", err == ECONNRESET ? "connection reset" : strerror(err));
     for (i = 0; out[i] != '\0'; i++)
         out[i] = (char) tolower((unsigned char) out[i]);
 }
@@ -152,6 +153,16 @@ static int decode(exchange_state *st, const uint8_t *buf, size_t filled, size_t 
     return 1;
 }
 
+/* now + timeout, saturating: 999999999d must not overflow (signed overflow is undefined) */
+static int64_t deadline_after(int64_t timeout_ms)
+{
+    int64_t now = now_ns();
+
+    if (timeout_ms > (INT64_MAX - now) / 1000000)
+        return INT64_MAX;
+    return now + timeout_ms * 1000000;
+}
+
 /* WALDEN_GOT_REPLY while there is time left and nobody asked to give up; the failure otherwise. */
 static walden_outcome check_time(exchange_state *st, const char *step)
 {
@@ -159,7 +170,7 @@ static walden_outcome check_time(exchange_state *st, const char *step)
 
     if (st->abort_check != NULL && st->abort_check(st->abort_arg))
     {
-        say(st, "gave up %s: the server is shutting down (agent at '%s')", step, st->socket_path);
+        say(st, "gave up %s: the archiver is stopping (agent at '%s')", step, st->socket_path);
         return WALDEN_ABORTED;
     }
     if (now_ns() >= st->deadline_ns)
@@ -180,14 +191,16 @@ static walden_outcome await(exchange_state *st, int fd, short events, const char
     for (;;)
     {
         walden_outcome left = check_time(st, step);
-        int64_t remaining_ms = (st->deadline_ns - now_ns() + 999999) / 1000000;
+        int64_t remaining_ns = st->deadline_ns - now_ns();
+        int slice = remaining_ns >= (int64_t) WALDEN_POLL_SLICE_MS * 1000000
+                        ? WALDEN_POLL_SLICE_MS
+                        : (int) ((remaining_ns + 999999) / 1000000);
         struct pollfd p = {.fd = fd, .events = events};
         int n;
 
         if (left != WALDEN_GOT_REPLY)
             return left;
-        n = poll(&p, 1, (int) (remaining_ms < 1 ? 1 : remaining_ms > WALDEN_POLL_SLICE_MS ? WALDEN_POLL_SLICE_MS
-                                                                                         : remaining_ms));
+        n = poll(&p, 1, slice < 1 ? 1 : slice);
         if (n > 0)
             return WALDEN_GOT_REPLY;
         if (n < 0 && errno != EINTR)
@@ -318,7 +331,7 @@ static walden_outcome read_reply(exchange_state *st, int fd, walden_reply *reply
             {
                 memmove(buf, buf + frame_length, filled - frame_length);
                 filled -= frame_length;
-                st->deadline_ns = now_ns() + st->timeout_ms * 1000000;
+                st->deadline_ns = deadline_after(st->timeout_ms);
                 continue;
             }
             if (request_name(type) != NULL)
@@ -366,7 +379,7 @@ walden_outcome walden_exchange(const char *socket_path, int64_t timeout_ms, int 
     exchange_state st = {
         .socket_path = socket_path,
         .timeout_ms = timeout_ms,
-        .deadline_ns = now_ns() + timeout_ms * 1000000,
+        .deadline_ns = deadline_after(timeout_ms),
         .abort_check = abort_check,
         .abort_arg = abort_arg,
         .message = message,
@@ -431,6 +444,8 @@ bool walden_error_text(const walden_reply *reply, char *out, size_t out_size)
 {
     unsigned code;
     const char *name;
+    char suffix[32];
+    size_t room;
     size_t start = 0;
     size_t i;
     size_t o = 0;
@@ -441,8 +456,15 @@ bool walden_error_text(const walden_reply *reply, char *out, size_t out_size)
         return false;
     }
     code = (unsigned) reply->body[0] << 8 | reply->body[1];
+    name = error_name(code);
+    if (name != NULL)
+        snprintf(suffix, sizeof(suffix), " [%s]", name);
+    else
+        snprintf(suffix, sizeof(suffix), " [error %u]", code);
+    /* the message may be cut to fit out, the code never is */
+    room = out_size > strlen(suffix) + 1 ? out_size - strlen(suffix) : 1;
     /* ErrorReply.oneLine: control characters become spaces, then the ends are trimmed */
-    for (i = 2; i < reply->length && o + 1 < out_size; i++)
+    for (i = 2; i < reply->length && o + 1 < room; i++)
     {
         uint8_t b = reply->body[i];
 
@@ -464,10 +486,6 @@ bool walden_error_text(const walden_reply *reply, char *out, size_t out_size)
         memmove(out, out + start, o - start + 1);
         o -= start;
     }
-    name = error_name(code);
-    if (name != NULL)
-        snprintf(out + o, out_size - o, " [%s]", name);
-    else
-        snprintf(out + o, out_size - o, " [error %u]", code);
+    snprintf(out + o, out_size - o, "%s", suffix);
     return true;
 }

@@ -307,6 +307,24 @@ class PushClientConformanceIT {
     }
 
     @Test
+    void extremeValuesAreReadWholeAndAlike() throws Exception {
+        // "forever" is a long wait, not an overflow
+        for (String forever : new String[] {"999999999d", "999999999h", "153722868m"}) {
+            Result result = push(ok("stored"), "--timeout", forever);
+            assertEquals(0, result.exit(), forever + ": " + result);
+        }
+        Files.writeString(config, "# " + "x".repeat(20_000) + "\nagent.socket = " + socket + "\npush.timeout = "
+                + " ".repeat(1100) + "5s\n");
+        assertEquals(0, push(ok("stored")).exit(), "a 20 kB comment and a padded value");
+        Files.writeString(config, "agent.socket = " + socket + "\npush.timeout = 5s" + " ".repeat(1021) + "x\n");
+        Result padded = push(ok("stored"));
+        assertEquals(2, padded.exit(), padded.toString());
+        Files.writeString(config, "agent.socket = " + socket + "\n");
+        Result nul = push(ok("stored\u0000 and after"), "--verbose");
+        assertEquals("walden-push: stored\u0000 and after\n", nul.stdout());
+    }
+
+    @Test
     void noAgentIsExit3() throws Exception {
         assertOneLine(push(null), 3, "walden-push: 'pg_wal/" + SEGMENT + "' not archived: agent not running: no socket at '"
                 + socket + "'");

@@ -59,7 +59,7 @@ public final class AgentClient {
      * allowed: each of those frames restarts it.
      */
     public Frame exchange(Frame request, Progress progress) throws AgentClientException {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long deadline = System.nanoTime() + timeoutNanos();
         if (!Files.exists(socket)) {
             throw new AgentClientException(AgentClientException.Kind.NOT_RUNNING,
                     "agent not running: no socket at '" + socket + "'", null);
@@ -95,6 +95,17 @@ public final class AgentClient {
                     "cannot talk to the agent at '" + socket + "': " + reason(e), e);
         }
     }
+
+    /**
+     * The timeout in nanoseconds, at most about 73 years: {@code push.timeout = 999999999d} means
+     * "wait forever", not an overflow (Duration.toNanos throws beyond 292 years, and nanoTime
+     * arithmetic needs headroom).
+     */
+    private long timeoutNanos() {
+        return timeout.compareTo(MAX_TIMEOUT) > 0 ? MAX_TIMEOUT.toNanos() : timeout.toNanos();
+    }
+
+    private static final Duration MAX_TIMEOUT = Duration.ofNanos(Long.MAX_VALUE / 4);
 
     private void connect(SocketChannel channel, SelectionKey key, long deadline)
             throws IOException, AgentClientException {
@@ -134,7 +145,7 @@ public final class AgentClient {
             } else {
                 return frame;
             }
-            until = System.nanoTime() + timeout.toNanos();
+            until = System.nanoTime() + timeoutNanos();
         }
     }
 
