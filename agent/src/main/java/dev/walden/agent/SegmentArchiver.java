@@ -24,15 +24,18 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Optional;
+import java.util.zip.CRC32C;
 
 /**
  * The work on one file: validate, checksum, compare with what is archived, compress, store
  * durably. Safe to call from several threads for different files.
  *
- * <p>The file is read twice: once to checksum it (the checksum is part of the object name and
- * decides whether an existing copy is identical), once to compress and store it while hashing it
- * again. The second read comes from the page cache, and reading twice keeps memory per worker
- * bounded whatever the segment size.
+ * <p>The file is read twice: once to checksum it (the SHA-256 is part of the object name and
+ * decides whether an existing copy is identical), once to compress and store it. The second read
+ * comes from the page cache, and reading twice keeps memory per worker bounded whatever the
+ * segment size. The first read also takes a CRC-32C, which the second read must match: a file
+ * that changed in between is never stored under the first read's SHA-256, and checking that costs
+ * a CRC-32C rather than a second SHA-256 (about 1 ms instead of 10 per 16 MiB).
  */
 public final class SegmentArchiver {
     private final WalDirectory walDirectory;
@@ -93,9 +96,9 @@ public final class SegmentArchiver {
         try (channel) {
             long size = channel.size();
             WalFileCheck.checkSize(file.name(), size, cluster);
-            String sha256;
+            FirstRead first;
             try {
-                sha256 = checksumAndCheck(file, channel, cluster);
+                first = checksumAndCheck(file, channel, cluster);
             } catch (WalFileException e) {
                 throw e;
             } catch (IOException e) {
@@ -105,10 +108,10 @@ public final class SegmentArchiver {
             Optional<StoredWal> existing = repository.wal().find(file.name());
             if (existing.isPresent()) {
                 StoredWal stored = existing.get();
-                if (!stored.sha256().equals(sha256)) {
+                if (!stored.sha256().equals(first.sha256())) {
                     throw new WalFileException(ErrorCode.DUPLICATE_DIFFERS, "'" + file.name() + "' is already archived"
-                            + " with different content (SHA-256 " + stored.sha256() + " in the repository, " + sha256
-                            + " in pg_wal); nothing was overwritten");
+                            + " with different content (SHA-256 " + stored.sha256() + " in the repository, "
+                            + first.sha256() + " in pg_wal); nothing was overwritten");
                 }
                 // PostgreSQL re-archives after a crash; the earlier copy may not be on disk yet.
                 repository.wal().sync(stored);
@@ -116,7 +119,7 @@ public final class SegmentArchiver {
                 return new ArchiveResult.Stored(stored, size, true, Duration.between(start, clock.instant()));
             }
             channel.position(0);
-            StoredWal stored = repository.wal().store(file.name(), sha256, compression, level,
+            StoredWal stored = repository.wal().store(file.name(), first.sha256(), first.crc32c(), compression, level,
                     new PgWalReads(Channels.newInputStream(channel), file));
             index.put(stored, source);
             return new ArchiveResult.Stored(stored, size, false, Duration.between(start, clock.instant()));
@@ -166,10 +169,15 @@ public final class SegmentArchiver {
         }
     }
 
-    /** First read: the SHA-256 of the whole file, checking the header or text content on the way. */
-    private static String checksumAndCheck(WalDirectory.WalFile file, FileChannel channel, ClusterIdentity cluster)
+    /** What the first read learnt: the SHA-256 that names the object, the CRC-32C the second read must match. */
+    private record FirstRead(String sha256, long crc32c) {
+    }
+
+    /** First read: the checksums of the whole file, checking the header or text content on the way. */
+    private static FirstRead checksumAndCheck(WalDirectory.WalFile file, FileChannel channel, ClusterIdentity cluster)
             throws IOException {
         MessageDigest digest = Checksums.newDigest();
+        CRC32C crc = new CRC32C();
         ByteBuffer buffer = ByteBuffer.allocate(128 * 1024);
         ByteArrayOutputStream text = file.name().holdsWal() ? null : new ByteArrayOutputStream();
         boolean first = true;
@@ -183,12 +191,13 @@ public final class SegmentArchiver {
             if (text != null) {
                 text.write(buffer.array(), 0, buffer.limit());
             }
+            crc.update(buffer.array(), 0, buffer.limit());
             digest.update(buffer);
         }
         if (text != null) {
             WalFileCheck.checkText(file.name(), text.toByteArray());
         }
-        return Checksums.hex(digest);
+        return new FirstRead(Checksums.hex(digest), crc.getValue());
     }
 
     /** Reads until the buffer is full or the file ends; returns the bytes now in the flipped buffer. */

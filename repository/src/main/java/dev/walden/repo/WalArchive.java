@@ -55,14 +55,38 @@ public final class WalArchive {
     public StoredWal store(WalFileName name, String sha256, Compression compression, int level, InputStream content)
             throws IOException {
         String key = StoredWal.keyFor(name, sha256, compression);
-        ObjectPut.Result result;
         try {
-            result = ObjectPut.put(storage, key, content, compression, level, Optional.of(sha256), null);
+            return stored(name, key, sha256, compression,
+                    ObjectPut.put(storage, key, content, compression, level, Optional.of(sha256), null));
         } catch (ObjectPut.ContentChangedException e) {
-            throw new IOException("'" + name + "' changed while it was being archived (SHA-256 " + e.expected()
-                    + " before, " + e.actual() + " after); nothing was stored", e);
+            throw changed(name, e);
         }
+    }
+
+    /**
+     * Like {@link #store(WalFileName, String, Compression, int, InputStream)} for a caller that
+     * read the file once already, taking its SHA-256 and its CRC-32C: this read checks the cheap
+     * CRC-32C instead of hashing the file a second time.
+     */
+    public StoredWal store(WalFileName name, String sha256, long crc32c, Compression compression, int level,
+                           InputStream content) throws IOException {
+        String key = StoredWal.keyFor(name, sha256, compression);
+        try {
+            return stored(name, key, sha256, compression,
+                    ObjectPut.putUnchanged(storage, key, content, compression, level, sha256, crc32c));
+        } catch (ObjectPut.ContentChangedException e) {
+            throw changed(name, e);
+        }
+    }
+
+    private static StoredWal stored(WalFileName name, String key, String sha256, Compression compression,
+                                    ObjectPut.Result result) {
         return new StoredWal(name, key, sha256, compression, result.storedBytes());
+    }
+
+    private static IOException changed(WalFileName name, ObjectPut.ContentChangedException e) {
+        return new IOException("'" + name + "' changed while it was being archived (" + e.difference()
+                + "); nothing was stored", e);
     }
 
     /** Makes an already archived copy durable (see {@link Storage#sync}). */

@@ -108,6 +108,29 @@ class WalArchiveTest {
         assertTrue(wal.find(NAME).isEmpty());
     }
 
+    private static long crc32c(byte[] bytes) {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(bytes);
+        return crc.getValue();
+    }
+
+    @Test
+    void theCrcCheckedStoreKeepsTheFirstReadsShaAndRefusesChangedBytes() throws IOException {
+        byte[] segment = SyntheticWal.segment(CLUSTER, NAME, 3);
+        byte[] changed = segment.clone();
+        changed[SyntheticWal.segment(CLUSTER, NAME, 3).length - 1] ^= 1;
+        IOException e = assertThrows(IOException.class, () -> wal.store(NAME, sha(segment), crc32c(segment),
+                Compression.ZSTD, 3, new ByteArrayInputStream(changed)));
+        assertTrue(e.getMessage().startsWith("'000000010000000000000003' changed while it was being archived (CRC-32C "),
+                e.getMessage());
+        assertTrue(wal.find(NAME).isEmpty(), "nothing stored");
+
+        StoredWal stored = wal.store(NAME, sha(segment), crc32c(segment), Compression.ZSTD, 3,
+                new ByteArrayInputStream(segment));
+        assertEquals(sha(segment), stored.sha256());
+        assertArrayEquals(segment, readAll(wal.open(stored)), "reads back, and its SHA-256 verifies");
+    }
+
     @Test
     void twoObjectsForOneFileAreCorruption() throws IOException {
         byte[] a = SyntheticWal.segment(CLUSTER, NAME, 3);
