@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# What one archive_command call costs: walden-push against the usual `cp` baselines, measured in
+# What one archive_command call costs: walden-push (the JVM client bin/walden-push-java and the
+# native bin/walden-push) against the usual `cp` baselines, measured in
 # the same run on the same segments. PostgreSQL calls archive_command once per WAL segment, one
 # after another, so this latency bounds how many segments per second can be archived.
 #
@@ -68,7 +69,7 @@ read -r java < "$home/lib/java.path"
 lib=$home/lib
 cp_=$lib/walden-push.jar:$lib/walden-protocol.jar
 flags=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -Xss512k -XX:MaxRAM=256m)
-# a dynamic AppCDS archive: what bin/walden-push uses on JDK 21-24
+# a dynamic AppCDS archive: what bin/walden-push-java uses on JDK 21-24
 "$java" "${flags[@]}" -XX:ArchiveClassesAtExit="$tmp/push.jsa" -Xlog:cds=off -Xlog:cds+dynamic=off \
     -cp "$cp_" dev.walden.push.StartupTraining >/dev/null 2>&1 || true
 
@@ -103,13 +104,16 @@ measure "java, default CDS only: walden-push --ping" "$java" "${flags[@]}" -cp "
 measure "java + AppCDS archive (JDK 21-24 path): walden-push --ping" "$java" "${flags[@]}" \
     -XX:SharedArchiveFile="$tmp/push.jsa" -Xlog:cds=off -cp "$cp_" dev.walden.push.WaldenPush \
     --socket "$tmp/agent.sock" --ping
-measure "bin/walden-push --ping (AOT cache, JDK 25)" "$home/bin/walden-push" --config "$tmp/walden.conf" --ping
-measure "bin/walden-push %p: check, sha256, zstd, fsync, ack" "$home/bin/walden-push" --config "$tmp/walden.conf" {}
-measure "bin/walden-push %p again: already archived (sha256, fsync)" "$home/bin/walden-push" \
+measure "bin/walden-push-java --ping (AOT cache, JDK 25)" "$home/bin/walden-push-java" --config "$tmp/walden.conf" --ping
+measure "bin/walden-push-java %p: check, sha256, zstd, fsync, ack" "$home/bin/walden-push-java" --config "$tmp/walden.conf" {}
+measure "bin/walden-push-java %p again: already archived" "$home/bin/walden-push-java" \
     --config "$tmp/walden.conf" {}
+# bin/walden-push is the native client when the build had a C compiler (else a copy of the Java one)
+measure "bin/walden-push --ping" "$home/bin/walden-push" --config "$tmp/walden.conf" --ping
+measure "bin/walden-push %p again: already archived" "$home/bin/walden-push" --config "$tmp/walden.conf" {}
 echo
 grep -o "archived '[0-9A-F]*' ([0-9]* bytes, [0-9]* stored, zstd) in [0-9]* ms" "$tmp/agent.log" \
     | sed 's/.* in \([0-9]*\) ms/\1/' | sort -n \
     | awk '{ v[NR] = $1 } END { if (NR) printf "inside the agent (read, check, sha256 twice, zstd -3, fsync): median %d ms, max %d ms\n", v[int((NR + 1) / 2)], v[NR] }'
-awk -v a="${median[bin/walden-push %p: check, sha256, zstd, fsync, ack]}" 'BEGIN { printf "at the median, walden-push archives %.0f segments/s (%.0f MiB/s of WAL) one after another\n", 1000 / a, 16000 / a }'
+awk -v a="${median[bin/walden-push-java %p: check, sha256, zstd, fsync, ack]}" 'BEGIN { printf "at the median, walden-push-java archives %.0f segments/s (%.0f MiB/s of WAL) one after another\n", 1000 / a, 16000 / a }'
 du -sk "$tmp/pg/pg_wal" "$tmp/repo/wal" | awk '{ printf "%-40s %8.1f MiB\n", $2, $1 / 1024 }'
