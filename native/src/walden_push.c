@@ -132,7 +132,7 @@ static char *strip(char *s)
 /* Path.of(path).toAbsolutePath(): relative to the working directory, repeated and trailing slashes removed. */
 static bool absolute(const char *path, char *out, size_t out_size)
 {
-    char joined[2 * PATH_BYTES];
+    static char joined[2 * PATH_BYTES];
     size_t i;
     size_t o = 0;
 
@@ -143,7 +143,7 @@ static bool absolute(const char *path, char *out, size_t out_size)
     }
     else
     {
-        char cwd[PATH_BYTES];
+        static char cwd[PATH_BYTES];
 
         if (getcwd(cwd, sizeof(cwd)) == NULL)
             return false;
@@ -164,43 +164,44 @@ static bool absolute(const char *path, char *out, size_t out_size)
     return true;
 }
 
-/* Path.normalize() of an absolute path: "." dropped, "name/.." folded, ".." at the root dropped. */
+/*
+ * Path.normalize() of an absolute path, in place: "." dropped, "name/.." folded, ".." at the root
+ * dropped. Each name written takes no more room than it took in the input, so the output never
+ * overtakes the input it is read from.
+ */
 static void normalize(char *path)
 {
-    char *names[PATH_BYTES / 2];
-    size_t count = 0;
-    char *token;
-    char *save = NULL;
-    char copy_of[PATH_BYTES];
+    size_t length = strlen(path);
+    size_t i = 0;
     size_t o = 0;
-    size_t i;
 
-    if (!copy(copy_of, sizeof(copy_of), path))
-        return;
-    for (token = strtok_r(copy_of, "/", &save); token != NULL; token = strtok_r(NULL, "/", &save))
+    while (i < length)
     {
-        if (strcmp(token, ".") == 0)
+        size_t start;
+        size_t n;
+
+        while (i < length && path[i] == '/')
+            i++;
+        start = i;
+        while (i < length && path[i] != '/')
+            i++;
+        n = i - start;
+        if (n == 0 || (n == 1 && path[start] == '.'))
             continue;
-        if (strcmp(token, "..") == 0)
+        if (n == 2 && path[start] == '.' && path[start + 1] == '.')
         {
-            if (count > 0)
-                count--;
+            while (o > 0 && path[o - 1] != '/')
+                o--;
+            if (o > 0)
+                o--;
             continue;
         }
-        names[count++] = token;
-    }
-    if (count == 0)
-    {
         path[o++] = '/';
-    }
-    for (i = 0; i < count; i++)
-    {
-        size_t n = strlen(names[i]);
-
-        path[o++] = '/';
-        memcpy(path + o, names[i], n);
+        memmove(path + o, path + start, n);
         o += n;
     }
+    if (o == 0)
+        path[o++] = '/';
     path[o] = '\0';
 }
 
@@ -269,7 +270,7 @@ static bool read_config_file(config *c, FILE *in)
     memset(seen, 0, sizeof(seen));
     while ((got = getline(&line, &capacity, in)) >= 0)
     {
-        char where[PATH_BYTES + 64];
+        static char where[PATH_BYTES + 64];
         char *text;
         char *eq;
         char *name;
@@ -337,12 +338,12 @@ static bool read_config_file(config *c, FILE *in)
     return true;
 }
 
-/* ConfigSource.load: the file (when there is one), then WALDEN_* environment variables on top. */
+/* ConfigSource.load: the file (when there is one), then WALDEN_* environment variables on top.
+ * c must be all zeros (main's is static: zeroing it here would touch its 400 KiB page by page). */
 static bool load_config(config *c, const char *file, bool must_exist)
 {
     char **e;
 
-    memset(c, 0, sizeof(*c));
     if (getcwd(c->base, sizeof(c->base)) == NULL)
     {
         set_problem("cannot determine the working directory: %s", strerror(errno));
@@ -350,7 +351,7 @@ static bool load_config(config *c, const char *file, bool must_exist)
     }
     if (file != NULL)
     {
-        char absolute_file[PATH_BYTES];
+        static char absolute_file[PATH_BYTES];
         FILE *in;
 
         if (!absolute(file, absolute_file, sizeof(absolute_file)))
@@ -389,7 +390,7 @@ static bool load_config(config *c, const char *file, bool must_exist)
         size_t length = eq == NULL ? strlen(entry) : (size_t) (eq - entry);
         const char *key;
         char variable[256];
-        char value[PATH_BYTES];
+        static char value[PATH_BYTES];
         size_t i;
         bool reserved = false;
 
@@ -434,8 +435,9 @@ static int64_t parse_duration(const char *text_in, const char *key, const char *
     int64_t n = 0;
     int digits = 0;
     int64_t ms;
-    char prefix[PATH_BYTES + 128] = "";
+    static char prefix[PATH_BYTES + 128];
 
+    prefix[0] = '\0';
     if (key != NULL)
         snprintf(prefix, sizeof(prefix), "%s (%s): ", key, origin);
     /* strip without copying: a copy into a fixed buffer would cut the text and change its meaning */
@@ -565,7 +567,7 @@ int main(int argc, char **argv)
     }
     else
     {
-        char joined[2 * PATH_BYTES];
+        static char joined[2 * PATH_BYTES];
 
         if (!c.socket_set || c.socket[0] == '\0')
         {

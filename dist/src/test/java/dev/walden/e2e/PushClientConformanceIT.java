@@ -221,6 +221,16 @@ class PushClientConformanceIT {
                 "--config", config.toString(), "pg_wal/" + SEGMENT);
         assertEquals(0, pushed.exit(), pushed.toString());
         assertEquals(1, pushed.requests().size());
+
+        // normalisation as Path.normalize does it, shown through the path the error names
+        for (String value : new String[] {"a/b/../../c/./../missing.sock", "./x/.././/missing.sock", "/../../missing.sock",
+            "a/../../../..//missing.sock/", "/tmp/./.."}) {
+            Files.writeString(config, "agent.socket = " + value + "\n");
+            Result result = both(Map.of(), null, "--config", config.toString(), "pg_wal/" + SEGMENT);
+            assertTrue(result.exit() == 3 || result.exit() == 7, value + ": " + result);
+            assertTrue(result.stderr().contains("agent not running: no socket at '") || result.stderr().contains("'/'"),
+                    value + ": " + result);
+        }
     }
 
     @Test
