@@ -41,8 +41,9 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "check", mixinStandardHelpOptions = true,
         description = {"Check that PostgreSQL archives into walden: repository, agent, database connection, "
-                + "wal_level, archive_mode, archive_command; then force a WAL switch and wait for that file "
-                + "to reach the repository.",
+                + "wal_level, archive_mode, archive_command running walden-push (or archive_library = "
+                + "walden_archive with walden.socket); then force a WAL switch and wait for that file to reach the "
+                + "repository.",
                 "Needs a superuser connection (pg_switch_wal, pg_create_restore_point), as walden backup does."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:every check passed", "1:a check failed (each says how to fix it)",
