@@ -95,11 +95,17 @@ static int usage(const char *format, ...)
     return WALDEN_EXIT_USAGE;
 }
 
+/* Character.isWhitespace on ASCII: what Java's strip() and isBlank() remove. */
+static bool java_space(char c)
+{
+    return isspace((unsigned char) c) || (c >= 0x1C && c <= 0x1F);
+}
+
 /* Java's String.isBlank on ASCII text, without copying (a copy would be truncated). */
 static bool is_blank(const char *s)
 {
     for (; *s != '\0'; s++)
-        if (!isspace((unsigned char) *s) && !(*s >= 0x1C && *s <= 0x1F))
+        if (!java_space(*s))
             return false;
     return true;
 }
@@ -115,15 +121,15 @@ static bool copy(char *dst, size_t dst_size, const char *src)
     return true;
 }
 
-/* Java's String.strip on ASCII text: whitespace and the separators 0x1C-0x1F at both ends. */
+/* Java's String.strip on ASCII text, in place. */
 static char *strip(char *s)
 {
     char *end;
 
-    while (*s != '\0' && (isspace((unsigned char) *s) || (*s >= 0x1C && *s <= 0x1F)))
+    while (*s != '\0' && java_space(*s))
         s++;
     end = s + strlen(s);
-    while (end > s && (isspace((unsigned char) end[-1]) || (end[-1] >= 0x1C && end[-1] <= 0x1F)))
+    while (end > s && java_space(end[-1]))
         end--;
     *end = '\0';
     return s;
@@ -441,9 +447,9 @@ static int64_t parse_duration(const char *text_in, const char *key, const char *
     if (key != NULL)
         snprintf(prefix, sizeof(prefix), "%s (%s): ", key, origin);
     /* strip without copying: a copy into a fixed buffer would cut the text and change its meaning */
-    while (t < end && (isspace((unsigned char) *t) || (*t >= 0x1C && *t <= 0x1F)))
+    while (t < end && java_space(*t))
         t++;
-    while (end > t && (isspace((unsigned char) end[-1]) || (end[-1] >= 0x1C && end[-1] <= 0x1F)))
+    while (end > t && java_space(end[-1]))
         end--;
     for (unit = t; unit < end && isdigit((unsigned char) *unit) && digits < 10; unit++, digits++)
         n = n * 10 + (*unit - '0');

@@ -33,6 +33,7 @@ typedef struct
     void *abort_arg;
     char *message;
     size_t message_size;
+    bool undecodable;    /* the bytes received could not be a frame (as opposed to no reply at all) */
 } exchange_state;
 
 static void say(exchange_state *st, const char *format, ...)
@@ -163,6 +164,15 @@ static int64_t deadline_after(int64_t timeout_ms)
     return now + timeout_ms * 1000000;
 }
 
+static walden_outcome io_failure(exchange_state *st, int err)
+{
+    char why[128];
+
+    reason(err, why, sizeof(why));
+    say(st, "cannot talk to the agent at '%s': %s", st->socket_path, why);
+    return WALDEN_IO_FAILED;
+}
+
 /* WALDEN_GOT_REPLY while there is time left and nobody asked to give up; the failure otherwise. */
 static walden_outcome check_time(exchange_state *st, const char *step)
 {
@@ -204,23 +214,8 @@ static walden_outcome await(exchange_state *st, int fd, short events, const char
         if (n > 0)
             return WALDEN_GOT_REPLY;
         if (n < 0 && errno != EINTR)
-        {
-            char why[128];
-
-            reason(errno, why, sizeof(why));
-            say(st, "cannot talk to the agent at '%s': %s", st->socket_path, why);
-            return WALDEN_IO_FAILED;
-        }
+            return io_failure(st, errno);
     }
-}
-
-static walden_outcome io_failure(exchange_state *st, int err)
-{
-    char why[128];
-
-    reason(err, why, sizeof(why));
-    say(st, "cannot talk to the agent at '%s': %s", st->socket_path, why);
-    return WALDEN_IO_FAILED;
 }
 
 static walden_outcome connect_socket(exchange_state *st, int fd)
@@ -322,7 +317,10 @@ static walden_outcome read_reply(exchange_state *st, int fd, walden_reply *reply
         ssize_t n;
 
         if (decoded < 0)
+        {
+            st->undecodable = true;
             return WALDEN_PROTOCOL_FAILED;
+        }
         if (decoded > 0)
         {
             int type = buf[3];
@@ -417,9 +415,7 @@ walden_outcome walden_exchange(const char *socket_path, int64_t timeout_ms, int 
              * that reply is still in the receive buffer and says more than EPIPE does.
              */
             outcome = read_reply(&st, fd, reply);
-            if (outcome != WALDEN_GOT_REPLY && outcome != WALDEN_PROTOCOL_FAILED)
-                outcome = io_failure(&st, write_errno);
-            else if (outcome == WALDEN_PROTOCOL_FAILED && strstr(message, "invalid reply") != message)
+            if (outcome != WALDEN_GOT_REPLY && !st.undecodable)
                 outcome = io_failure(&st, write_errno);
         }
         else if (outcome == WALDEN_GOT_REPLY)

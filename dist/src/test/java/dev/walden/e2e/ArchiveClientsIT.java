@@ -68,8 +68,7 @@ class ArchiveClientsIT {
 
     private Map<String, String> settings(Client client) throws Exception {
         return switch (client) {
-            case JAVA -> Map.of("archive_command", LocalCluster.quote("\"" + Installation.HOME.resolve(
-                    "bin/walden-push-java") + "\" --config \"" + walden.config + "\" %p"));
+            case JAVA -> Map.of("archive_command", walden.archiveCommand("bin/walden-push-java"));
             case NATIVE -> {
                 byte[] head = Files.readAllBytes(Installation.HOME.resolve("bin/walden-push"));
                 assertEquals("\u007fELF", new String(head, 0, 4, StandardCharsets.ISO_8859_1),
@@ -88,8 +87,7 @@ class ArchiveClientsIT {
             cluster.setConfig("walden.timeout", LocalCluster.quote(timeout));
         } else {
             String program = client == Client.JAVA ? "bin/walden-push-java" : "bin/walden-push";
-            cluster.setConfig("archive_command", LocalCluster.quote("\"" + Installation.HOME.resolve(program)
-                    + "\" --config \"" + walden.config + "\" --timeout " + timeout + " %p"));
+            cluster.setConfig("archive_command", walden.archiveCommand(program, "--timeout", timeout));
         }
         cluster.reload();
     }

@@ -58,7 +58,13 @@ final class Installation implements AutoCloseable {
 
     /** The archive_command line for postgresql.conf, as the README gives it. */
     String archiveCommand() {
-        return LocalCluster.quote("\"" + HOME.resolve("bin/walden-push") + "\" --config \"" + config + "\" %p");
+        return archiveCommand("bin/walden-push");
+    }
+
+    /** The archive_command line running {@code program} (in the installation) with {@code flags} before %p. */
+    String archiveCommand(String program, String... flags) {
+        return LocalCluster.quote("\"" + HOME.resolve(program) + "\" --config \"" + config + "\" "
+                + (flags.length == 0 ? "" : String.join(" ", flags) + " ") + "%p");
     }
 
     String restoreCommand() {
