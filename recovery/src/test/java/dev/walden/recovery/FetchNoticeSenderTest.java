@@ -31,6 +31,18 @@ class FetchNoticeSenderTest {
         return ConfigSource.load(file, true, Map.of());
     }
 
+    /** The first whole frame the client sends, or null when it closes before one. */
+    private static Frame readFrame(SocketChannel client) throws Exception {
+        ByteBuffer in = ByteBuffer.allocate(FrameCodec.HEADER_LENGTH + FrameCodec.MAX_BODY_LENGTH);
+        Frame frame = null;
+        while (frame == null && client.read(in) >= 0) {
+            in.flip();
+            frame = FrameCodec.decode(in);
+            in.compact();
+        }
+        return frame;
+    }
+
     @Test
     void sendsTheNoticeToTheAgentSocket() throws Exception {
         Path socket = dir.resolve("agent.sock");
@@ -38,13 +50,7 @@ class FetchNoticeSenderTest {
             server.bind(UnixDomainSocketAddress.of(socket));
             CompletableFuture<Frame> received = CompletableFuture.supplyAsync(() -> {
                 try (SocketChannel client = server.accept()) {
-                    ByteBuffer in = ByteBuffer.allocate(FrameCodec.HEADER_LENGTH + FrameCodec.MAX_BODY_LENGTH);
-                    Frame frame = null;
-                    while (frame == null && client.read(in) >= 0) {
-                        in.flip();
-                        frame = FrameCodec.decode(in);
-                        in.compact();
-                    }
+                    Frame frame = readFrame(client);
                     client.write(ByteBuffer.wrap(FrameCodec.encode(Frame.ok("noted"))));
                     return frame;
                 } catch (Exception e) {
@@ -66,13 +72,7 @@ class FetchNoticeSenderTest {
             server.bind(UnixDomainSocketAddress.of(socket));
             CompletableFuture<Frame> received = CompletableFuture.supplyAsync(() -> {
                 try (SocketChannel client = server.accept()) {
-                    ByteBuffer in = ByteBuffer.allocate(FrameCodec.HEADER_LENGTH + FrameCodec.MAX_BODY_LENGTH);
-                    Frame frame = null;
-                    while (frame == null && client.read(in) >= 0) {
-                        in.flip();
-                        frame = FrameCodec.decode(in);
-                        in.compact();
-                    }
+                    Frame frame = readFrame(client);
                     senderReturned.get(30, TimeUnit.SECONDS); // hold the connection, answer nothing
                     return frame;
                 } catch (Exception e) {
