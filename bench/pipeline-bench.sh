@@ -2,7 +2,9 @@
 # The agent's per-segment stages in MiB/s per core, with walden's own classes under JMH
 # (bench/jmh: dev.walden.repo.Checksums and Compression), next to the command-line tools on the
 # same file as the practical limit: sha256sum, `zstd -b1`, `zstd -b3`, `lz4 -b1` (single-threaded,
-# in memory, as JMH is).
+# in memory, as JMH is). Then the time to store one segment into a local repository (fsync
+# included), the agent's old two-read way as the baseline next to its one-read way
+# (bench/jmh: StoreBenchmark).
 #
 #   bench/pipeline-bench.sh [--no-build] [--quick] [SEGMENT]
 #
@@ -183,3 +185,26 @@ echo
 echo "± is JMH's 99.9% error (- with fewer than 3 iterations); sha256sum and openssl include their"
 echo "process start and reading the file from the page cache; CLI tools: $(zstd --version 2>&1 | grep -oE 'v[0-9.]+' | head -1) zstd," \
     "$(lz4 --version 2>&1 | grep -oE 'v[0-9.]+' | head -1) lz4, $(sha256sum --version | head -1)"
+
+# Storing one segment into a local repository (PosixStorage, fsync and rename included): the
+# agent's two ways side by side, the two-read way being the baseline (see StoreBenchmark).
+echo
+echo "== JMH ${jmh[*]}, 1 thread, Mode.AverageTime (ms per segment, wall clock: CPU plus the fsync wait)"
+"$java" -jar "$jar" "${jmh[@]}" -jvmArgsAppend --enable-native-access=ALL-UNNAMED -p "segment=$segment" \
+    -rf csv -rff "$tmp/store.csv" StoreBenchmark > "$tmp/store.log" 2>&1 || { tail -30 "$tmp/store.log" >&2; exit 1; }
+declare -A S
+while IFS=, read -r name _ _ _ score _ _ codec _; do
+    name=${name//\"/}
+    codec=${codec//\"/}
+    S[${name##*.},$codec]=$(awk -v s="$score" 'BEGIN { printf "%.1f", s }')
+done < <(tail -n +2 "$tmp/store.csv")
+printf '%-44s %14s %14s %9s\n' "store one segment (local repository)" "two reads ms" "one read ms" "one/two"
+for codec in lz4 zstd; do
+    label="lz4 fast"
+    [[ $codec == zstd ]] && label="zstd 3, walden's default"
+    printf '%-44s %14s %14s %9s\n' "$label" "${S[twoReads,$codec]:-?}" "${S[oneRead,$codec]:-?}" \
+        "$(awk -v a="${S[oneRead,$codec]:-0}" -v b="${S[twoReads,$codec]:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
+done
+echo "two reads: hash (SHA-256 and CRC-32C), then compress and store checking the CRC-32C (the agent's way"
+echo "for a file too large to hold compressed); one read: hash and compress together, the compressed bytes"
+echo "held in memory until the SHA-256 names the object (the agent's way for every default-size segment)"

@@ -112,7 +112,7 @@ public final class Agent implements AutoCloseable {
             AgentStats stats = new AgentStats(clock.instant());
             ArchivedIndex index = config.lookAhead() ? new ArchivedIndex() : ArchivedIndex.disabled();
             SegmentArchiver archiver = new SegmentArchiver(walDirectory, repository, config.compression(),
-                    config.compressionLevel(), clock, index);
+                    config.compressionLevel(), clock, index, SegmentArchiver.MAX_HELD_BYTES);
             dispatcher = new ArchiveDispatcher(archiver::archive, config.workers(), config.queueCapacity(),
                     config.storeTimeout(), clock, stats, metrics);
             if (config.lookAhead()) {

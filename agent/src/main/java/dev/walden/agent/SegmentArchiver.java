@@ -3,6 +3,7 @@ package dev.walden.agent;
 import dev.walden.protocol.ErrorCode;
 import dev.walden.repo.Checksums;
 import dev.walden.repo.Compression;
+import dev.walden.repo.ObjectPut;
 import dev.walden.repo.Repository;
 import dev.walden.repo.StoredWal;
 import dev.walden.wal.ClusterIdentity;
@@ -30,28 +31,39 @@ import java.util.zip.CRC32C;
  * The work on one file: validate, checksum, compare with what is archived, compress, store
  * durably. Safe to call from several threads for different files.
  *
- * <p>The file is read twice: once to checksum it (the SHA-256 is part of the object name and
- * decides whether an existing copy is identical), once to compress and store it. The second read
- * comes from the page cache, and reading twice keeps memory per worker bounded whatever the
- * segment size. The first read also takes a CRC-32C, which the second read must match: a file
- * that changed in between is never stored under the first read's SHA-256, and checking that costs
- * a CRC-32C rather than a second SHA-256 (about 1 ms instead of 10 per 16 MiB).
+ * <p>A file not archived yet is read once: hashed (the SHA-256 is part of the object name),
+ * checked and compressed in the same pass, the compressed bytes held in memory until the hash
+ * names the object. Reading once saves a second pass over 16 MiB and its CRC-32C, about a tenth
+ * of the agent's CPU per segment. Memory is bounded by {@link #MAX_HELD_BYTES} per worker: a file
+ * that compresses to more (a larger-than-default segment that compresses badly) is read twice
+ * instead, once to hash it and once to store it, the second read checking a CRC-32C taken in the
+ * first, so a file that changed in between is never stored under the first read's SHA-256. A file
+ * already archived under its name is read once, to hash it and compare.
  */
 public final class SegmentArchiver {
+    /**
+     * The most compressed bytes a worker holds while hashing: a default 16 MiB segment however
+     * badly it compresses, plus the compressors' framing.
+     */
+    static final int MAX_HELD_BYTES = 17 * 1024 * 1024;
+
     private final WalDirectory walDirectory;
     private final Repository repository;
     private final Compression compression;
     private final int level;
     private final Clock clock;
     private final ArchivedIndex index;
+    private final int maxHeldBytes;
 
     public SegmentArchiver(WalDirectory walDirectory, Repository repository, Compression compression, int level,
                            Clock clock) {
-        this(walDirectory, repository, compression, level, clock, new ArchivedIndex());
+        this(walDirectory, repository, compression, level, clock, new ArchivedIndex(), MAX_HELD_BYTES);
     }
 
+    /** @param maxHeldBytes the compressed bytes one read may hold; tests lower it to take the two-read way */
     SegmentArchiver(WalDirectory walDirectory, Repository repository, Compression compression, int level, Clock clock,
-                    ArchivedIndex index) {
+                    ArchivedIndex index, int maxHeldBytes) {
+        this.maxHeldBytes = maxHeldBytes;
         this.walDirectory = walDirectory;
         this.repository = repository;
         this.compression = compression;
@@ -96,31 +108,34 @@ public final class SegmentArchiver {
         try (channel) {
             long size = channel.size();
             WalFileCheck.checkSize(file.name(), size, cluster);
-            FirstRead first;
-            try {
-                first = checksumAndCheck(file, channel, cluster);
-            } catch (WalFileException e) {
-                throw e;
-            } catch (IOException e) {
-                throw readFailed(file, e);
-            }
-
             Optional<StoredWal> existing = repository.wal().find(file.name());
             if (existing.isPresent()) {
                 StoredWal stored = existing.get();
-                if (!stored.sha256().equals(first.sha256())) {
+                String sha256 = firstRead(file, channel, cluster).sha256();
+                if (!stored.sha256().equals(sha256)) {
                     throw new WalFileException(ErrorCode.DUPLICATE_DIFFERS, "'" + file.name() + "' is already archived"
                             + " with different content (SHA-256 " + stored.sha256() + " in the repository, "
-                            + first.sha256() + " in pg_wal); nothing was overwritten");
+                            + sha256 + " in pg_wal); nothing was overwritten");
                 }
                 // PostgreSQL re-archives after a crash; the earlier copy may not be on disk yet.
                 repository.wal().sync(stored);
                 index.put(stored, source);
                 return new ArchiveResult.Stored(stored, size, true, Duration.between(start, clock.instant()));
             }
-            channel.position(0);
-            StoredWal stored = repository.wal().store(file.name(), first.sha256(), first.crc32c(), compression, level,
-                    new PgWalReads(Channels.newInputStream(channel), file));
+            ContentCheck check = new ContentCheck(file, cluster);
+            Optional<StoredWal> inOneRead = repository.wal().storeInOneRead(file.name(), compression, level,
+                    new PgWalReads(Channels.newInputStream(channel), file), maxHeldBytes, check, check);
+            StoredWal stored;
+            if (inOneRead.isPresent()) {
+                stored = inOneRead.get();
+            } else {
+                // too large to hold compressed: hash first, then store, checking the CRC-32C
+                channel.position(0);
+                FirstRead first = firstRead(file, channel, cluster);
+                channel.position(0);
+                stored = repository.wal().store(file.name(), first.sha256(), first.crc32c(), compression, level,
+                        new PgWalReads(Channels.newInputStream(channel), file));
+            }
             index.put(stored, source);
             return new ArchiveResult.Stored(stored, size, false, Duration.between(start, clock.instant()));
         }
@@ -173,31 +188,63 @@ public final class SegmentArchiver {
     private record FirstRead(String sha256, long crc32c) {
     }
 
-    /** First read: the checksums of the whole file, checking the header or text content on the way. */
-    private static FirstRead checksumAndCheck(WalDirectory.WalFile file, FileChannel channel, ClusterIdentity cluster)
+    /** A read of its own for the checksums of the whole file, checking its content on the way. */
+    private static FirstRead firstRead(WalDirectory.WalFile file, FileChannel channel, ClusterIdentity cluster)
             throws IOException {
         MessageDigest digest = Checksums.newDigest();
         CRC32C crc = new CRC32C();
+        ContentCheck check = new ContentCheck(file, cluster);
         ByteBuffer buffer = ByteBuffer.allocate(128 * 1024);
-        ByteArrayOutputStream text = file.name().holdsWal() ? null : new ByteArrayOutputStream();
-        boolean first = true;
-        while (fill(channel, buffer) > 0) {
+        try {
+            while (fill(channel, buffer) > 0) {
+                check.inspect(buffer.array(), buffer.limit());
+                crc.update(buffer.array(), 0, buffer.limit());
+                digest.update(buffer);
+            }
+        } catch (WalFileException e) {
+            throw e;
+        } catch (IOException e) {
+            throw readFailed(file, e);
+        }
+        check.check();
+        return new FirstRead(Checksums.hex(digest), crc.getValue());
+    }
+
+    /**
+     * What a file must hold to be archived, checked as its bytes stream past: a segment's first
+     * page header must be this cluster's; a history or backup file must be the text it claims.
+     */
+    private static final class ContentCheck implements ObjectPut.Inspector, ObjectPut.CommitCheck {
+        private final WalDirectory.WalFile file;
+        private final ClusterIdentity cluster;
+        private final ByteArrayOutputStream text;
+        private boolean first = true;
+
+        ContentCheck(WalDirectory.WalFile file, ClusterIdentity cluster) {
+            this.file = file;
+            this.cluster = cluster;
+            this.text = file.name().holdsWal() ? null : new ByteArrayOutputStream();
+        }
+
+        @Override
+        public void inspect(byte[] buffer, int length) throws WalFileException {
             if (first && text == null) {
-                // the size check guarantees a whole segment, so the first block holds the header
-                WalFileCheck.checkHeader(file.name(), Arrays.copyOf(buffer.array(), WalPageHeader.LONG_HEADER_LENGTH),
-                        cluster);
+                // the size check guarantees a whole segment, and reads come in 128 KiB chunks,
+                // so the first chunk holds the header
+                WalFileCheck.checkHeader(file.name(), Arrays.copyOf(buffer, WalPageHeader.LONG_HEADER_LENGTH), cluster);
             }
             first = false;
             if (text != null) {
-                text.write(buffer.array(), 0, buffer.limit());
+                text.write(buffer, 0, length);
             }
-            crc.update(buffer.array(), 0, buffer.limit());
-            digest.update(buffer);
         }
-        if (text != null) {
-            WalFileCheck.checkText(file.name(), text.toByteArray());
+
+        @Override
+        public void check() throws WalFileException {
+            if (text != null) {
+                WalFileCheck.checkText(file.name(), text.toByteArray());
+            }
         }
-        return new FirstRead(Checksums.hex(digest), crc.getValue());
     }
 
     /** Reads until the buffer is full or the file ends; returns the bytes now in the flipped buffer. */

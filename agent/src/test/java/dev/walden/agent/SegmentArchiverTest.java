@@ -92,6 +92,25 @@ class SegmentArchiverTest {
     }
 
     @Test
+    void aFileTooLargeToHoldCompressedIsHashedFirstThenStoredInASecondRead() throws IOException {
+        SegmentArchiver holdingLittle = new SegmentArchiver(new WalDirectory(pg.pgdata, pg.pgWal), repository,
+                Compression.ZSTD, 3, Clock.systemUTC(), new ArchivedIndex(), 1);
+        Path segment = pg.segment("000000010000000000000002", 2);
+        int commits = storage.commits();
+        ArchiveResult.Stored stored = assertInstanceOf(ArchiveResult.Stored.class,
+                holdingLittle.archive(segment.toString()));
+        assertFalse(stored.alreadyArchived());
+        assertEquals(commits + 1, storage.commits(), "one object written");
+        assertArrayEquals(Files.readAllBytes(segment), archived("000000010000000000000002"));
+
+        Path foreign = pg.foreignSegment("000000010000000000000003", 12345L);
+        assertEquals(ErrorCode.FOREIGN_SYSTEM, failed(holdingLittle.archive(foreign.toString())).code());
+        Path bogus = Files.writeString(pg.pgWal.resolve("00000003.history"), "this is not a history file");
+        assertEquals(ErrorCode.BAD_HEADER, failed(holdingLittle.archive(bogus.toString())).code());
+        assertEquals(commits + 1, storage.commits(), "nothing more written");
+    }
+
+    @Test
     void walOfAnotherSystemIsRefused() throws IOException {
         Path foreign = pg.foreignSegment("000000010000000000000003", 12345L);
         ArchiveResult.Failed f = failed(archiver.archive(foreign.toString()));
@@ -189,7 +208,7 @@ class SegmentArchiverTest {
         assertFalse(rebuilt.contains("000000010000000000000002"), "already done: not loaded");
         assertFalse(rebuilt.confirmed("000000010000000000000003"), "its file in pg_wal was not seen yet");
         SegmentArchiver restarted = new SegmentArchiver(new WalDirectory(pg.pgdata, pg.pgWal), repository,
-                Compression.ZSTD, 3, Clock.systemUTC(), rebuilt);
+                Compression.ZSTD, 3, Clock.systemUTC(), rebuilt, SegmentArchiver.MAX_HELD_BYTES);
         int commits = storage.commits();
         assertTrue(assertInstanceOf(ArchiveResult.Stored.class,
                 restarted.archive(pg.pgWal.resolve("000000010000000000000003").toString())).alreadyArchived());

@@ -7,7 +7,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.zip.CRC32C;
 
 /**
@@ -78,6 +81,110 @@ public final class ObjectPut {
             }
             return sha256;
         });
+    }
+
+    /**
+     * Stores content under a key that names its SHA-256, reading it once: the compressed bytes
+     * are held in memory while the content streams through the hash, then written under
+     * {@code keyFor.apply(sha256)}. Returns empty, having stored nothing, when the compressed
+     * bytes outgrow {@code maxHeldBytes}: the caller then takes the SHA-256 in a read of its own
+     * and stores in a second one ({@link #putUnchanged}), which bounds memory whatever the size.
+     * Holding the compressed rather than the original bytes is what makes one read affordable: a
+     * 16 MiB WAL segment is typically 1-2 MiB compressed.
+     *
+     * @param inspector sees every chunk of original bytes; may throw to abort (nothing stored)
+     * @param commitCheck when present, runs once the content is hashed: nothing is stored if it throws
+     */
+    public static Optional<Result> putNamedByContent(Storage storage, Function<String, String> keyFor,
+                                                     InputStream content, Compression compression, int level,
+                                                     int maxHeldBytes, Inspector inspector, CommitCheck commitCheck)
+            throws IOException {
+        MessageDigest digest = Checksums.newDigest();
+        HeldBytes held = new HeldBytes(maxHeldBytes);
+        long original = 0;
+        try (OutputStream out = compression.compress(held, level)) {
+            byte[] buffer = new byte[128 * 1024];
+            int n;
+            while ((n = content.readNBytes(buffer, 0, buffer.length)) > 0) {
+                if (inspector != null) {
+                    inspector.inspect(buffer, n);
+                }
+                digest.update(buffer, 0, n);
+                out.write(buffer, 0, n);
+                original += n;
+            }
+        } catch (HeldBytes.Full e) {
+            return Optional.empty();
+        }
+        String sha256 = Checksums.hex(digest);
+        if (commitCheck != null) {
+            commitCheck.check();
+        }
+        String key = keyFor.apply(sha256);
+        try (ObjectWriter writer = storage.write(key)) {
+            held.writeTo(writer.stream());
+            writer.commit();
+        }
+        return Optional.of(new Result(key, sha256, original, held.size()));
+    }
+
+    /**
+     * Compressed bytes held in memory, in chunks of 1 MiB allocated as they fill (no copying as
+     * it grows, no more memory than the content needs), up to a limit past which a write throws
+     * {@link Full}.
+     */
+    private static final class HeldBytes extends OutputStream {
+        private static final int CHUNK_BYTES = 1024 * 1024;
+
+        private final int limit;
+        private final List<byte[]> chunks = new ArrayList<>();
+        private int size;
+
+        HeldBytes(int limit) {
+            this.limit = limit;
+        }
+
+        @Override
+        public void write(int b) {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            if (len > limit - size) {
+                throw new Full();
+            }
+            while (len > 0) {
+                int inChunk = size % CHUNK_BYTES;
+                if (inChunk == 0 && size / CHUNK_BYTES == chunks.size()) {
+                    chunks.add(new byte[CHUNK_BYTES]);
+                }
+                int n = Math.min(len, CHUNK_BYTES - inChunk);
+                System.arraycopy(b, off, chunks.get(size / CHUNK_BYTES), inChunk, n);
+                size += n;
+                off += n;
+                len -= n;
+            }
+        }
+
+        int size() {
+            return size;
+        }
+
+        void writeTo(OutputStream out) throws IOException {
+            for (int i = 0, left = size; left > 0; i++, left -= CHUNK_BYTES) {
+                out.write(chunks.get(i), 0, Math.min(left, CHUNK_BYTES));
+            }
+        }
+
+        /** The limit was reached; unchecked so that it passes the compressors' streams unchanged. */
+        static final class Full extends RuntimeException {
+            private static final long serialVersionUID = 1L;
+
+            Full() {
+                super(null, null, false, false);
+            }
+        }
     }
 
     /** Sees every chunk of original bytes. */

@@ -79,6 +79,21 @@ public final class WalArchive {
         }
     }
 
+    /**
+     * Stores {@code content} in one read, durably and atomically, naming the object after the
+     * SHA-256 taken on the way (see {@link ObjectPut#putNamedByContent}). Returns empty, having
+     * stored nothing, when the compressed content outgrows {@code maxHeldBytes}; the caller then
+     * hashes first and stores with {@link #store(WalFileName, String, long, Compression, int, InputStream)}.
+     * The caller checks beforehand that {@code name} is not archived yet.
+     */
+    public Optional<StoredWal> storeInOneRead(WalFileName name, Compression compression, int level,
+                                              InputStream content, int maxHeldBytes, ObjectPut.Inspector inspector,
+                                              ObjectPut.CommitCheck commitCheck) throws IOException {
+        return ObjectPut.putNamedByContent(storage, sha256 -> StoredWal.keyFor(name, sha256, compression), content,
+                        compression, level, maxHeldBytes, inspector, commitCheck)
+                .map(result -> stored(name, result.key(), result.sha256(), compression, result));
+    }
+
     private static StoredWal stored(WalFileName name, String key, String sha256, Compression compression,
                                     ObjectPut.Result result) {
         return new StoredWal(name, key, sha256, compression, result.storedBytes());

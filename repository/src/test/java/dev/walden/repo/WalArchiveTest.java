@@ -131,6 +131,49 @@ class WalArchiveTest {
         assertArrayEquals(segment, readAll(wal.open(stored)), "reads back, and its SHA-256 verifies");
     }
 
+    @ParameterizedTest
+    @EnumSource(Compression.class)
+    void oneReadStoresUnderTheShaTakenOnTheWay(Compression compression) throws IOException {
+        byte[] segment = SyntheticWal.segment(CLUSTER, NAME, 3);
+        int[] inspected = {0};
+        StoredWal stored = wal.storeInOneRead(NAME, compression, compression.defaultLevel(),
+                new ByteArrayInputStream(segment), segment.length + 1024, (buffer, length) -> inspected[0] += length,
+                null).orElseThrow();
+        assertEquals(StoredWal.keyFor(NAME, sha(segment), compression), stored.key());
+        assertEquals(segment.length, inspected[0], "the inspector saw every byte");
+        assertEquals(stored, wal.find(NAME).orElseThrow());
+        assertEquals(storage.stat(stored.key()).orElseThrow().size(), stored.storedSize());
+        assertArrayEquals(segment, readAll(wal.open(stored)), "reads back, and its SHA-256 verifies");
+    }
+
+    @Test
+    void oneReadStoresNothingWhenTheCompressedBytesOutgrowTheLimit() throws IOException {
+        byte[] random = new byte[256 * 1024];
+        new java.util.Random(7).nextBytes(random);
+        assertTrue(wal.storeInOneRead(NAME, Compression.NONE, 0, new ByteArrayInputStream(random), random.length - 1,
+                null, null).isEmpty(), "one byte over the limit");
+        assertTrue(storage.list("").stream().noneMatch(o -> o.key().startsWith("wal/")), "nothing stored");
+        StoredWal stored = wal.storeInOneRead(NAME, Compression.NONE, 0, new ByteArrayInputStream(random),
+                random.length, null, null).orElseThrow();
+        assertArrayEquals(random, readAll(wal.open(stored)), "exactly at the limit it is stored");
+    }
+
+    @Test
+    void oneReadStoresNothingWhenTheInspectorOrTheCommitCheckRefuses() throws IOException {
+        byte[] segment = SyntheticWal.segment(CLUSTER, NAME, 3);
+        IOException inspected = assertThrows(IOException.class, () -> wal.storeInOneRead(NAME, Compression.ZSTD, 3,
+                new ByteArrayInputStream(segment), 2 * segment.length, (buffer, length) -> {
+                    throw new IOException("not a segment of this cluster");
+                }, null));
+        assertEquals("not a segment of this cluster", inspected.getMessage());
+        IOException checked = assertThrows(IOException.class, () -> wal.storeInOneRead(NAME, Compression.LZ4, 0,
+                new ByteArrayInputStream(segment), 2 * segment.length, null, () -> {
+                    throw new IOException("not the text it claims");
+                }));
+        assertEquals("not the text it claims", checked.getMessage());
+        assertTrue(wal.find(NAME).isEmpty(), "nothing stored");
+    }
+
     @Test
     void twoObjectsForOneFileAreCorruption() throws IOException {
         byte[] a = SyntheticWal.segment(CLUSTER, NAME, 3);
