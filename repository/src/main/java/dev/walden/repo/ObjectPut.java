@@ -90,7 +90,8 @@ public final class ObjectPut {
      * bytes outgrow {@code maxHeldBytes}: the caller then takes the SHA-256 in a read of its own
      * and stores in a second one ({@link #putUnchanged}), which bounds memory whatever the size.
      * Holding the compressed rather than the original bytes is what makes one read affordable: a
-     * 16 MiB WAL segment is typically 1-2 MiB compressed.
+     * 16 MiB WAL segment of bulk inserts is about 1 MiB compressed, one of pgbench's updates 5.7
+     * (zstd) to 8.8 MiB (lz4).
      *
      * @param inspector sees every chunk of original bytes; may throw to abort (nothing stored)
      * @param commitCheck when present, runs once the content is hashed: nothing is stored if it throws
