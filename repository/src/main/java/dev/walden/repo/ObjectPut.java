@@ -102,18 +102,9 @@ public final class ObjectPut {
             throws IOException {
         MessageDigest digest = Checksums.newDigest();
         HeldBytes held = new HeldBytes(maxHeldBytes);
-        long original = 0;
+        long original;
         try (OutputStream out = compression.compress(held, level)) {
-            byte[] buffer = new byte[128 * 1024];
-            int n;
-            while ((n = content.readNBytes(buffer, 0, buffer.length)) > 0) {
-                if (inspector != null) {
-                    inspector.inspect(buffer, n);
-                }
-                digest.update(buffer, 0, n);
-                out.write(buffer, 0, n);
-                original += n;
-            }
+            original = copy(content, out, inspector, digest::update);
         } catch (HeldBytes.Full e) {
             return Optional.empty();
         }
@@ -201,7 +192,6 @@ public final class ObjectPut {
     private static Result write(Storage storage, String key, InputStream content, Compression compression, int level,
                                 Inspector inspector, Hash hash, Finish finish) throws IOException {
         long[] stored = {0};
-        long original = 0;
         try (ObjectWriter writer = storage.write(key)) {
             OutputStream counted = new FilterOutputStream(writer.stream()) {
                 @Override
@@ -216,22 +206,34 @@ public final class ObjectPut {
                     stored[0] += len;
                 }
             };
+            long original;
             try (OutputStream out = compression.compress(counted, level)) {
-                byte[] buffer = new byte[128 * 1024];
-                int n;
-                while ((n = content.readNBytes(buffer, 0, buffer.length)) > 0) {
-                    if (inspector != null) {
-                        inspector.inspect(buffer, n);
-                    }
-                    hash.update(buffer, 0, n);
-                    out.write(buffer, 0, n);
-                    original += n;
-                }
+                original = copy(content, out, inspector, hash);
             }
             String sha256 = finish.sha256();
             writer.commit();
             return new Result(key, sha256, original, stored[0]);
         }
+    }
+
+    /**
+     * Streams {@code content} into {@code out} in 128 KiB chunks, each seen first by the
+     * inspector (when there is one) and the hash; returns the bytes copied.
+     */
+    private static long copy(InputStream content, OutputStream out, Inspector inspector, Hash hash)
+            throws IOException {
+        byte[] buffer = new byte[128 * 1024];
+        long copied = 0;
+        int n;
+        while ((n = content.readNBytes(buffer, 0, buffer.length)) > 0) {
+            if (inspector != null) {
+                inspector.inspect(buffer, n);
+            }
+            hash.update(buffer, 0, n);
+            out.write(buffer, 0, n);
+            copied += n;
+        }
+        return copied;
     }
 
     /** The content didn't hash to what the caller expected; nothing was stored. */
