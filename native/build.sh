@@ -4,10 +4,10 @@
 #   native/build.sh OUTPUT_DIR VERSION
 #
 # OUTPUT_DIR/bin/walden-push                       when a C compiler is found ($CC, else cc)
-# OUTPUT_DIR/lib/postgresql/MAJOR/walden_archive.so when PostgreSQL's server headers are found too
-#                                                  (pg_config: $PG_CONFIG, else the one on PATH, else
-#                                                  /usr/lib/postgresql/*/bin/pg_config, the newest;
-#                                                  Debian: apt-get install postgresql-server-dev-15)
+# OUTPUT_DIR/lib/postgresql/MAJOR/walden_archive.so for every PostgreSQL major (15+) whose server
+#                                                  headers are found too (below; Debian: apt-get install
+#                                                  postgresql-server-dev-15; other majors:
+#                                                  native/pg-server-headers.sh MAJOR)
 # Either missing is not an error: the build says so and the distribution ships the Java client as
 # bin/walden-push. A compile error or warning is (-Werror).
 set -euo pipefail
@@ -31,28 +31,40 @@ mkdir -p "$out/bin"
     -DWALDEN_VERSION="\"$version\"" -o "$out/bin/walden-push" "$src/walden_push.c" "$src/walden_wire.c"
 echo "walden-native: built $out/bin/walden-push"
 
+# Every PostgreSQL major (15 or later) whose server headers are here gets its own module: a module
+# loads only into the major it was compiled for. Where the headers are: pg_config's
+# --includedir-server ($PG_CONFIG, else pg_config on PATH), Debian's /usr/include/postgresql/*/server,
+# /usr/local/include/postgresql/*/server (native/pg-server-headers.sh puts other majors there) and
+# the directories in $WALDEN_PG_SERVER_INCLUDES (colon-separated). The first one found per major wins.
+candidates=()
 pg_config=${PG_CONFIG:-$(command -v pg_config || true)}
-if [[ -z $pg_config ]]; then
-    pg_config=$(ls -d /usr/lib/postgresql/*/bin/pg_config 2>/dev/null | sort -V | tail -1 || true)
-fi
-server_include=
 if [[ -n $pg_config && -x $pg_config ]]; then
-    server_include=$("$pg_config" --includedir-server 2>/dev/null || true)
+    candidates+=("$("$pg_config" --includedir-server 2>/dev/null || true)")
 fi
-if [[ -z $server_include || ! -r $server_include/postgres.h ]]; then
-    echo "walden-native: no PostgreSQL server headers (pg_config --includedir-server${server_include:+ = $server_include}):" \
-        "the walden_archive module is NOT built (Debian: apt-get install postgresql-server-dev-15)"
-    exit 0
-fi
-major=$("$pg_config" --version | sed -n 's/^PostgreSQL \([0-9][0-9]*\).*/\1/p')
-if [[ -z $major || $major -lt 15 ]]; then
-    echo "walden-native: PostgreSQL ${major:-?} has no archive modules (15 or later): walden_archive is NOT built"
-    exit 0
-fi
+IFS=: read -r -a extra <<< "${WALDEN_PG_SERVER_INCLUDES:-}"
+candidates+=("${extra[@]}")
+candidates+=(/usr/include/postgresql/*/server /usr/local/include/postgresql/*/server)
+
 # PostgreSQL's headers are gnu11 and not -Wpedantic/-Wshadow clean; the module's own code is held
 # to the same warnings through walden_wire.c, which walden-push compiles with all of them.
-mkdir -p "$out/lib/postgresql/$major"
-"$cc" -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wformat=2 \
-    "${hardening[@]}" -fPIC -shared -I"$server_include" \
-    -o "$out/lib/postgresql/$major/walden_archive.so" "$src/walden_archive.c" "$src/walden_wire.c"
-echo "walden-native: built $out/lib/postgresql/$major/walden_archive.so (PostgreSQL $major)"
+built=()
+for include in "${candidates[@]}"; do
+    [[ -n $include && -r $include/postgres.h && -r $include/pg_config.h ]] || continue
+    major=$(sed -n 's/^#define PG_MAJORVERSION_NUM \([0-9][0-9]*\)$/\1/p' "$include/pg_config.h")
+    if [[ -z $major || $major -lt 15 ]]; then
+        echo "walden-native: PostgreSQL ${major:-?} ($include) has no archive modules (15 or later): skipped"
+        continue
+    fi
+    [[ " ${built[*]} " == *" $major "* ]] && continue
+    mkdir -p "$out/lib/postgresql/$major"
+    "$cc" -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wformat=2 \
+        "${hardening[@]}" -fPIC -shared -I"$include" \
+        -o "$out/lib/postgresql/$major/walden_archive.so" "$src/walden_archive.c" "$src/walden_wire.c"
+    echo "walden-native: built $out/lib/postgresql/$major/walden_archive.so (PostgreSQL $major, headers in $include)"
+    built+=("$major")
+done
+if ((${#built[@]} == 0)); then
+    echo "walden-native: no PostgreSQL server headers (pg_config --includedir-server, /usr/include/postgresql/*/server," \
+        "/usr/local/include/postgresql/*/server, \$WALDEN_PG_SERVER_INCLUDES): the walden_archive module is NOT built" \
+        "(Debian: apt-get install postgresql-server-dev-15; other majors: native/pg-server-headers.sh MAJOR)"
+fi

@@ -17,20 +17,25 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * PostgreSQL 15's archiver handing WAL to the agent through each of the three clients: the Java
  * walden-push, the native walden-push (both as archive_command) and the walden_archive module
- * (archive_library). Same scenario, same expectations: files archived byte for byte; a refused
- * file, a dead agent, a silent agent and a garbled reply each leave the file unarchived with the
- * reason in PostgreSQL's log; the backlog drains once the agent is back.
+ * (archive_library); and PostgreSQL 17's archiver (zonky's binaries) through the module built
+ * against 17's headers, which takes the 16+ callback form. Same scenario, same expectations: files
+ * archived byte for byte; a refused file, a dead agent, a silent agent and a garbled reply each
+ * leave the file unarchived with the reason in PostgreSQL's log; the backlog drains once the
+ * agent is back.
  */
 class ArchiveClientsIT {
     private static final Duration WAIT = Duration.ofSeconds(90);
+    private static final String DEBIAN_15 = "15";
 
     enum Client {
         JAVA, NATIVE, MODULE;
@@ -40,6 +45,12 @@ class ArchiveClientsIT {
             return this == MODULE ? "walden_archive: \"" + segment + "\" not archived: "
                     : "walden-push: 'pg_wal/" + segment + "' not archived: ";
         }
+    }
+
+    /** Debian's PostgreSQL 15 for every client; zonky's 17 for the module's 16+ callbacks. */
+    static Stream<Arguments> clients() {
+        return Stream.of(Arguments.of(Client.JAVA, DEBIAN_15), Arguments.of(Client.NATIVE, DEBIAN_15),
+                Arguments.of(Client.MODULE, DEBIAN_15), Arguments.of(Client.MODULE, "17.11.0"));
     }
 
     @TempDir
@@ -61,12 +72,13 @@ class ArchiveClientsIT {
         Installation.Run version = Installation.run(Path.of("/"), pgBin.resolve("postgres").toString(), "--version");
         String major = version.stdout().replaceAll("(?s).*\\(PostgreSQL\\) (\\d+).*", "$1");
         Path module = Installation.HOME.resolve("lib/postgresql/" + major + "/walden_archive.so");
-        assertTrue(Files.isRegularFile(module), module + " was not built: install PostgreSQL's server headers "
-                + "(postgresql-server-dev-" + major + ") and gcc; see README");
+        assertTrue(Files.isRegularFile(module), module + " was not built: install gcc and PostgreSQL " + major
+                + "'s server headers (Debian: postgresql-server-dev-" + major
+                + ", or as root native/pg-server-headers.sh " + major + "), then build again; see README");
         return module;
     }
 
-    private Map<String, String> settings(Client client) throws Exception {
+    private Map<String, String> settings(Client client, Path pgBin) throws Exception {
         return switch (client) {
             case JAVA -> Map.of("archive_command", walden.archiveCommand("bin/walden-push-java"));
             case NATIVE -> {
@@ -76,7 +88,7 @@ class ArchiveClientsIT {
                 yield Map.of("archive_command", walden.archiveCommand());
             }
             case MODULE -> Map.of("archive_command", "''",
-                    "archive_library", LocalCluster.quote(archiveModule(Installation.pgBin()).toString()),
+                    "archive_library", LocalCluster.quote(archiveModule(pgBin).toString()),
                     "walden.socket", LocalCluster.quote(walden.socket.toString()));
         };
     }
@@ -111,12 +123,14 @@ class ArchiveClientsIT {
         assertFalse(stored(segment), segment + " must not be in the repository");
     }
 
-    @ParameterizedTest
-    @EnumSource(Client.class)
-    void archivesAndEveryFailureLeavesTheFileToPostgresWithTheReasonInItsLog(Client client) throws Exception {
+    @ParameterizedTest(name = "{0} on PostgreSQL {1}")
+    @MethodSource("clients")
+    void archivesAndEveryFailureLeavesTheFileToPostgresWithTheReasonInItsLog(Client client, String postgres)
+            throws Exception {
+        Path pgBin = postgres.equals(DEBIAN_15) ? Installation.pgBin() : OtherPostgres.bin(postgres);
         Path clusterDir = dir.resolve("pg");
         walden = new Installation(dir, clusterDir.resolve("data"));
-        cluster = walden.initCluster(clusterDir, settings(client));
+        cluster = walden.initCluster(pgBin, clusterDir, settings(client, pgBin), List.of());
         walden.init();
         walden.startAgent();
         cluster.start();
