@@ -127,9 +127,40 @@ measure "floor: sh -c true (what PostgreSQL pays for any command)" sh -c true
 measure "bin/walden-push %p, already archived, warm agent" "$home/bin/walden-push" --config "$tmp/walden.conf" {}
 measure "  the same through sh -c, as PostgreSQL runs it" sh -c "\"\$0\" --config \"\$1\" \"\$2\"" \
     "$home/bin/walden-push" "$tmp/walden.conf" {}
+# The rows above time each call from a bash loop, which adds the cost of forking bash. PostgreSQL's
+# archiver calls system(3) from a small process: bench/system-call.c does exactly that (and, with
+# --exec, starts the program alone without a shell), $((runs * 10)) times on one already archived
+# segment. Next to the default static walden-push, the same client linked against the system's
+# libc.so (WALDEN_NATIVE_LINK=dynamic), built here.
+cc=${CC:-cc}
+if command -v "$cc" >/dev/null && "$cc" -O2 -o "$tmp/system-call" "$here/system-call.c" \
+        && WALDEN_NATIVE_LINK=dynamic bash "$here/../native/build.sh" "$tmp/dynamic" bench >/dev/null; then
+    system_row() { # name, then system-call's arguments after RUNS
+        local name=$1 figures
+        shift
+        figures=$("$tmp/system-call" $((runs * 10)) "$@") || exit 1
+        printf '%-58s %8s %8s %8s\n' "$name" $figures
+    }
+    one="'$tmp/pg/pg_wal/${segments[0]}'"
+    echo "system(), as PostgreSQL's archiver calls it, and the program alone (posix_spawn), $((runs * 10)) runs each:"
+    for round in 1 2; do
+        system_row "floor: system(\"/bin/true\") (sh, then one program)" "/bin/true"
+        system_row "system(): walden-push %p (static, the default), stored" \
+            "'$home/bin/walden-push' --config '$tmp/walden.conf' $one"
+        system_row "system(): walden-push %p linked dynamically, stored" \
+            "'$tmp/dynamic/bin/walden-push' --config '$tmp/walden.conf' $one"
+        system_row "floor: /bin/true alone" --exec /bin/true
+        system_row "walden-push %p alone (static, the default), stored" --exec "$home/bin/walden-push" \
+            --config "$tmp/walden.conf" "$tmp/pg/pg_wal/${segments[0]}"
+        system_row "walden-push %p alone, linked dynamically, stored" --exec "$tmp/dynamic/bin/walden-push" \
+            --config "$tmp/walden.conf" "$tmp/pg/pg_wal/${segments[0]}"
+    done
+else
+    echo "(no C compiler: the system() rows are skipped)"
+fi
 echo
 grep -o "archived '[0-9A-F]*' ([0-9]* bytes, [0-9]* stored, zstd) in [0-9]* ms" "$tmp/agent.log" \
     | sed 's/.* in \([0-9]*\) ms/\1/' | sort -n \
-    | awk '{ v[NR] = $1 } END { if (NR) printf "inside the agent (read, check, sha256 and crc32c, zstd -3, crc32c again, fsync): median %d ms, max %d ms\n", v[int((NR + 1) / 2)], v[NR] }'
+    | awk '{ v[NR] = $1 } END { if (NR) printf "inside the agent (one read: check, sha256, zstd -3; write, fsync): median %d ms, max %d ms\n", v[int((NR + 1) / 2)], v[NR] }'
 awk -v a="${median[bin/walden-push-java %p: check, sha256, zstd, fsync, ack]}" 'BEGIN { printf "at the median, walden-push-java archives %.0f segments/s (%.0f MiB/s of WAL) one after another\n", 1000 / a, 16000 / a }'
 du -sk "$tmp/pg/pg_wal" "$tmp/repo/wal" | awk '{ printf "%-40s %8.1f MiB\n", $2, $1 / 1024 }'

@@ -3,7 +3,8 @@
 #
 #   native/build.sh OUTPUT_DIR VERSION
 #
-# OUTPUT_DIR/bin/walden-push                       when a C compiler is found ($CC, else cc)
+# OUTPUT_DIR/bin/walden-push                       when a C compiler is found ($CC, else cc); linked
+#                                                  statically unless WALDEN_NATIVE_LINK=dynamic (below)
 # OUTPUT_DIR/lib/postgresql/MAJOR/walden_archive.so for every PostgreSQL major (15+) whose server
 #                                                  headers are found too (below; Debian: apt-get install
 #                                                  postgresql-server-dev-15; other majors:
@@ -26,10 +27,35 @@ fi
 warnings=(-Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wshadow -Wvla -Wstrict-prototypes)
 hardening=(-O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection -Wl,-z,relro,-z,now,-z,noexecstack)
 
+# walden-push is linked statically by default (-static-pie: still position-independent, full
+# RELRO): PostgreSQL starts it once per WAL file, and loading libc.so was 0.6-0.9 ms of a ~3.8 ms
+# call on our 2-vCPU VM (docs/benchmarks.md). It uses only libc's file, socket and string
+# functions (no NSS, iconv or dlopen, the parts static glibc can't do), and each build links the
+# libc.a installed then. WALDEN_NATIVE_LINK=dynamic links the system's libc.so instead, so that
+# libc updates apply without rebuilding walden; without a static libc the build falls back to that.
+link=${WALDEN_NATIVE_LINK:-static}
+case $link in
+    static)
+        probe=$(mktemp -d)
+        echo 'int main(void) { return 0; }' > "$probe/probe.c"
+        if "$cc" -static-pie -fPIE -o "$probe/probe" "$probe/probe.c" >"$probe/log" 2>&1; then
+            link_flags=(-static-pie)
+        else
+            echo "walden-native: this toolchain can't link -static-pie ($(head -1 "$probe/log")): walden-push is" \
+                "linked dynamically (Debian: apt-get install libc6-dev for libc.a)"
+            link=dynamic
+            link_flags=(-pie)
+        fi
+        rm -rf "$probe"
+        ;;
+    dynamic) link_flags=(-pie) ;;
+    *) echo "walden-native: WALDEN_NATIVE_LINK must be static or dynamic, not '$link'" >&2; exit 1 ;;
+esac
+
 mkdir -p "$out/bin"
-"$cc" -std=c11 -Wpedantic -Wconversion -Wno-sign-conversion "${warnings[@]}" "${hardening[@]}" -fPIE -pie \
+"$cc" -std=c11 -Wpedantic -Wconversion -Wno-sign-conversion "${warnings[@]}" "${hardening[@]}" -fPIE "${link_flags[@]}" \
     -DWALDEN_VERSION="\"$version\"" -o "$out/bin/walden-push" "$src/walden_push.c" "$src/walden_wire.c"
-echo "walden-native: built $out/bin/walden-push"
+echo "walden-native: built $out/bin/walden-push ($link)"
 
 # Every PostgreSQL major (15 or later) whose server headers are here gets its own module: a module
 # loads only into the major it was compiled for. Where the headers are: pg_config's
