@@ -28,7 +28,7 @@ warnings=(-Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wshadow -Wvla -Wst
 hardening=(-O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection -Wl,-z,relro,-z,now,-z,noexecstack)
 
 # walden-push is linked statically by default (-static-pie: still position-independent, full
-# RELRO): PostgreSQL starts it once per WAL file, and loading libc.so was 0.6-0.9 ms of a ~3.8 ms
+# RELRO): PostgreSQL starts it once per WAL file, and loading libc.so was 0.6-1.0 ms of a ~3.8 ms
 # call on our 2-vCPU VM (docs/benchmarks.md). It uses only libc's file, socket and string
 # functions (no NSS, iconv or dlopen, the parts static glibc can't do), and each build links the
 # libc.a installed then. WALDEN_NATIVE_LINK=dynamic links the system's libc.so instead, so that
@@ -58,10 +58,11 @@ mkdir -p "$out/bin"
 echo "walden-native: built $out/bin/walden-push ($link)"
 
 # Every PostgreSQL major (15 or later) whose server headers are here gets its own module: a module
-# loads only into the major it was compiled for. Where the headers are: pg_config's
-# --includedir-server ($PG_CONFIG, else pg_config on PATH), Debian's /usr/include/postgresql/*/server,
-# /usr/local/include/postgresql/*/server (native/pg-server-headers.sh puts other majors there) and
-# the directories in $WALDEN_PG_SERVER_INCLUDES (colon-separated). The first one found per major wins.
+# loads only into the major it was compiled for. Where the headers are, in this order (the first
+# found per major wins): pg_config's --includedir-server ($PG_CONFIG, else pg_config on PATH), the
+# directories in $WALDEN_PG_SERVER_INCLUDES (colon-separated), Debian's
+# /usr/include/postgresql/*/server and /usr/local/include/postgresql/*/server
+# (native/pg-server-headers.sh puts other majors there).
 candidates=()
 pg_config=${PG_CONFIG:-$(command -v pg_config || true)}
 if [[ -n $pg_config && -x $pg_config ]]; then

@@ -24,11 +24,10 @@ command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null ||
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-chmod 0755 "$work"   # apt's download sandbox user must be able to write here
 mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/download"
 apt_options=(-q -o Dir::Etc::sourcelist="$work/sources.list" -o Dir::Etc::sourceparts=-
     -o Dir::State::Lists="$work/lists" -o Dir::Cache="$work/cache" -o Debug::NoLocking=1
-    -o APT::Sandbox::User="$(id -un)")
+    -o APT::Sandbox::User="$(id -un)")   # download as ourselves: _apt can't write to our mktemp dir
 package=postgresql-server-dev-$major
 for suite in ${WALDEN_DEBIAN_SUITES:-trixie forky}; do
     echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" \
