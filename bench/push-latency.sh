@@ -133,8 +133,19 @@ measure "  the same through sh -c, as PostgreSQL runs it" sh -c "\"\$0\" --confi
 # segment. Next to the default static walden-push, the same client linked against the system's
 # libc.so (WALDEN_NATIVE_LINK=dynamic), built here.
 cc=${CC:-cc}
-if command -v "$cc" >/dev/null && "$cc" -O2 -o "$tmp/system-call" "$here/system-call.c" \
-        && WALDEN_NATIVE_LINK=dynamic bash "$here/../native/build.sh" "$tmp/dynamic" bench >/dev/null; then
+linked="as built"   # how bin/walden-push was linked: a program interpreter means libc.so
+if command -v readelf >/dev/null; then
+    case $(readelf -l "$home/bin/walden-push" 2>/dev/null) in
+        *INTERP*) linked=dynamic ;;
+        *) linked=static ;;
+    esac
+fi
+if ! command -v "$cc" >/dev/null; then
+    echo "(no C compiler: the system() rows are skipped)"
+elif ! "$cc" -O2 -o "$tmp/system-call" "$here/system-call.c" \
+        || ! WALDEN_NATIVE_LINK=dynamic bash "$here/../native/build.sh" "$tmp/dynamic" bench >/dev/null; then
+    echo "(building bench/system-call.c or the dynamic walden-push failed: the system() rows are skipped)"
+else
     system_row() { # name, then system-call's arguments after RUNS
         local name=$1 figures
         shift
@@ -145,18 +156,16 @@ if command -v "$cc" >/dev/null && "$cc" -O2 -o "$tmp/system-call" "$here/system-
     echo "system(), as PostgreSQL's archiver calls it, and the program alone (posix_spawn), $((runs * 10)) runs each:"
     for round in 1 2; do
         system_row "floor: system(\"/bin/true\") (sh, then one program)" "/bin/true"
-        system_row "system(): walden-push %p (static, the default), stored" \
+        system_row "system(): walden-push %p ($linked), stored" \
             "'$home/bin/walden-push' --config '$tmp/walden.conf' $one"
         system_row "system(): walden-push %p linked dynamically, stored" \
             "'$tmp/dynamic/bin/walden-push' --config '$tmp/walden.conf' $one"
         system_row "floor: /bin/true alone" --exec /bin/true
-        system_row "walden-push %p alone (static, the default), stored" --exec "$home/bin/walden-push" \
+        system_row "walden-push %p alone ($linked), stored" --exec "$home/bin/walden-push" \
             --config "$tmp/walden.conf" "$tmp/pg/pg_wal/${segments[0]}"
         system_row "walden-push %p alone, linked dynamically, stored" --exec "$tmp/dynamic/bin/walden-push" \
             --config "$tmp/walden.conf" "$tmp/pg/pg_wal/${segments[0]}"
     done
-else
-    echo "(no C compiler: the system() rows are skipped)"
 fi
 echo
 grep -o "archived '[0-9A-F]*' ([0-9]* bytes, [0-9]* stored, zstd) in [0-9]* ms" "$tmp/agent.log" \

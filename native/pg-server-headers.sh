@@ -21,6 +21,9 @@ if [[ -r $target/postgres.h ]]; then
 fi
 command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null ||
     { echo "pg-server-headers: needs apt-get and dpkg-deb (Debian or Ubuntu)" >&2; exit 1; }
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+[[ -r $keyring ]] ||
+    { echo "pg-server-headers: no $keyring to check Debian's signatures with (apt-get install debian-archive-keyring)" >&2; exit 1; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -30,7 +33,7 @@ apt_options=(-q -o Dir::Etc::sourcelist="$work/sources.list" -o Dir::Etc::source
     -o APT::Sandbox::User="$(id -un)")   # download as ourselves: _apt can't write to our mktemp dir
 package=postgresql-server-dev-$major
 for suite in ${WALDEN_DEBIAN_SUITES:-trixie forky}; do
-    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" \
+    echo "deb [signed-by=$keyring] http://deb.debian.org/debian $suite main" \
         > "$work/sources.list"
     rm -rf "$work/lists"/*Packages* "$work/lists"/*Release*
     if ! apt-get "${apt_options[@]}" update >"$work/update.log" 2>&1; then
@@ -46,10 +49,12 @@ for suite in ${WALDEN_DEBIAN_SUITES:-trixie forky}; do
         rm -rf "$target.partial"
         cp -R "$unpacked" "$target.partial"
         chmod -R u=rwX,go=rX "$target.partial"
+        rm -rf "$target"   # a directory left without postgres.h (checked above): replaced, not nested into
         mv "$target.partial" "$target"
         echo "pg-server-headers: PostgreSQL $major's server headers from $(basename "$deb") (Debian $suite) in $target"
         exit 0
     fi
+    echo "pg-server-headers: Debian $suite: $(grep -m1 -E '^(E|W):' "$work/download.log" || tail -1 "$work/download.log")" >&2
 done
-echo "pg-server-headers: no Debian suite of '${WALDEN_DEBIAN_SUITES:-trixie forky}' has $package" >&2
+echo "pg-server-headers: no Debian suite of '${WALDEN_DEBIAN_SUITES:-trixie forky}' gave $package" >&2
 exit 1
