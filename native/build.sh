@@ -1,27 +1,56 @@
 #!/usr/bin/env bash
-# Build step of walden-native (mvn compile): the native walden-push and the walden_archive module.
+# Build step of walden-native (mvn compile, the first module built): the native walden-push and the
+# walden_archive module.
 #
-#   native/build.sh OUTPUT_DIR VERSION
+#   native/build.sh OUTPUT_DIR VERSION [MAJORS]
 #
-# OUTPUT_DIR/bin/walden-push                       when a C compiler is found ($CC, else cc); linked
-#                                                  statically unless WALDEN_NATIVE_LINK=dynamic (below)
+# OUTPUT_DIR/bin/walden-push                        needs a C compiler ($CC, else cc); linked
+#                                                   statically unless WALDEN_NATIVE_LINK=dynamic (below)
 # OUTPUT_DIR/lib/postgresql/MAJOR/walden_archive.so for every PostgreSQL major (15+) whose server
-#                                                  headers are found too (below; Debian: apt-get install
-#                                                  postgresql-server-dev-15; other majors:
-#                                                  native/pg-server-headers.sh MAJOR)
-# Either missing is not an error: the build says so and the distribution ships the Java client as
-# bin/walden-push. A compile error or warning is (-Werror).
+#                                                   headers are found (below; Debian: apt-get install
+#                                                   postgresql-server-dev-15; other majors:
+#                                                   native/pg-server-headers.sh MAJOR)
+#
+# What can't be built fails the build at once, naming what is missing, rather than leaving a
+# distribution without it to fail later (scripts/prerequisites installs what ./run-tests needs):
+# - no C compiler, or (by default) no static libc for walden-push;
+# - MAJORS (mvn -Dwalden.native.majors=15,17; else $WALDEN_NATIVE_MAJORS) "15,17": no module for
+#   one of these majors; empty: no module at all; "none": no module is needed (PostgreSQL 14 and
+#   older have no archive modules).
+# WALDEN_NATIVE=off builds nothing here: the distribution's bin/walden-push is then the Java client.
+# A compile error or warning fails the build too (-Werror).
 set -euo pipefail
 out=$1
 version=$2
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/src" && pwd -P)
 rm -rf "$out/bin" "$out/lib"
 
+fail() {
+    echo "walden-native: $*" >&2
+    echo "walden-native: FAILED; scripts/prerequisites lists and installs what a build needs;" \
+        "WALDEN_NATIVE=off builds walden without its native parts (bin/walden-push is then the Java client)" >&2
+    exit 1
+}
+
+case ${WALDEN_NATIVE:-on} in
+    on) ;;
+    off)
+        echo "walden-native: WALDEN_NATIVE=off: the native walden-push and the walden_archive module are not built;" \
+            "bin/walden-push will be the Java client"
+        exit 0
+        ;;
+    *) fail "WALDEN_NATIVE must be on or off, not '$WALDEN_NATIVE'" ;;
+esac
+majors=${3:-${WALDEN_NATIVE_MAJORS:-}}
+required=${majors//,/ }
+if [[ -n $required && $required != none && ! $required =~ ^[0-9\ ]+$ ]]; then
+    fail "the majors the module must be built for are PostgreSQL majors (e.g. 15,17) or 'none', not '$majors'"
+fi
+
 cc=${CC:-cc}
 if ! command -v "$cc" >/dev/null 2>&1; then
-    echo "walden-native: no C compiler ('$cc'): the native walden-push and the walden_archive module are NOT built;" \
-        "bin/walden-push will be the Java client (install gcc to build them)"
-    exit 0
+    fail "no C compiler ('$cc'): the native walden-push and the walden_archive module can't be built" \
+        "(Debian: apt-get install gcc libc6-dev)"
 fi
 
 warnings=(-Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wshadow -Wvla -Wstrict-prototypes)
@@ -32,24 +61,23 @@ hardening=(-O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protec
 # call on our 2-vCPU VM (docs/benchmarks.md). It uses only libc's file, socket and string
 # functions (no NSS, iconv or dlopen, the parts static glibc can't do), and each build links the
 # libc.a installed then. WALDEN_NATIVE_LINK=dynamic links the system's libc.so instead, so that
-# libc updates apply without rebuilding walden; without a static libc the build falls back to that.
+# libc updates apply without rebuilding walden; without a static libc the build fails and names it.
 link=${WALDEN_NATIVE_LINK:-static}
 case $link in
     static)
         probe=$(mktemp -d)
         echo 'int main(void) { return 0; }' > "$probe/probe.c"
-        if "$cc" -static-pie -fPIE -o "$probe/probe" "$probe/probe.c" >"$probe/log" 2>&1; then
-            link_flags=(-static-pie)
-        else
-            echo "walden-native: this toolchain can't link -static-pie ($(head -1 "$probe/log")): walden-push is" \
-                "linked dynamically (a static libc: Debian's libc6-dev, Fedora's glibc-static)"
-            link=dynamic
-            link_flags=(-pie)
+        if ! "$cc" -static-pie -fPIE -o "$probe/probe" "$probe/probe.c" >"$probe/log" 2>&1; then
+            why=$(head -1 "$probe/log")
+            rm -rf "$probe"
+            fail "this toolchain can't link walden-push -static-pie ($why): install a static libc (Debian's" \
+                "libc6-dev, Fedora's glibc-static), or link it against the system's libc.so: WALDEN_NATIVE_LINK=dynamic"
         fi
         rm -rf "$probe"
+        link_flags=(-static-pie)
         ;;
     dynamic) link_flags=(-pie) ;;
-    *) echo "walden-native: WALDEN_NATIVE_LINK must be static or dynamic, not '$link'" >&2; exit 1 ;;
+    *) fail "WALDEN_NATIVE_LINK must be static or dynamic, not '$link'" ;;
 esac
 
 mkdir -p "$out/bin"
@@ -84,7 +112,7 @@ for include in "${candidates[@]}"; do
     fi
     [[ " ${built[*]} " == *" $major "* ]] && continue
     # A major whose headers the module doesn't compile against (a new one that changed the API) is
-    # skipped, loudly, rather than failing the whole build; the end-to-end tests need 15 and 17.
+    # skipped, loudly, unless WALDEN_NATIVE_MAJORS asks for it (below).
     mkdir -p "$out/lib/postgresql/$major"
     if ! "$cc" -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wformat=2 \
         "${hardening[@]}" -fPIC -shared -I"$include" \
@@ -97,8 +125,19 @@ for include in "${candidates[@]}"; do
     echo "walden-native: built $out/lib/postgresql/$major/walden_archive.so (PostgreSQL $major, headers in $include)"
     built+=("$major")
 done
-if ((${#built[@]} == 0)); then
-    echo "walden-native: no PostgreSQL server headers (pg_config --includedir-server, /usr/include/postgresql/*/server," \
-        "/usr/local/include/postgresql/*/server, \$WALDEN_PG_SERVER_INCLUDES): the walden_archive module is NOT built" \
-        "(Debian: apt-get install postgresql-server-dev-15; other majors: native/pg-server-headers.sh MAJOR)"
+where="pg_config --includedir-server, \$WALDEN_PG_SERVER_INCLUDES, /usr/include/postgresql/*/server, /usr/local/include/postgresql/*/server"
+if [[ $required == none ]]; then
+    ((${#built[@]})) || echo "walden-native: no walden_archive module (none asked for)"
+elif [[ -n $required ]]; then
+    for major in $required; do
+        if [[ " ${built[*]} " != *" $major "* ]]; then
+            fail "no walden_archive module for PostgreSQL $major (asked for: $majors):" \
+                "its server headers are not in $where, or did not compile (above)" \
+                "(Debian: apt-get install postgresql-server-dev-$major, or as root native/pg-server-headers.sh $major)"
+        fi
+    done
+elif ((${#built[@]} == 0)); then
+    fail "no PostgreSQL 15+ server headers in $where: the walden_archive module can't be built" \
+        "(Debian: apt-get install postgresql-server-dev-15; other majors: native/pg-server-headers.sh MAJOR;" \
+        "no module wanted, e.g. for PostgreSQL 14: mvn -Dwalden.native.majors=none)"
 fi

@@ -79,6 +79,7 @@
     "retention.backup_days", "retention.backup_count", "retention.dump_days", "retention.dump_count", \
     "schedule", "schedule.jobs", "log.format", "log.level"
 #define WALDEN_RESERVED_ENVIRONMENT \
-    "WALDEN_CONFIG", "WALDEN_HOME", "WALDEN_JAVA", "WALDEN_JAVA_OPTS", "WALDEN_PROGRESS"
+    "WALDEN_CONFIG", "WALDEN_HOME", "WALDEN_JAVA", "WALDEN_JAVA_OPTS", "WALDEN_PROGRESS", "WALDEN_NATIVE", \
+    "WALDEN_NATIVE_LINK", "WALDEN_NATIVE_MAJORS"
 
 #endif

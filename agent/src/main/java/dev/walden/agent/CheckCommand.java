@@ -37,13 +37,14 @@ import picocli.CommandLine.Spec;
  * {@code walden check}: is this cluster really archiving into walden? Checks each link of the
  * chain an operator would otherwise check by hand — the repository, the agent, the database
  * connection, the server's archiving settings — and then proves it end to end: it forces a WAL
- * switch and waits for that file to reach the repository. Every failed check says how to fix it.
+ * switch and waits for that file to reach the repository and PostgreSQL to report it archived.
+ * Every failed check says how to fix it.
  */
 @Command(name = "check", mixinStandardHelpOptions = true,
         description = {"Check that PostgreSQL archives into walden: repository, agent, database connection, "
                 + "wal_level, archive_mode, archive_command running walden-push (or archive_library = "
                 + "walden_archive with walden.socket); then force a WAL switch and wait for that file to reach the "
-                + "repository.",
+                + "repository and PostgreSQL to report it archived.",
                 "Needs a superuser connection (pg_switch_wal, pg_create_restore_point), as walden backup does."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:every check passed", "1:a check failed (each says how to fix it)",
@@ -57,7 +58,7 @@ public final class CheckCommand implements Callable<Integer> {
     String config;
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "60s",
-            description = "how long to wait for the switched WAL file to reach the repository (default: ${DEFAULT-VALUE})")
+            description = "how long to wait for the switched WAL file to be archived (default: ${DEFAULT-VALUE})")
     String timeout;
 
     @Option(names = "--json", description = "print the checks as JSON (each with result ok, fail or skip, and its "
@@ -260,9 +261,12 @@ public final class CheckCommand implements Callable<Integer> {
     }
 
     /**
-     * Forces a WAL switch and waits for the finished file to be in the repository. A restore
-     * point first guarantees there is WAL to switch away from: pg_switch_wal does nothing on an
-     * idle server that has just switched.
+     * Forces a WAL switch and waits until the finished file is in the repository AND PostgreSQL
+     * reports it archived. The repository alone proves nothing about archive_command: with
+     * look-ahead the agent stores each file PostgreSQL marks ready before the archiver runs
+     * walden-push for it, so a broken archive_command (a wrong path, say) would still fill the
+     * repository while pg_wal grows. A restore point first guarantees there is WAL to switch away
+     * from: pg_switch_wal does nothing on an idle server that has just switched.
      */
     private void checkSwitch(Connection c, Repository repository, Duration wait) throws InterruptedException {
         WalFileName name;
@@ -277,14 +281,21 @@ public final class CheckCommand implements Callable<Integer> {
         }
         long started = System.nanoTime();
         long deadline = started + wait.toNanos();
+        boolean stored = false;
+        boolean reported = false;
         while (true) {
             try {
-                if (repository.wal().find(name).isPresent()) {
-                    ok("WAL " + name + " switched and archived in %.1f s".formatted((System.nanoTime() - started) / 1e9));
-                    return;
-                }
+                stored = stored || repository.wal().find(name).isPresent();
+                reported = reported || archivedByPostgres(c, name);
             } catch (IOException e) {
                 fail("looking for WAL " + name + " in the repository: " + e.getMessage());
+                return;
+            } catch (SQLException e) {
+                fail("reading pg_stat_archiver: " + e.getMessage());
+                return;
+            }
+            if (stored && reported) {
+                ok("WAL " + name + " switched and archived in %.1f s".formatted((System.nanoTime() - started) / 1e9));
                 return;
             }
             if (System.nanoTime() > deadline) {
@@ -304,6 +315,18 @@ public final class CheckCommand implements Callable<Integer> {
         } catch (SQLException e) {
             why = "; pg_stat_archiver could not be read: " + e.getMessage();
         }
-        fail("WAL " + name + " did not reach the repository within " + Durations.format(wait) + why);
+        fail(stored ? "WAL " + name + " reached the repository (the agent stored it ahead), but PostgreSQL did not "
+                + "report it archived within " + Durations.format(wait) + why
+                : "WAL " + name + " did not reach the repository within " + Durations.format(wait) + why);
+    }
+
+    /**
+     * Whether PostgreSQL's archiver reports {@code name} or a later file of the same or a later
+     * timeline archived: the archiver goes oldest first, and names sort in that order (a
+     * {@code .backup} or {@code .partial} suffix after the segment's 24 characters is ignored).
+     */
+    private static boolean archivedByPostgres(Connection c, WalFileName name) throws SQLException {
+        String last = query(c, "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver");
+        return last.length() >= 24 && last.substring(0, 24).compareTo(name.toString()) >= 0;
     }
 }

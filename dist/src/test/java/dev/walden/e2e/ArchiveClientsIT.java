@@ -154,17 +154,26 @@ class ArchiveClientsIT {
         assertTrue(check.stdout().contains(client == Client.MODULE ? "archive_library = '" : "archive_command = '"),
                 check.stdout());
 
-        // a file the agent refuses (a truncated segment of an unused timeline, archived after the others)
+        // a file the agent refuses (a truncated segment of an unused timeline). PostgreSQL's archiver
+        // takes the ready files oldest first from its scan of archive_status, so the bogus file may
+        // come before or after the segment switched here, depending on when the archiver scans; it
+        // tries it three times, then gives up until something wakes it again
         String bogus = "000000090000000000000001";
         Files.write(cluster.pgWal().resolve(bogus), new byte[8192]);
         Files.writeString(cluster.pgWal().resolve("archive_status/" + bogus + ".ready"), "");
-        Archiver.switchSegments(cluster, 1);
+        String switched = Archiver.switchSegments(cluster, 1).get(0);
         awaitLog(client.notArchived(bogus) + "'" + bogus + "' is 8192 bytes");
         assertTrue(cluster.logText().contains("[bad_size]"), cluster.logText());
         assertNotArchived(bogus);
         assertEquals(bogus, cluster.queryOne("SELECT last_failed_wal FROM pg_stat_archiver"));
+        // only once PostgreSQL has given up on it is the file taken away (before that, PostgreSQL
+        // would find the .ready gone mid-retry and try for seconds more to remove it itself); and
+        // the stages below start only once every segment before them is archived: the next
+        // failure PostgreSQL reports must be for the next segment, not an older one still pending
+        awaitLog("archiving write-ahead log file \"" + bogus + "\" failed too many times");
         Files.delete(cluster.pgWal().resolve("archive_status/" + bogus + ".ready"));
         Files.delete(cluster.pgWal().resolve(bogus));
+        Archiver.awaitArchived(cluster, switched, WAIT);
 
         // the agent is down
         assertEquals(0, walden.stopAgent());

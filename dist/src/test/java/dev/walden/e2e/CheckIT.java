@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * walden check against real servers: a correctly set-up cluster passes and the WAL file it
  * switched to is really in the repository; a server with archive_mode off and no agent fails
- * with a message for each, saying how to fix it, and no WAL switch is attempted.
+ * with a message for each, saying how to fix it, and no WAL switch is attempted; an
+ * archive_command that fails is caught even though the agent's look-ahead stores the file.
  */
 class CheckIT {
     @TempDir
@@ -66,6 +67,32 @@ class CheckIT {
             assertEquals(before, cluster.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())"),
                     "no WAL switch was forced");
             assertTrue(check.stdout().strip().endsWith("2 of 6 checks failed"), check.stdout());
+        }
+    }
+
+    @Test
+    void aFailingArchiveCommandFailsTheCheckEvenThoughLookAheadStoredTheFile() throws Exception {
+        Path clusterDir = dir.resolve("pg");
+        // walden-push with a config file that isn't there: it exits 2 for every file, while the
+        // agent (look-ahead) stores each file PostgreSQL marks ready all the same
+        String broken = LocalCluster.quote("\"" + Installation.HOME.resolve("bin/walden-push") + "\" --config \""
+                + dir.resolve("no-such.conf") + "\" %p");
+        try (Installation walden = new Installation(dir, clusterDir.resolve("data"));
+             LocalCluster cluster = walden.initCluster(clusterDir, Map.of("archive_command", broken))) {
+            walden.connectTo(cluster);
+            walden.init();
+            walden.startAgent();
+            cluster.start();
+            Installation.Run check = walden.walden("check", "--config", walden.config.toString(), "--timeout", "10s");
+            assertEquals(1, check.exit(), check.toString());
+            Matcher m = Pattern.compile("FAIL  WAL (\\w{24}) reached the repository \\(the agent stored it ahead\\), "
+                    + "but PostgreSQL did not report it archived within 10s; PostgreSQL's archive_command failed \\d+ "
+                    + "time\\(s\\) meanwhile").matcher(check.stdout());
+            assertTrue(m.find(), check.stdout());
+            String segment = m.group(1);
+            assertTrue(new PosixStorage(walden.repository).list("wal/").stream()
+                    .anyMatch(o -> o.name().startsWith(segment + "-")), "look-ahead stored the file");
+            assertTrue(Archiver.failedCount(cluster) > 0, "PostgreSQL's archive_command really failed");
         }
     }
 }

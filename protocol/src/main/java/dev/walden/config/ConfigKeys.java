@@ -107,9 +107,13 @@ public final class ConfigKeys {
             DUMP_COMPRESSION, DUMP_TIMEOUT, RETENTION_BACKUP_DAYS, RETENTION_BACKUP_COUNT, RETENTION_DUMP_DAYS,
             RETENTION_DUMP_COUNT, SCHEDULE, SCHEDULE_JOBS, LOG_FORMAT, LOG_LEVEL);
 
-    /** Environment variables starting with {@code WALDEN_} that are not configuration keys. */
+    /**
+     * Environment variables starting with {@code WALDEN_} that are not configuration keys: the
+     * launcher's, and the build's (native/build.sh), which a shell that built walden may still hold.
+     */
     public static final List<String> RESERVED_ENVIRONMENT = List.of(
-            "WALDEN_CONFIG", "WALDEN_HOME", "WALDEN_JAVA", "WALDEN_JAVA_OPTS", "WALDEN_PROGRESS");
+            "WALDEN_CONFIG", "WALDEN_HOME", "WALDEN_JAVA", "WALDEN_JAVA_OPTS", "WALDEN_PROGRESS", "WALDEN_NATIVE",
+            "WALDEN_NATIVE_LINK", "WALDEN_NATIVE_MAJORS");
 
     /** The config file used when neither {@code --config} nor {@code WALDEN_CONFIG} names one. */
     public static final String DEFAULT_CONFIG_FILE = "/etc/walden/walden.conf";

@@ -67,6 +67,14 @@ class ConfigSourceTest {
     }
 
     @Test
+    void theBuildsVariablesAreNotMistakenForKeys() throws Exception {
+        // a shell that built walden (native/build.sh) may still hold them when it runs walden
+        ConfigSource source = ConfigSource.load(null, false, Map.of("WALDEN_NATIVE", "off",
+                "WALDEN_NATIVE_LINK", "dynamic", "WALDEN_NATIVE_MAJORS", "15,17"));
+        assertEquals(Map.of(), source.environment());
+    }
+
+    @Test
     void duplicateAndMalformedLinesAreRefused() throws Exception {
         Path dup = write("pgdata = /a\npgdata = /b\n");
         assertEquals(dup + " line 2: key 'pgdata' is set twice",
