@@ -19,11 +19,14 @@ import picocli.CommandLine.Option;
         description = {"Run the resident agent: listen on agent.socket and archive the WAL files walden-push hands "
                 + "over into the repository; take base backups on request (walden backup) and run the daily "
                 + "schedule (backup, dumps, expiry; see 'schedule').",
-                "On first start it creates the repository for the cluster in pgdata. Stops cleanly on SIGTERM or "
-                        + "SIGINT, letting files being archived finish (agent.shutdown_timeout)."},
+                "It needs the repository that 'walden init' made for the cluster in pgdata, and never creates one "
+                        + "itself: a backup disk that isn't mounted must not become a fresh repository on the root "
+                        + "filesystem. Stops cleanly on SIGTERM or SIGINT, letting files being archived finish "
+                        + "(agent.shutdown_timeout)."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:stopped cleanly by SIGTERM or SIGINT",
-                "1:could not start, or could not stop cleanly (the message says why)"})
+                "1:could not start (no repository: run 'walden init' first), or could not stop cleanly (the message "
+                        + "says why)"})
 public final class AgentCommand implements Callable<Integer> {
     private static final System.Logger LOG = System.getLogger(Agent.class.getName());
 
