@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerDomainSocketChannel;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -19,8 +20,17 @@ import java.util.function.Supplier;
 /**
  * The Netty server on the agent's Unix domain socket. One event-loop thread is plenty: it only
  * decodes frames and hands work to the dispatcher; archiving happens on the workers.
+ *
+ * <p>A connection holds at most the write-buffer high-water mark of unread replies, after which it
+ * isn't read until the client reads ({@link RequestHandler}).
  */
 public final class AgentServer implements AutoCloseable {
+    /**
+     * Replies a connection may leave unread before the agent stops reading it: a STATUS reply is
+     * about 0.5 KiB, any reply at most 64 KiB, so one full reply always fits under the mark.
+     */
+    static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
+
     private final EventLoopGroup group;
     private final Channel channel;
 
@@ -40,6 +50,7 @@ public final class AgentServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
+                            ch.config().setWriteBufferWaterMark(WATER_MARK);
                             ch.pipeline().addLast(
                                     new IdleStateHandler(idleTimeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS),
                                     new FrameDecoder(),
