@@ -10,7 +10,6 @@ import dev.walden.protocol.Meter;
 import dev.walden.protocol.ProtocolException;
 import dev.walden.protocol.PushRequest;
 import dev.walden.protocol.StatusReply;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
@@ -227,9 +226,11 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
         if (root instanceof ProtocolException e) {
-            LOG.log(Level.WARNING, "closing a connection that broke the protocol: " + e.getMessage());
-            ctx.writeAndFlush(new ErrorReply(e.code(), e.getMessage()).toFrame())
-                    .addListener(ChannelFutureListener.CLOSE);
+            LOG.log(Level.WARNING, "closing " + PeerName.of(ctx.channel()) + ", which broke the protocol: "
+                    + e.getMessage());
+            // the answer is best effort: a client that reads nothing must not keep the connection by it
+            ctx.writeAndFlush(new ErrorReply(e.code(), e.getMessage()).toFrame());
+            ctx.close();
         } else {
             LOG.log(Level.WARNING, "closing a connection after an error: " + root, root);
             ctx.close();

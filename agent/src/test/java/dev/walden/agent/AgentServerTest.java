@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.walden.protocol.ErrorCode;
+import dev.walden.protocol.ErrorReply;
 import dev.walden.protocol.Frame;
 import dev.walden.protocol.FrameCodec;
 import dev.walden.protocol.FrameType;
@@ -35,7 +36,7 @@ class AgentServerTest {
     private AgentSocket socket;
     private AgentServer server;
 
-    private void start() throws IOException {
+    private void start(int maxConnections) throws IOException {
         dispatcher = new ArchiveDispatcher(path -> new ArchiveResult.Failed(ErrorCode.FILE_NOT_FOUND, "no"), 1, 16,
                 Duration.ofSeconds(10), Clock.systemUTC(), new AgentStats(Clock.systemUTC().instant()));
         socket = AgentSocket.claim(dir.resolve("agent.sock"), Optional.empty());
@@ -43,7 +44,7 @@ class AgentServerTest {
         server = AgentServer.start(socket, dispatcher, Optional.empty(), () -> {
             statusRequests.incrementAndGet();
             return Map.of("padding", padding);
-        }, Duration.ofSeconds(120), AgentMetrics.NONE);
+        }, new AgentServer.Limits(Duration.ofSeconds(120), Duration.ofSeconds(10), maxConnections), AgentMetrics.NONE);
     }
 
     private RawConnection connect() throws IOException {
@@ -66,7 +67,7 @@ class AgentServerTest {
 
     @Test
     void aClientThatReadsNoRepliesIsNotReadEitherUntilItDoes() throws Exception {
-        start();
+        start(8);
         int requests = 100_000;
         byte[] one = FrameCodec.encode(Frame.of(FrameType.STATUS));
         ByteBuffer out = ByteBuffer.allocate(requests * one.length);
@@ -112,5 +113,43 @@ class AgentServerTest {
             Thread.sleep(500);
         }
         return counter.get();
+    }
+
+    @Test
+    void connectionsBeyondTheLimitAreToldWhyAndClosed() throws Exception {
+        start(3);
+        for (int i = 0; i < 3; i++) {
+            RawConnection served = connect();
+            served.send(Frame.of(FrameType.PING), WAIT);
+            assertEquals(Frame.ok("pong"), served.read(WAIT));
+        }
+        for (int i = 0; i < 5; i++) {
+            RawConnection refused = connect();
+            Frame frame = refused.read(WAIT);
+            assertNotNull(frame, "refused without a word");
+            ErrorReply error = ErrorReply.fromFrame(frame);
+            assertEquals(ErrorCode.TOO_MANY_CONNECTIONS, error.knownCode());
+            assertEquals("the agent already serves 3 connections, the most agent.max_connections allows; find what "
+                    + "holds them with: ss -xp | grep '" + socket.path() + "'", error.message());
+            assertTrue(refused.closedWithin(WAIT), "closed after the refusal");
+        }
+        connections.get(0).close(); // a served connection goes: the next one is served
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            try (RawConnection next = RawConnection.open(socket.path())) {
+                try {
+                    next.send(Frame.of(FrameType.PING), WAIT);
+                } catch (IOException e) {
+                    // refused and closed before the request went out; the refusal is there to read
+                }
+                Frame reply = next.read(WAIT);
+                if (Frame.ok("pong").equals(reply)) {
+                    break;
+                }
+                assertEquals(FrameType.ERROR, reply.type(), "refused while the agent counts the closed one out");
+            }
+            assertTrue(System.nanoTime() < deadline, "no connection served after one of the 3 closed");
+            Thread.sleep(20);
+        }
     }
 }

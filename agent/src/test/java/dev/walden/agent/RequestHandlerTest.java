@@ -37,7 +37,7 @@ class RequestHandlerTest {
             archived.add(path);
             return archiver.apply(path);
         }, 1, queueCapacity, Duration.ofSeconds(10), Clock.systemUTC(), new AgentStats(Clock.systemUTC().instant()));
-        return new EmbeddedChannel(new FrameDecoder(), new FrameEncoder(),
+        return new EmbeddedChannel(new FrameDecoder(Duration.ofSeconds(10)), new FrameEncoder(),
                 new RequestHandler(dispatcher, () -> Map.of("queued", "0")));
     }
 
@@ -191,7 +191,7 @@ class RequestHandlerTest {
         channels.add(first);
         // one worker busy, then fill the 16-slot queue with distinct paths from other connections
         for (int i = 0; i < 40; i++) {
-            EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(), new FrameEncoder(),
+            EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(Duration.ofSeconds(10)), new FrameEncoder(),
                     new RequestHandler(dispatcher, Map::of));
             channels.add(ch);
             ch.writeInbound(bytes(new PushRequest("/a/00000001000000000000" + String.format("%04X", i)).toFrame()));
