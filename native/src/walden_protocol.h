@@ -36,6 +36,7 @@
     X(3, "frame_too_large") \
     X(4, "unknown_request") \
     X(5, "bad_request") \
+    X(6, "frame_timeout") \
     X(10, "bad_name") \
     X(11, "outside_pg_wal") \
     X(12, "file_not_found") \
@@ -48,6 +49,7 @@
     X(21, "storage_timeout") \
     X(22, "overloaded") \
     X(23, "shutting_down") \
+    X(24, "too_many_connections") \
     X(30, "backup_failed") \
     X(99, "internal")
 
@@ -73,7 +75,9 @@
     "repository.s3.path_style", "repository.s3.sse", "repository.s3.kms_key_id", \
     "repository.s3.storage_class", "repository.s3.timeout", "repository.s3.attempts", "agent.socket", \
     "agent.socket_group", "agent.workers", "agent.queue_capacity", "agent.store_timeout", \
-    "agent.shutdown_timeout", "agent.look_ahead", "http.listen", "compression", "compression.level", \
+    "agent.shutdown_timeout", "agent.look_ahead", \
+    "agent.max_connections", "agent.frame_timeout", \
+    "http.listen", "compression", "compression.level", \
     "push.timeout", "fetch.timeout", "backup.workers", "backup.checkpoint", "backup.wal_timeout", \
     "backup.verify_checksums", "dump.databases", "dump.format", "dump.compression", "dump.timeout", \
     "retention.backup_days", "retention.backup_count", "retention.dump_days", "retention.dump_count", \

@@ -71,7 +71,8 @@ public final class Agent implements AutoCloseable {
      * by {@code walden init}).
      *
      * @throws IOException naming what stops it: no repository, a repository of another cluster,
-     *     another agent writing to the repository or owning the socket
+     *     another agent writing to the repository or owning the socket, too few file descriptors
+     *     for agent.max_connections
      */
     public static Agent start(AgentConfig config, Storage storage, Clock clock) throws IOException {
         return start(config, storage, clock, Optional.empty());
@@ -89,6 +90,7 @@ public final class Agent implements AutoCloseable {
     /** Starts the agent, reporting what it does to {@code metrics} as it happens. */
     public static Agent start(AgentConfig config, Storage storage, Clock clock, Optional<JobSetup> jobs,
                               AgentMetrics metrics) throws IOException {
+        DescriptorBudget.checkThisProcess(config.maxConnections());
         WalDirectory walDirectory = new WalDirectory(config.pgdata(), config.pgWal());
         ClusterIdentity cluster = ClusterIdentity.read(config.pgdata(), config.pgWal());
         Repository repository = Repository.open(storage);
@@ -125,7 +127,8 @@ public final class Agent implements AutoCloseable {
             }
             Agent[] self = new Agent[1];
             AgentServer server = AgentServer.start(socket, dispatcher, Optional.ofNullable(agentJobs),
-                    () -> self[0].status(), IDLE_TIMEOUT, metrics);
+                    () -> self[0].status(),
+                    new AgentServer.Limits(IDLE_TIMEOUT, config.frameTimeout(), config.maxConnections()), metrics);
             ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "walden-housekeeping");
                 t.setDaemon(true);

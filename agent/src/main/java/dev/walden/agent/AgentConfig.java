@@ -26,10 +26,23 @@ public record AgentConfig(
         Duration shutdownTimeout,
         Compression compression,
         int compressionLevel,
-        boolean lookAhead) {
+        boolean lookAhead,
+        int maxConnections,
+        Duration frameTimeout) {
 
     /** sun_path is 108 bytes on Linux, one of them the terminating NUL. */
     public static final int MAX_SOCKET_PATH_BYTES = 107;
+    /** A request is at most 64 KiB that a client writes at once: far below this even on a loaded host. */
+    static final Duration MIN_FRAME_TIMEOUT = Duration.ofMillis(100);
+
+    /** The settings with the defaults of agent.max_connections and agent.frame_timeout. */
+    public AgentConfig(Path pgdata, Path pgWal, Path socket, Optional<String> socketGroup, int workers,
+                       int queueCapacity, Duration storeTimeout, Duration shutdownTimeout, Compression compression,
+                       int compressionLevel, boolean lookAhead) {
+        this(pgdata, pgWal, socket, socketGroup, workers, queueCapacity, storeTimeout, shutdownTimeout, compression,
+                compressionLevel, lookAhead, Integer.parseInt(ConfigKeys.AGENT_MAX_CONNECTIONS.defaultValue()),
+                Durations.parse(ConfigKeys.AGENT_FRAME_TIMEOUT.defaultValue()));
+    }
 
     public static AgentConfig from(ConfigSource config) throws ConfigException {
         Path pgdata = config.requiredPath(ConfigKeys.PGDATA);
@@ -49,12 +62,19 @@ public record AgentConfig(
                     + " is not below push.timeout (" + Durations.format(pushTimeout) + "): walden-push would give up "
                     + "before the agent could say why a file was not stored");
         }
+        Duration frameTimeout = config.duration(ConfigKeys.AGENT_FRAME_TIMEOUT);
+        if (frameTimeout.compareTo(MIN_FRAME_TIMEOUT) < 0 || frameTimeout.compareTo(Agent.IDLE_TIMEOUT) > 0) {
+            throw config.invalid(ConfigKeys.AGENT_FRAME_TIMEOUT, Durations.format(frameTimeout) + " is outside "
+                    + Durations.format(MIN_FRAME_TIMEOUT) + "-" + Durations.format(Agent.IDLE_TIMEOUT));
+        }
         return new AgentConfig(pgdata, pgWal, socket, group,
                 config.integer(ConfigKeys.AGENT_WORKERS, 1, 64),
                 config.integer(ConfigKeys.AGENT_QUEUE_CAPACITY, 16, 1 << 20),
                 storeTimeout,
                 config.duration(ConfigKeys.AGENT_SHUTDOWN_TIMEOUT),
                 compression.compression(), compression.level(),
-                config.bool(ConfigKeys.AGENT_LOOK_AHEAD));
+                config.bool(ConfigKeys.AGENT_LOOK_AHEAD),
+                config.integer(ConfigKeys.AGENT_MAX_CONNECTIONS, 1, 65536),
+                frameTimeout);
     }
 }

@@ -10,7 +10,6 @@ import dev.walden.protocol.Meter;
 import dev.walden.protocol.ProtocolException;
 import dev.walden.protocol.PushRequest;
 import dev.walden.protocol.StatusReply;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
@@ -28,9 +27,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
- * One connection's requests. A connection carries one request at a time: while a PUSH is being
- * archived the handler stops reading, and frames a client pipelined anyway wait here, so replies
- * always come back in request order.
+ * One connection's requests. A connection carries one request at a time, and replies always come
+ * back in request order. The handler reads the connection only while it can take a request: not
+ * while a PUSH or BACKUP is in progress, and not while the client leaves its replies unread (the
+ * channel is unwritable above the write-buffer high-water mark). Either way auto-read goes off, so
+ * requests a client pipelined stay undecoded in {@link FrameDecoder} and in the socket, and a
+ * client that never reads costs the agent at most the high-water mark in replies.
  */
 public final class RequestHandler extends ChannelInboundHandlerAdapter {
     private static final System.Logger LOG = System.getLogger(RequestHandler.class.getName());
@@ -43,8 +45,13 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
     private final Optional<AgentJobs> jobs;
     private final Supplier<Map<String, String>> status;
     private final AgentMetrics metrics;
+    /**
+     * Requests decoded but not yet handled. The decoder stops as soon as reading stops, so this
+     * holds at most the one frame that was being decoded when it did.
+     */
     private final ArrayDeque<Frame> pending = new ArrayDeque<>();
     private boolean busy;
+    private boolean reading = true;
 
     public RequestHandler(ArchiveDispatcher dispatcher, Supplier<Map<String, String>> status) {
         this(dispatcher, Optional.empty(), status, AgentMetrics.NONE);
@@ -58,6 +65,11 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
         this.metrics = metrics;
     }
 
+    /** Requests decoded and not yet handled. */
+    int pending() {
+        return pending.size();
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         pending.add((Frame) msg);
@@ -65,10 +77,24 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void drain(ChannelHandlerContext ctx) {
-        while (!busy && !pending.isEmpty()) {
+        while (!busy && ctx.channel().isWritable() && !pending.isEmpty()) {
             handle(ctx, pending.poll());
         }
-        ctx.channel().config().setAutoRead(!busy);
+        // one switch for both reasons not to read, so neither can turn reading on while the other holds
+        boolean read = !busy && ctx.channel().isWritable() && pending.isEmpty();
+        if (read != reading) {
+            reading = read;
+            ctx.channel().config().setAutoRead(read);
+            if (read) {
+                ctx.pipeline().fireUserEventTriggered(FrameDecoder.RESUME);
+            }
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        drain(ctx); // the client read its replies: take its next request
+        super.channelWritabilityChanged(ctx);
     }
 
     private void handle(ChannelHandlerContext ctx, Frame frame) {
@@ -143,8 +169,9 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
             public void copied(long bytesDone, long bytesTotal, long filesDone, long filesTotal) {
                 long now = System.nanoTime();
                 long last = lastSent.get();
-                // one METER a second is plenty for a bar; the last file always gets one
-                if (!meters) {
+                // one METER a second is plenty for a bar; the last file always gets one. A client
+                // that leaves its replies unread gets none: the next one says more than a queued one
+                if (!meters || !ctx.channel().isWritable()) {
                     return;
                 }
                 if (filesDone == filesTotal || (now - last >= METER_EVERY_NANOS && lastSent.compareAndSet(last, now))) {
@@ -199,9 +226,11 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
         if (root instanceof ProtocolException e) {
-            LOG.log(Level.WARNING, "closing a connection that broke the protocol: " + e.getMessage());
-            ctx.writeAndFlush(new ErrorReply(e.code(), e.getMessage()).toFrame())
-                    .addListener(ChannelFutureListener.CLOSE);
+            LOG.log(Level.WARNING, "closing " + PeerName.of(ctx.channel()) + ", which broke the protocol: "
+                    + e.getMessage());
+            // the answer is best effort: a client that reads nothing must not keep the connection by it
+            ctx.writeAndFlush(new ErrorReply(e.code(), e.getMessage()).toFrame());
+            ctx.close();
         } else {
             LOG.log(Level.WARNING, "closing a connection after an error: " + root, root);
             ctx.close();

@@ -2,6 +2,7 @@ package dev.walden.agent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.walden.protocol.ErrorCode;
@@ -14,7 +15,6 @@ import dev.walden.protocol.StatusReply;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,7 +37,7 @@ class RequestHandlerTest {
             archived.add(path);
             return archiver.apply(path);
         }, 1, queueCapacity, Duration.ofSeconds(10), Clock.systemUTC(), new AgentStats(Clock.systemUTC().instant()));
-        return new EmbeddedChannel(new FrameDecoder(), new FrameEncoder(),
+        return new EmbeddedChannel(new FrameDecoder(Duration.ofSeconds(10)), new FrameEncoder(),
                 new RequestHandler(dispatcher, () -> Map.of("queued", "0")));
     }
 
@@ -56,24 +56,8 @@ class RequestHandlerTest {
         return Unpooled.wrappedBuffer(FrameCodec.encode(frame));
     }
 
-    /** Reads the next reply the handler wrote, waiting for replies that come from a worker. */
     private static Frame reply(EmbeddedChannel ch) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline) {
-            ch.runPendingTasks();
-            ByteBuf out = ch.readOutbound();
-            if (out != null) {
-                byte[] data = new byte[out.readableBytes()];
-                out.readBytes(data);
-                out.release();
-                ByteBuffer buffer = ByteBuffer.wrap(data);
-                Frame frame = FrameCodec.decode(buffer);
-                assertEquals(0, buffer.remaining(), "one frame per write");
-                return frame;
-            }
-            Thread.sleep(5);
-        }
-        throw new AssertionError("no reply within 10 s");
+        return Replies.next(ch);
     }
 
     @Test
@@ -161,6 +145,37 @@ class RequestHandlerTest {
     }
 
     @Test
+    void requestsPipelinedBehindAPushWaitUndecodedAndAreAnsweredInOrderAfterIt() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        EmbeddedChannel ch = channel(path -> {
+            try {
+                release.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return new ArchiveResult.Failed(ErrorCode.INTERNAL, "released");
+        }, 16);
+        RequestHandler handler = ch.pipeline().get(RequestHandler.class);
+        ByteBuf burst = Unpooled.buffer();
+        burst.writeBytes(FrameCodec.encode(new PushRequest("/a/000000010000000000000001").toFrame()));
+        for (int i = 0; i < 1000; i++) {
+            burst.writeBytes(FrameCodec.encode(Frame.of(FrameType.PING)));
+        }
+        ch.writeInbound(burst); // one read's worth: ByteToMessageDecoder would decode all 1001 at once
+        assertTrue(handler.pending() <= 1, handler.pending() + " frames decoded and queued behind the PUSH");
+        assertFalse(ch.config().isAutoRead(), "not read while the PUSH is in progress");
+        assertNull(Replies.poll(ch));
+        release.countDown();
+        assertEquals("released", ErrorReply.fromFrame(reply(ch)).message(), "the PUSH is answered first");
+        for (int i = 0; i < 1000; i++) {
+            assertEquals(Frame.ok("pong"), reply(ch), "ping " + i);
+        }
+        assertTrue(ch.config().isAutoRead());
+        assertEquals(0, handler.pending());
+        assertFalse(ch.finish());
+    }
+
+    @Test
     void aFullQueueIsAnsweredOverloadedAtOnce() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         List<EmbeddedChannel> channels = new ArrayList<>();
@@ -176,7 +191,7 @@ class RequestHandlerTest {
         channels.add(first);
         // one worker busy, then fill the 16-slot queue with distinct paths from other connections
         for (int i = 0; i < 40; i++) {
-            EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(), new FrameEncoder(),
+            EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(Duration.ofSeconds(10)), new FrameEncoder(),
                     new RequestHandler(dispatcher, Map::of));
             channels.add(ch);
             ch.writeInbound(bytes(new PushRequest("/a/00000001000000000000" + String.format("%04X", i)).toFrame()));

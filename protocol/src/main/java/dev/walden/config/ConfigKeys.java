@@ -52,6 +52,10 @@ public final class ConfigKeys {
             "on shutdown, longest the agent waits for files already being archived");
     public static final ConfigKey AGENT_LOOK_AHEAD = new ConfigKey("agent.look_ahead", "on",
             "archive files PostgreSQL marked .ready before it asks for them (on/off)");
+    public static final ConfigKey AGENT_MAX_CONNECTIONS = new ConfigKey("agent.max_connections", "128",
+            "connections the agent serves at a time; one more is answered too_many_connections and closed (1-65536)");
+    public static final ConfigKey AGENT_FRAME_TIMEOUT = new ConfigKey("agent.frame_timeout", "10s",
+            "longest a request may take to arrive, from its first byte to its last, before the connection is closed (100ms-120s)");
     public static final ConfigKey HTTP_LISTEN = new ConfigKey("http.listen", "127.0.0.1:9187",
             "host:port of the agent's HTTP endpoint (/metrics, /health, /status); off: no endpoint");
     public static final ConfigKey COMPRESSION = new ConfigKey("compression", "zstd",
@@ -102,7 +106,9 @@ public final class ConfigKeys {
             S3_BUCKET, S3_PREFIX, S3_REGION, S3_ENDPOINT, S3_PATH_STYLE, S3_SSE, S3_KMS_KEY_ID, S3_STORAGE_CLASS,
             S3_TIMEOUT, S3_ATTEMPTS, AGENT_SOCKET,
             AGENT_SOCKET_GROUP, AGENT_WORKERS, AGENT_QUEUE_CAPACITY, AGENT_STORE_TIMEOUT,
-            AGENT_SHUTDOWN_TIMEOUT, AGENT_LOOK_AHEAD, HTTP_LISTEN, COMPRESSION, COMPRESSION_LEVEL, PUSH_TIMEOUT, FETCH_TIMEOUT, BACKUP_WORKERS,
+            AGENT_SHUTDOWN_TIMEOUT, AGENT_LOOK_AHEAD,
+            AGENT_MAX_CONNECTIONS, AGENT_FRAME_TIMEOUT,
+            HTTP_LISTEN, COMPRESSION, COMPRESSION_LEVEL, PUSH_TIMEOUT, FETCH_TIMEOUT, BACKUP_WORKERS,
             BACKUP_CHECKPOINT, BACKUP_WAL_TIMEOUT, BACKUP_VERIFY_CHECKSUMS, DUMP_DATABASES, DUMP_FORMAT,
             DUMP_COMPRESSION, DUMP_TIMEOUT, RETENTION_BACKUP_DAYS, RETENTION_BACKUP_COUNT, RETENTION_DUMP_DAYS,
             RETENTION_DUMP_COUNT, SCHEDULE, SCHEDULE_JOBS, LOG_FORMAT, LOG_LEVEL);

@@ -11,6 +11,7 @@ public enum ErrorCode {
     FRAME_TOO_LARGE(3, "frame too large"),
     UNKNOWN_REQUEST(4, "unknown request type"),
     BAD_REQUEST(5, "malformed request body"),
+    FRAME_TIMEOUT(6, "frame not complete in time"),
 
     // the file asked for: PostgreSQL will retry, and an operator must look
     BAD_NAME(10, "not a WAL file name"),
@@ -27,6 +28,7 @@ public enum ErrorCode {
     STORAGE_TIMEOUT(21, "storage did not answer in time"),
     OVERLOADED(22, "agent queue full"),
     SHUTTING_DOWN(23, "agent shutting down"),
+    TOO_MANY_CONNECTIONS(24, "agent has too many connections"),
 
     // jobs
     BACKUP_FAILED(30, "base backup failed"),
