@@ -34,6 +34,10 @@ public final class FileAccess {
 
     /** What stat(2) says about a file: its owner's uid and its mode bits. */
     public record Stat(int uid, int mode) {
+        public boolean characterDevice() {
+            return (mode & 0170000) == 0020000; // S_IFMT, S_IFCHR
+        }
+
         public boolean writableByOthers() {
             return (mode & GROUP_OR_OTHERS_WRITE) != 0;
         }
@@ -85,6 +89,9 @@ public final class FileAccess {
 
     /** {@link #settingsFileProblem(Path, boolean)} for a file with these attributes, read by {@code uid}. */
     static Optional<String> settingsFileProblem(Path file, Stat stat, int uid, boolean holdsSecret) {
+        if (stat.characterDevice()) {
+            return Optional.empty(); // /dev/null: root's, 0666, and no content anyone could rewrite
+        }
         if (stat.uid() != uid && stat.uid() != ROOT) {
             return Optional.of("'" + file + "' is owned by uid " + stat.uid() + ", not by this user (uid " + uid
                     + ") or root; run: chown " + uid + " '" + file + "'");

@@ -12,12 +12,13 @@ import org.junit.jupiter.api.io.TempDir;
 class FileAccessTest {
     private static final Path FILE = Path.of("/etc/walden/walden.conf");
     private static final int ME = 1001;
+    private static final int REGULAR = 0100000;
 
     @TempDir
     Path dir;
 
     private static Optional<String> problem(int owner, int mode, boolean secret) {
-        return FileAccess.settingsFileProblem(FILE, new FileAccess.Stat(owner, mode), ME, secret);
+        return FileAccess.settingsFileProblem(FILE, new FileAccess.Stat(owner, REGULAR | mode), ME, secret);
     }
 
     @Test
@@ -60,6 +61,12 @@ class FileAccessTest {
     void rootMayHandAPasswordToAGroupAsPostgresqlAllowsForItsKeys() {
         assertEquals(Optional.empty(), problem(0, 0640, true));
         assertEquals(Optional.empty(), problem(0, 0440, true));
+    }
+
+    @Test
+    void devNullHasNoContentsSomeoneCouldRewrite() throws Exception {
+        assertEquals(Optional.empty(), FileAccess.settingsFileProblem(Path.of("/dev/null"), false),
+                "root's, 0666, and always empty: --config /dev/null is fine");
     }
 
     @Test
