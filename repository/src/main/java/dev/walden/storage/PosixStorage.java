@@ -76,6 +76,7 @@ public final class PosixStorage implements Storage {
      * Opens an existing repository directory.
      *
      * @throws NoSuchFileException when it doesn't exist, saying so
+     * @throws IOException when another user owns it or others may write in it, naming the fix
      */
     public PosixStorage(Path root) throws IOException {
         this.root = root.toAbsolutePath().normalize();
@@ -83,8 +84,7 @@ public final class PosixStorage implements Storage {
             throw new NoSuchFileException(this.root.toString(), null, "repository directory '" + this.root
                     + "' does not exist (disk not mounted? a new repository is made by 'walden init')");
         }
-        checkOwner(this.root);
-        FileAccess.Stat stat = FileAccess.stat(this.root);
+        FileAccess.Stat stat = checkOwner(this.root);
         if (stat.writableByOthers()) {
             throw new IOException("repository directory '" + this.root + "' is writable by others (mode "
                     + stat.modeText() + "); run: chmod 700 '" + this.root + "'");
@@ -96,14 +96,17 @@ public final class PosixStorage implements Storage {
      * Refuses a directory this process's user doesn't own. Its owner may replace anything in it,
      * and a repository that isn't ours is a wrong path or the wrong user running walden (root
      * running a command on the postgres user's repository would leave files postgres can't read).
+     * Returns the directory's owner and mode.
      */
-    private static void checkOwner(Path dir) throws IOException {
-        if (FileAccess.stat(dir).uid() != FileAccess.currentUid()) {
+    private static FileAccess.Stat checkOwner(Path dir) throws IOException {
+        FileAccess.Stat stat = FileAccess.stat(dir);
+        if (stat.uid() != FileAccess.currentUid()) {
             String owner = FileAccess.ownerName(dir);
             String user = FileAccess.currentUserName();
             throw new IOException("repository directory '" + dir + "' is owned by '" + owner + "', not by '" + user
                     + "' who runs walden; run walden as '" + owner + "', or run: chown -R " + user + " '" + dir + "'");
         }
+        return stat;
     }
 
     /** {@link #create(Path, Consumer)}, not telling what it changed. */
@@ -126,8 +129,7 @@ public final class PosixStorage implements Storage {
                     + absolute + "' does not exist");
         }
         if (Files.isDirectory(absolute)) {
-            checkOwner(absolute);
-            FileAccess.Stat stat = FileAccess.stat(absolute);
+            FileAccess.Stat stat = checkOwner(absolute);
             if (stat.openToOthers()) {
                 Files.setPosixFilePermissions(absolute, PosixFilePermissions.fromString("rwx------"));
                 notices.accept("repository directory '" + absolute + "' was open to other users (mode "
