@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "walden_protocol.h"
@@ -69,6 +71,7 @@ typedef struct
     char *timeout;               /* strdup: a fixed buffer would cut it */
     char timeout_origin[PATH_BYTES + 64];
     bool timeout_set;
+    bool holds_secret;           /* a value in the file looks like a password (Secrets.looksSecret) */
 } config;
 
 static char problem[MESSAGE_BYTES];
@@ -264,6 +267,115 @@ static bool remember(config *c, const char *name, const char *value, const char 
     return true;
 }
 
+/* Java's \s in a regular expression: ASCII whitespace only. */
+static bool regex_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/* Java's \w, on whose edge \b matches: ASCII letters, digits and '_'. */
+static bool word_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+static bool scheme_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '.' || c == '-';
+}
+
+/* Secrets.URL_PASSWORD found in s: \b[a-z][a-z0-9+.-]*://[^:/@\s]*:[^@\s]+@ */
+static bool url_password(const char *s)
+{
+    const char *p;
+
+    for (p = strstr(s, "://"); p != NULL; p = strstr(p + 1, "://"))
+    {
+        const char *start = p;
+        const char *q = p + 3;
+        bool scheme = false;
+
+        /* some letter at a word boundary within the scheme characters before "://" starts a scheme */
+        while (start > s && scheme_char(start[-1]))
+        {
+            start--;
+            if (*start >= 'a' && *start <= 'z' && (start == s || !word_char(start[-1])))
+                scheme = true;
+        }
+        if (!scheme)
+            continue;
+        while (*q != '\0' && *q != ':' && *q != '/' && *q != '@' && !regex_space(*q))
+            q++;
+        if (*q != ':' || q[1] == '\0' || q[1] == '@' || regex_space(q[1]))
+            continue;
+        for (q++; *q != '\0' && *q != '@' && !regex_space(*q); q++)
+            ;
+        if (*q == '@')
+            return true;
+    }
+    return false;
+}
+
+/* Secrets.PASSWORD_PAIR found in s: (?i)password\s*[=:]\s*[^\s,;&'"]+ */
+static bool password_pair(const char *s)
+{
+    const char *p;
+
+    for (p = s; *p != '\0'; p++)
+    {
+        const char *q = p + 8;
+
+        if (strncasecmp(p, "password", 8) != 0)
+            continue;
+        while (regex_space(*q))
+            q++;
+        if (*q != '=' && *q != ':')
+            continue;
+        for (q++; regex_space(*q); q++)
+            ;
+        if (*q != '\0' && !regex_space(*q) && strchr(",;&'\"", *q) == NULL)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * FileAccess.settingsFileProblem, in the same words: a config file another user may change is
+ * refused (it names the socket, so its writer could answer "stored" for WAL never stored), and so
+ * is one holding a password that others may read (root may share it with a group, as 0640).
+ */
+static bool config_file_safe(const char *file, const struct stat *sb, bool holds_secret)
+{
+    unsigned long me = (unsigned long) geteuid();
+    unsigned long owner = (unsigned long) sb->st_uid;
+    unsigned mode = (unsigned) sb->st_mode & 07777;
+
+    if (S_ISCHR(sb->st_mode))
+        return true; /* /dev/null: root's, 0666, and no content anyone could rewrite */
+    if (owner != me && owner != 0)
+    {
+        set_problem("'%s' is owned by uid %lu, not by this user (uid %lu) or root; run: chown %lu '%s'", file, owner,
+                    me, me, file);
+        return false;
+    }
+    if (holds_secret && ((mode & 0004) != 0 || ((mode & 0040) != 0 && owner != 0)))
+    {
+        if (owner == 0)
+            set_problem("'%s' holds a password and is readable by others (mode %04o); run: chmod 640 '%s' and chgrp it "
+                        "to a group of this user", file, mode, file);
+        else
+            set_problem("'%s' holds a password and is readable by others (mode %04o); run: chmod 600 '%s'", file, mode,
+                        file);
+        return false;
+    }
+    if ((mode & 0022) != 0)
+    {
+        set_problem("'%s' is writable by others (mode %04o); run: chmod go-w '%s'", file, mode, file);
+        return false;
+    }
+    return true;
+}
+
 /* ConfigSource.parseLines: one "key = value" per line; # comments; a key once; known keys only. */
 static bool read_config_file(config *c, FILE *in)
 {
@@ -329,6 +441,8 @@ static bool read_config_file(config *c, FILE *in)
             return false;
         }
         seen[i] = 1;
+        if (url_password(value) || password_pair(value))
+            c->holds_secret = true;
         if (!remember(c, name, value, where))
         {
             free(line);
@@ -384,6 +498,18 @@ static bool load_config(config *c, const char *file, bool must_exist)
             slash = strrchr(c->base, '/');
             slash[slash == c->base ? 1 : 0] = '\0';
             read = read_config_file(c, in);
+            if (read)
+            {
+                struct stat sb;
+
+                if (fstat(fileno(in), &sb) != 0)
+                {
+                    set_problem("cannot read config file '%s': %s", c->file, strerror(errno));
+                    read = false;
+                }
+                else
+                    read = config_file_safe(c->file, &sb, c->holds_secret);
+            }
             fclose(in);
             if (!read)
                 return false;

@@ -263,6 +263,12 @@ static walden_outcome connect_socket(exchange_state *st, int fd)
                 return WALDEN_GOT_REPLY;
             errno = err;
         }
+        if (errno == EACCES)
+        {
+            say(st, "permission denied on '%s': run as the agent's user, or set agent.socket_group to a group this "
+                    "user is in", st->socket_path);
+            return WALDEN_IO_FAILED;
+        }
         if (errno == ECONNREFUSED || errno == ENOENT)
         {
             char why[128];
@@ -398,6 +404,12 @@ walden_outcome walden_exchange(const char *socket_path, int64_t timeout_ms, int 
     }
     if (stat(socket_path, &sb) != 0)
     {
+        if (errno == EACCES)
+        {
+            say(&st, "permission denied on '%s': a directory on its path is closed to this user; run as the agent's "
+                     "user, or open the directory to agent.socket_group", socket_path);
+            return WALDEN_IO_FAILED;
+        }
         say(&st, "agent not running: no socket at '%s'", socket_path);
         return WALDEN_NOT_RUNNING;
     }

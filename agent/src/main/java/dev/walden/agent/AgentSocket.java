@@ -18,12 +18,14 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Ownership of the agent's socket path. Only one agent may serve a socket: a lock file
- * ({@code <socket>.lock}, holding the owner's PID) is locked for the agent's lifetime, and the
+ * ({@code <socket>.lock}, mode 0600, holding the owner's PID) is locked for the agent's lifetime, and the
  * kernel releases it when the process dies however it dies. With the lock held, a socket file
  * left by a dead agent is stale and is replaced.
  *
@@ -35,6 +37,7 @@ public final class AgentSocket implements AutoCloseable {
     /** Bytes the temporary name adds to the configured path. */
     static final int TEMPORARY_SUFFIX_BYTES = ".bind".length();
     private static final long PROBE_TIMEOUT_MILLIS = 2000;
+    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
     private final Path socket;
     private final Optional<String> group;
@@ -68,10 +71,14 @@ public final class AgentSocket implements AutoCloseable {
             }
         }
         Path lockFile = socket.resolveSibling(socket.getFileName() + ".lock");
-        FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
+        FileChannel channel = FileChannel.open(lockFile, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(OWNER_ONLY));
         FileLock lock;
         try {
+            // the mode above applies only when the file is new; an existing one keeps its own
+            if (!Files.getPosixFilePermissions(lockFile).equals(OWNER_ONLY)) {
+                Files.setPosixFilePermissions(lockFile, OWNER_ONLY);
+            }
             lock = channel.tryLock();
         } catch (OverlappingFileLockException e) {
             lock = null; // held by this very process: another agent in the same JVM

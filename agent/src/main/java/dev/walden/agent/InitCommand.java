@@ -24,10 +24,13 @@ import picocli.CommandLine.Spec;
 @Command(name = "init", mixinStandardHelpOptions = true,
         description = {"Create the repository (repository.path) for the cluster in pgdata, binding it to that "
                 + "cluster's system identifier, major version and WAL segment size.",
-                "Run once before the first 'walden agent'. Running it again for the same cluster changes nothing."},
+                "Run once before the first 'walden agent'. Running it again for the same cluster changes nothing.",
+                "An existing directory (repository.path) must be yours; if other users may use it, it is made "
+                        + "private (0700) and the output says so."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:the repository exists for this cluster",
-                "1:not created: the message says why (another cluster's repository, unknown files, no pgdata)"})
+                "1:not created: the message says why (another cluster's repository, unknown files, no pgdata, "
+                        + "a directory of another user)"})
 public final class InitCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -42,7 +45,7 @@ public final class InitCommand implements Callable<Integer> {
         Path pgdata = source.requiredPath(ConfigKeys.PGDATA);
         Path pgWal = source.path(ConfigKeys.PG_WAL).orElse(pgdata.resolve("pg_wal"));
         ClusterIdentity cluster = ClusterIdentity.read(pgdata, pgWal);
-        try (Storage storage = StorageFactory.create(source)) {
+        try (Storage storage = StorageFactory.create(source, spec.commandLine().getOut()::println)) {
             String created = Repository.create(storage, cluster, Clock.systemUTC()).info().created();
             spec.commandLine().getOut().println("repository " + storage.describe() + " belongs to " + cluster
                     + " (created " + created + ")");

@@ -38,6 +38,21 @@ class AgentSocketTest {
     }
 
     @Test
+    void theLockFileIsPrivateEvenWhenItWasNot() throws IOException {
+        Path path = dir.resolve("agent.sock");
+        Path lockFile = dir.resolve("agent.sock.lock");
+        try (AgentSocket socket = AgentSocket.claim(path, Optional.empty())) {
+            assertEquals(path, socket.path());
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(lockFile)));
+        }
+        Files.setPosixFilePermissions(lockFile, PosixFilePermissions.fromString("rw-rw-rw-"));
+        try (AgentSocket socket = AgentSocket.claim(path, Optional.empty())) {
+            assertEquals(path, socket.path());
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(lockFile)));
+        }
+    }
+
+    @Test
     void aConfiguredGroupGetsReadWrite() throws IOException {
         Path path = dir.resolve("agent.sock");
         String myGroup = Files.readAttributes(dir, PosixFileAttributes.class).group().getName();

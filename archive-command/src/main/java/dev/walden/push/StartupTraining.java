@@ -15,6 +15,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -42,6 +43,8 @@ public final class StartupTraining {
             // the way PostgreSQL runs it: real environment, the config file, a relative %p
             Path config = Files.writeString(dir.resolve("walden.conf"), "# training\nagent.socket = " + socket
                     + "\npush.timeout = 30s\n");
+            // walden-push refuses a config file others may change: under umask 002 it would be
+            Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
             Map<String, String> env = System.getenv();
             check(WaldenPush.run(new String[] {"--config", config.toString(), "--ping"}, env, quiet, quiet), 0);
             check(WaldenPush.run(new String[] {"--config", config.toString(), wal.toString()}, env, quiet, quiet), 0);

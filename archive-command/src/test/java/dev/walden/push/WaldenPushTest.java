@@ -5,9 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -93,6 +97,30 @@ class WaldenPushTest {
                 "pg_wal/000000010000000000000001");
         assertEquals(WaldenPush.AGENT_NOT_RUNNING, run.exit());
         assertTrue(run.err().startsWith("walden-push: 'pg_wal/000000010000000000000001' not archived: agent not running"),
+                run.err());
+    }
+
+    @Test
+    void aSocketThisUserMayNotUseIsExit7NotAgentNotRunning() throws Exception {
+        Path socket = dir.resolve("agent.sock");
+        try (ServerSocketChannel agent = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            agent.bind(UnixDomainSocketAddress.of(socket));
+            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("---------"));
+            Run run = run(Map.of("WALDEN_AGENT_SOCKET", socket.toString()), "pg_wal/000000010000000000000001");
+            assertEquals(WaldenPush.IO_ERROR, run.exit(), run.toString());
+            assertEquals("walden-push: 'pg_wal/000000010000000000000001' not archived: permission denied on '" + socket
+                    + "': run as the agent's user, or set agent.socket_group to a group this user is in\n", run.err());
+        }
+    }
+
+    @Test
+    void aConfigFileOthersMayChangeIsRefused() throws Exception {
+        // it names the socket: whoever may change it could answer "stored" for WAL that never was
+        Path config = Files.writeString(dir.resolve("walden.conf"), "agent.socket = " + dir.resolve("agent.sock") + "\n");
+        Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-rw-rw-"));
+        Run run = run(Map.of(), "--config", config.toString(), "pg_wal/000000010000000000000001");
+        assertEquals(WaldenPush.USAGE, run.exit());
+        assertEquals("walden-push: '" + config + "' is writable by others (mode 0666); run: chmod go-w '" + config + "'\n",
                 run.err());
     }
 

@@ -43,7 +43,7 @@ public record BackupSettings(
         try {
             dotEnv = DotEnv.read(dotEnvFile);
         } catch (IOException e) {
-            throw new ConfigException("cannot read " + dotEnvFile + ": " + e.getMessage(), e);
+            throw new ConfigException("cannot read '" + dotEnvFile + "': " + e.getMessage(), e);
         }
         ConnectionSettings connection;
         try {

@@ -1,5 +1,8 @@
 package dev.walden.db;
 
+import dev.walden.config.ConfigException;
+import dev.walden.config.FileAccess;
+import dev.walden.config.Secrets;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -8,18 +11,27 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A {@code .env} file, as the scripts walden replaces read it: {@code KEY=value} lines, optional
  * {@code export }, {@code #} comments, values optionally in single or double quotes. Parsed in
  * this one place.
+ *
+ * <p>It usually holds the database password, so it is refused when others may read it and holds
+ * a secret, or when another user may change it (it names the host the password is sent to): see
+ * {@link FileAccess}.
  */
 public final class DotEnv {
     private DotEnv() {
     }
 
-    /** The variables in {@code file}; empty when there is no such file. */
-    public static Map<String, String> read(Path file) throws IOException {
+    /**
+     * The variables in {@code file}; empty when there is no such file.
+     *
+     * @throws ConfigException when the file's owner or mode make it unsafe to use, naming the fix
+     */
+    public static Map<String, String> read(Path file) throws IOException, ConfigException {
         List<String> lines;
         try {
             lines = Files.readAllLines(file, StandardCharsets.UTF_8);
@@ -46,6 +58,12 @@ public final class DotEnv {
                 value = value.substring(1, value.length() - 1);
             }
             values.put(key, value);
+        }
+        boolean holdsSecret = values.entrySet().stream().anyMatch(e -> !e.getValue().isEmpty()
+                && (Secrets.isSecretVariable(e.getKey()) || Secrets.looksSecret(e.getValue())));
+        Optional<String> problem = FileAccess.settingsFileProblem(file, holdsSecret);
+        if (problem.isPresent()) {
+            throw new ConfigException(problem.get());
         }
         return values;
     }

@@ -17,6 +17,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -347,5 +348,54 @@ class PushClientConformanceIT {
         Map<String, String> env = new HashMap<>(Map.of("WALDEN_AGENT_SOCKET", socket.toString()));
         assertOneLine(both(env, null, "--ping"), 3, "walden-push: agent not running: nobody listens on '" + socket
                 + "' (connection refused)");
+    }
+
+    @Test
+    void permissionProblemsAreReportedAlike() throws Exception {
+        String where = "walden-push: 'pg_wal/" + SEGMENT + "' not archived: ";
+        // "agent not running" would send the operator to start an agent that is running
+        try (var agent = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            agent.bind(java.net.UnixDomainSocketAddress.of(socket));
+            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("---------"));
+            assertOneLine(push(null), 7, where + "permission denied on '" + socket + "': run as the agent's user, or set "
+                    + "agent.socket_group to a group this user is in");
+        }
+        Files.delete(socket);
+        Path closed = Files.createDirectory(dir.resolve("closed"));
+        Path hidden = closed.resolve("agent.sock");
+        try (var agent = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            agent.bind(java.net.UnixDomainSocketAddress.of(hidden));
+            Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rw-------"));
+            assertOneLine(both(Map.of("WALDEN_AGENT_SOCKET", hidden.toString()), null, "--ping"), 7, "walden-push: "
+                    + "permission denied on '" + hidden + "': a directory on its path is closed to this user; run as the "
+                    + "agent's user, or open the directory to agent.socket_group");
+        } finally {
+            Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
+        }
+
+        // the config file names the socket: whoever may change it may answer "stored" for WAL never stored
+        Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-rw-r--"));
+        assertOneLine(push(ok("stored")), 2, "walden-push: '" + config + "' is writable by others (mode 0664); run: "
+                + "chmod go-w '" + config + "'");
+        String[] secrets = {"repository.s3.endpoint = https://walden:s3cr3t@minio.internal:9000",
+            "repository.s3.endpoint = \"s3://k:s3cr3t@bucket\"", "dump.databases = app password: s3cr3t",
+            "# password = s3cr3t in a comment is not a value\nrepository.s3.endpoint = https://minio.internal:9000/"};
+        for (String line : secrets) {
+            Files.writeString(config, "agent.socket = " + socket + "\n" + line + "\n");
+            Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-r--r--"));
+            Result result = push(ok("stored"));
+            if (line.startsWith("#")) {
+                assertEquals(0, result.exit(), line + ": " + result);
+                continue;
+            }
+            assertOneLine(result, 2, "walden-push: '" + config + "' holds a password and is readable by others (mode "
+                    + "0644); run: chmod 600 '" + config + "'");
+            Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
+            assertEquals(0, push(ok("stored")).exit(), line);
+        }
+        // /dev/null is root's and 0666, but holds nothing anyone could change
+        Result devNull = both(Map.of("WALDEN_AGENT_SOCKET", socket.toString()), ok("pong"), "--config", "/dev/null",
+                "--ping");
+        assertEquals(0, devNull.exit(), devNull.toString());
     }
 }

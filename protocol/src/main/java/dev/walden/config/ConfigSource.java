@@ -21,7 +21,8 @@ import java.util.Optional;
  * of the config file (the working directory when there is no file).
  *
  * <p>An unknown key, a duplicate key, a malformed line or an unknown {@code WALDEN_*} variable is
- * an error that names it.
+ * an error that names it. So is a file another user may change, or one holding a password that
+ * others may read ({@link FileAccess}).
  */
 public final class ConfigSource {
     private final Path file;
@@ -82,6 +83,9 @@ public final class ConfigSource {
                 throw new ConfigException("cannot read config file '" + absolute + "': " + e.getMessage(), e);
             }
             parseLines(absolute, lines, values, origins);
+            if (loaded != null) {
+                checkAccess(absolute, values);
+            }
         }
         for (Map.Entry<String, String> e : env.entrySet()) {
             String variable = e.getKey();
@@ -95,6 +99,19 @@ public final class ConfigSource {
             applied.put(variable, e.getValue());
         }
         return new ConfigSource(loaded, base, values, origins, Map.copyOf(applied));
+    }
+
+    /** Refuses a file another user may change, or one holding a password others may read (see FileAccess). */
+    private static void checkAccess(Path file, Map<String, String> values) throws ConfigException {
+        boolean holdsSecret = values.values().stream().anyMatch(Secrets::looksSecret);
+        try {
+            var problem = FileAccess.settingsFileProblem(file, holdsSecret);
+            if (problem.isPresent()) {
+                throw new ConfigException(problem.get());
+            }
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file '" + file + "': " + e.getMessage(), e);
+        }
     }
 
     private static void parseLines(Path file, List<String> lines, Map<String, String> values,

@@ -20,6 +20,7 @@ public final class Secrets {
     /** Shorter values would mask ordinary words; a real password or key is longer. */
     private static final int MIN_LENGTH = 4;
     private static final Pattern URL_PASSWORD = Pattern.compile("(\\b[a-z][a-z0-9+.-]*://[^:/@\\s]*:)[^@\\s]+@");
+    private static final Pattern SECRET_NAME = Pattern.compile("PASSWORD|PASSWD|SECRET|TOKEN");
     private static final Pattern PASSWORD_PAIR = Pattern.compile("(?i)(password\\s*[=:]\\s*)[^\\s,;&'\"]+");
 
     /** Longest first: a secret containing another is masked whole. */
@@ -45,6 +46,24 @@ public final class Secrets {
                 register(url.substring(m.end(1), m.end() - 1));
             }
         }
+    }
+
+    /**
+     * Whether {@code value} holds a secret by its look alone: a password in a URL
+     * ({@code postgres://user:password@host}) or a {@code password=} pair, what {@link #redact}
+     * masks without being told.
+     */
+    public static boolean looksSecret(String value) {
+        return URL_PASSWORD.matcher(value).find() || PASSWORD_PAIR.matcher(value).find();
+    }
+
+    /**
+     * Whether a variable of this name holds a secret: {@link #ENVIRONMENT}, or a name with
+     * PASSWORD, PASSWD, SECRET or TOKEN in it ({@code DB_PASSWORD} of the scripts walden replaces).
+     */
+    public static boolean isSecretVariable(String name) {
+        String upper = name.toUpperCase(java.util.Locale.ROOT);
+        return ENVIRONMENT.contains(name) || SECRET_NAME.matcher(upper).find();
     }
 
     /** {@code text} with every known secret, URL password and {@code password=} value replaced by {@link #MASK}. */

@@ -1,6 +1,7 @@
 package dev.walden.protocol;
 
 import java.io.IOException;
+import java.net.BindException;
 import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -8,8 +9,10 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -60,7 +63,13 @@ public final class AgentClient {
      */
     public Frame exchange(Frame request, Progress progress) throws AgentClientException {
         long deadline = System.nanoTime() + timeoutNanos();
-        if (!Files.exists(socket)) {
+        try {
+            Files.readAttributes(socket, BasicFileAttributes.class);
+        } catch (AccessDeniedException e) { // Files.exists would say "no socket" for this too
+            throw new AgentClientException(AgentClientException.Kind.IO, "permission denied on '" + socket
+                    + "': a directory on its path is closed to this user; run as the agent's user, or open the "
+                    + "directory to agent.socket_group", e);
+        } catch (IOException e) {
             throw new AgentClientException(AgentClientException.Kind.NOT_RUNNING,
                     "agent not running: no socket at '" + socket + "'", null);
         }
@@ -87,6 +96,9 @@ public final class AgentClient {
             return reply(channel, key, deadline, received, progress);
         } catch (AgentClientException e) {
             throw e;
+        } catch (BindException e) { // what the JDK makes of connect()'s EACCES (Net.c)
+            throw new AgentClientException(AgentClientException.Kind.IO, "permission denied on '" + socket
+                    + "': run as the agent's user, or set agent.socket_group to a group this user is in", e);
         } catch (ConnectException e) {
             throw new AgentClientException(AgentClientException.Kind.NOT_RUNNING,
                     "agent not running: nobody listens on '" + socket + "' (" + reason(e) + ")", e);

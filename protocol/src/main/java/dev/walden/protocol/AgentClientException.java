@@ -12,7 +12,7 @@ public final class AgentClientException extends Exception {
         TIMEOUT,
         /** The agent answered with something that isn't a valid frame. */
         PROTOCOL,
-        /** Any other I/O failure, e.g. permission denied on the socket. */
+        /** Any other I/O failure, e.g. permission denied on the socket or a directory on its path. */
         IO
     }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -128,5 +129,27 @@ class ConfigSourceTest {
     void everyKeyHasADistinctEnvironmentVariable() {
         assertEquals(ConfigKeys.ALL.size(),
                 ConfigKeys.ALL.stream().map(ConfigKey::environmentVariable).distinct().count());
+    }
+
+    @Test
+    void aFileOthersMayChangeIsRefused() throws Exception {
+        Path file = write("agent.socket = /run/walden/agent.sock\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-rw-r--"));
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigSource.load(file, true, Map.of()));
+        assertEquals("'" + file + "' is writable by others (mode 0664); run: chmod go-w '" + file + "'", e.getMessage());
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        assertEquals("/run/walden/agent.sock", ConfigSource.load(file, true, Map.of()).required(ConfigKeys.AGENT_SOCKET),
+                "readable by all is how /etc/walden/walden.conf is meant to be");
+    }
+
+    @Test
+    void aPasswordOthersMayReadIsRefusedAndNeverPrinted() throws Exception {
+        Path file = write("repository.s3.endpoint = https://walden:s3cr3t-key@minio.internal:9000\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigSource.load(file, true, Map.of()));
+        assertEquals("'" + file + "' holds a password and is readable by others (mode 0644); run: chmod 600 '" + file
+                + "'", e.getMessage());
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        ConfigSource.load(file, true, Map.of());
     }
 }

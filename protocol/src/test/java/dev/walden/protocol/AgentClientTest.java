@@ -1,6 +1,7 @@
 package dev.walden.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,7 +11,9 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
@@ -38,6 +41,41 @@ class AgentClientTest {
         AgentClientException e = assertThrows(AgentClientException.class, () -> client.exchange(Frame.of(FrameType.PING)));
         assertEquals(AgentClientException.Kind.NOT_RUNNING, e.kind());
         assertTrue(e.getMessage().contains("nobody listens"), e.getMessage());
+    }
+
+    @Test
+    void aSocketThisUserMayNotUseIsPermissionDeniedNotAgentNotRunning() throws Exception {
+        assertNotEquals(0, (int) Files.getAttribute(Path.of("/proc/self"), "unix:uid"),
+                "root ignores permissions: run the tests through ./run-tests");
+        Path socket = dir.resolve("agent.sock");
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(socket));
+            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("---------"));
+            AgentClient client = new AgentClient(socket, Duration.ofSeconds(5));
+            AgentClientException e = assertThrows(AgentClientException.class,
+                    () -> client.exchange(Frame.of(FrameType.PING)));
+            assertEquals(AgentClientException.Kind.IO, e.kind());
+            assertEquals("permission denied on '" + socket + "': run as the agent's user, or set agent.socket_group to a "
+                    + "group this user is in", e.getMessage());
+        }
+    }
+
+    @Test
+    void aSocketInADirectoryThisUserMayNotEnterIsPermissionDeniedToo() throws Exception {
+        Path closed = Files.createDirectory(dir.resolve("run"));
+        Path socket = closed.resolve("agent.sock");
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(socket));
+            Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rw-------"));
+            AgentClient client = new AgentClient(socket, Duration.ofSeconds(5));
+            AgentClientException e = assertThrows(AgentClientException.class,
+                    () -> client.exchange(Frame.of(FrameType.PING)));
+            assertEquals(AgentClientException.Kind.IO, e.kind());
+            assertEquals("permission denied on '" + socket + "': a directory on its path is closed to this user; run as "
+                    + "the agent's user, or open the directory to agent.socket_group", e.getMessage());
+        } finally {
+            Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
+        }
     }
 
     @Test

@@ -8,6 +8,7 @@ import dev.walden.storage.Storage;
 import dev.walden.storage.s3.S3Settings;
 import dev.walden.storage.s3.S3Storage;
 import java.io.IOException;
+import java.util.function.Consumer;
 
 /**
  * Builds the storage driver the configuration asks for ({@code repository.type}). Commands ask
@@ -17,24 +18,35 @@ public final class StorageFactory {
     private StorageFactory() {
     }
 
-    /** The existing storage; never creates anything. */
+    /**
+     * The existing storage; never creates anything. A posix repository must belong to the user
+     * running walden, with nobody else allowed to write in it or to its repository.json (S3 has
+     * IAM for that).
+     */
     public static Storage open(ConfigSource config) throws ConfigException, IOException {
         return switch (type(config)) {
             case "s3" -> S3Storage.open(S3Settings.from(config));
-            default -> new PosixStorage(config.requiredPath(ConfigKeys.REPOSITORY_PATH));
+            default -> checked(new PosixStorage(config.requiredPath(ConfigKeys.REPOSITORY_PATH)));
         };
     }
 
     /**
      * The storage, created where that makes sense: for {@code walden init}. A missing last
-     * directory of a posix repository is made; an S3 bucket must already exist (creating one is
+     * directory of a posix repository is made, an existing one made private (0700) when others
+     * may use it, with a line to {@code notices}; an S3 bucket must already exist (creating one is
      * a decision about region, encryption, versioning and lifecycle that belongs to its owner).
      */
-    public static Storage create(ConfigSource config) throws ConfigException, IOException {
+    public static Storage create(ConfigSource config, Consumer<String> notices) throws ConfigException, IOException {
         return switch (type(config)) {
             case "s3" -> S3Storage.open(S3Settings.from(config));
-            default -> PosixStorage.create(config.requiredPath(ConfigKeys.REPOSITORY_PATH));
+            default -> checked(PosixStorage.create(config.requiredPath(ConfigKeys.REPOSITORY_PATH), notices));
         };
+    }
+
+    /** Every command believes repository.json (which cluster, which format): nobody else may have written it. */
+    private static PosixStorage checked(PosixStorage storage) throws IOException {
+        storage.checkPrivate(Repository.INFO_KEY);
+        return storage;
     }
 
     private static String type(ConfigSource config) throws ConfigException {

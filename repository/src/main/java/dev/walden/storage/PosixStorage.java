@@ -1,5 +1,6 @@
 package dev.walden.storage;
 
+import dev.walden.config.FileAccess;
 import java.io.BufferedOutputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
@@ -36,6 +37,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * A repository in a local directory. Objects are files under the root, named by their key.
@@ -48,7 +50,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>The root directory must exist: a missing root is far more often an unmounted disk than a
  * new repository, and writing WAL onto the root filesystem under it would hide it later. Only
- * {@link #create} makes it, for {@code walden init}.
+ * {@link #create} makes it, for {@code walden init}. It must belong to the user running walden
+ * and be writable by nobody else: whoever may write in it may replace repository.json or WAL.
  *
  * <p>A lock is an fcntl lock on {@code .<name>.lock} in the root, which also records the holder.
  * A pointer is a relative symbolic link in the target's directory, replaced by renaming a new
@@ -73,6 +76,7 @@ public final class PosixStorage implements Storage {
      * Opens an existing repository directory.
      *
      * @throws NoSuchFileException when it doesn't exist, saying so
+     * @throws IOException when another user owns it or others may write in it, naming the fix
      */
     public PosixStorage(Path root) throws IOException {
         this.root = root.toAbsolutePath().normalize();
@@ -80,21 +84,58 @@ public final class PosixStorage implements Storage {
             throw new NoSuchFileException(this.root.toString(), null, "repository directory '" + this.root
                     + "' does not exist (disk not mounted? a new repository is made by 'walden init')");
         }
+        FileAccess.Stat stat = checkOwner(this.root);
+        if (stat.writableByOthers()) {
+            throw new IOException("repository directory '" + this.root + "' is writable by others (mode "
+                    + stat.modeText() + "); run: chmod 700 '" + this.root + "'");
+        }
         durableDirectories.add(this.root);
     }
 
     /**
-     * Opens the directory, creating it (0700) when missing. Its parent must exist: a missing
-     * parent is a mount point that isn't there, or a typo.
+     * Refuses a directory this process's user doesn't own. Its owner may replace anything in it,
+     * and a repository that isn't ours is a wrong path or the wrong user running walden (root
+     * running a command on the postgres user's repository would leave files postgres can't read).
+     * Returns the directory's owner and mode.
      */
+    private static FileAccess.Stat checkOwner(Path dir) throws IOException {
+        FileAccess.Stat stat = FileAccess.stat(dir);
+        if (stat.uid() != FileAccess.currentUid()) {
+            String owner = FileAccess.ownerName(dir);
+            String user = FileAccess.currentUserName();
+            throw new IOException("repository directory '" + dir + "' is owned by '" + owner + "', not by '" + user
+                    + "' who runs walden; run walden as '" + owner + "', or run: chown -R " + user + " '" + dir + "'");
+        }
+        return stat;
+    }
+
+    /** {@link #create(Path, Consumer)}, not telling what it changed. */
     public static PosixStorage create(Path root) throws IOException {
+        return create(root, notice -> {
+        });
+    }
+
+    /**
+     * Opens the directory, creating it (0700) when missing: for {@code walden init}. Its parent
+     * must exist: a missing parent is a mount point that isn't there, or a typo. An existing
+     * directory of ours that others may use is made private (0700), and {@code notices} is told;
+     * one owned by another user is refused.
+     */
+    public static PosixStorage create(Path root, Consumer<String> notices) throws IOException {
         Path absolute = root.toAbsolutePath().normalize();
         Path parent = absolute.getParent();
         if (parent == null || !Files.isDirectory(parent)) {
             throw new NoSuchFileException(String.valueOf(parent), null, "the parent of repository directory '"
                     + absolute + "' does not exist");
         }
-        if (!Files.isDirectory(absolute)) {
+        if (Files.isDirectory(absolute)) {
+            FileAccess.Stat stat = checkOwner(absolute);
+            if (stat.openToOthers()) {
+                Files.setPosixFilePermissions(absolute, PosixFilePermissions.fromString("rwx------"));
+                notices.accept("repository directory '" + absolute + "' was open to other users (mode "
+                        + stat.modeText() + "); it is now 0700");
+            }
+        } else {
             try {
                 Files.createDirectory(absolute, DIRECTORY_MODE);
             } catch (FileAlreadyExistsException e) {
@@ -109,6 +150,34 @@ public final class PosixStorage implements Storage {
 
     public Path root() {
         return root;
+    }
+
+    /**
+     * Refuses an object another user owns or may change, or that is not a plain file (a symbolic
+     * link someone put in its place): for objects every command takes at their word, such as
+     * repository.json. A missing object is fine.
+     */
+    public void checkPrivate(String key) throws IOException {
+        Path path = pathOf(key);
+        FileAccess.Stat stat;
+        try {
+            stat = FileAccess.stat(path, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return;
+        }
+        if (!Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)) {
+            throw new IOException("'" + path + "' is not a plain file, as walden writes it; find out who replaced it");
+        }
+        if (stat.uid() != FileAccess.currentUid()) {
+            String user = FileAccess.currentUserName();
+            throw new IOException("'" + path + "' is owned by '" + FileAccess.ownerName(path) + "', not by '" + user
+                    + "' who runs walden; find out who replaced it, or if it is yours, run: chown " + user + " '"
+                    + path + "'");
+        }
+        if (stat.writableByOthers()) {
+            throw new IOException("'" + path + "' is writable by others (mode " + stat.modeText() + "); run: chmod 600 '"
+                    + path + "'");
+        }
     }
 
     @Override
