@@ -109,6 +109,11 @@ public final class ConnectionSettings {
         return new ConnectionSettings(host, port, user, name, password, sslmode);
     }
 
+    /** The same user, password and database on another server (a socket directory or a host, and its port). */
+    public ConnectionSettings withServer(String host, int port) {
+        return new ConnectionSettings(Optional.of(host), port, user, database, password, sslmode);
+    }
+
     public Optional<String> host() {
         return host;
     }
@@ -149,15 +154,9 @@ public final class ConnectionSettings {
         return env;
     }
 
-    /** A connection string to print for people: no password, ever. */
+    /** A connection string to print for people: no password, ever; names percent-encoded (see {@link ConnectionUri}). */
     public String displayUrl() {
-        String where = host.map(h -> h.startsWith("/") ? "localhost:" + port + "?host=" + h : h + ":" + port)
-                .orElse("localhost:" + port);
-        if (where.contains("?host=")) {
-            String[] parts = where.split("\\?", 2);
-            return "postgresql://" + user + "@" + parts[0] + "/" + database + "?" + parts[1];
-        }
-        return "postgresql://" + user + "@" + where + "/" + database;
+        return ConnectionUri.of(user, host, port, database);
     }
 
     /** The JDBC password property, when one is known (otherwise pgjdbc reads .pgpass itself). */

@@ -172,7 +172,7 @@ public final class DemoCommand implements Callable<Integer> {
             if (recovered != null && keep) {
                 recovered.stop();
             } else if (recovered != null) {
-                recovered.remove(); // also its socket directory, which lives in the temp directory for a short path
+                recovered.remove(); // its staged WAL and log too, and a socket directory made for a long path
             }
             if (cluster != null) {
                 cluster.stop();

@@ -46,6 +46,7 @@ public final class Walden {
             cmd.getErr().println("walden " + cmd.getCommandName() + ": " + Secrets.redact(message));
             return cmd.getCommandSpec().exitCodeOnExecutionException();
         });
+        cli.setParameterExceptionHandler(Walden::usageError);
         // restore_command: any failure, a usage error included, must exit above 125, or
         // PostgreSQL takes it for "not found" and ends recovery early
         CommandLine fetch = cli.getSubcommands().get("fetch");
@@ -62,6 +63,23 @@ public final class Walden {
             return new CommandLine.RunLast().execute(parsed);
         });
         return cli;
+    }
+
+    /**
+     * A mistake in the options: one line naming it and where the help is (a mistyped option also
+     * gets picocli's "did you mean"), not sixty lines of usage that push the message off screen.
+     */
+    private static int usageError(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        String name = cmd.getCommandSpec().qualifiedName();
+        String message = e.getMessage() == null ? "invalid arguments" : e.getMessage();
+        if (message.length() > 1 && Character.isUpperCase(message.charAt(0)) && Character.isLowerCase(message.charAt(1))) {
+            message = Character.toLowerCase(message.charAt(0)) + message.substring(1); // picocli's "Unknown option"
+        }
+        cmd.getErr().println(name + ": " + Secrets.redact(message) + " (see '" + name + " --help')");
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, cmd.getErr());
+        cmd.getErr().flush();
+        return cmd.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -34,6 +34,50 @@ class WaldenCommandLineTest {
     }
 
     @Test
+    void aBadOptionValueIsOneLineNamingItAndTheHelp() {
+        String[][] cases = {
+            {"--target-time", "2026-11-24 14:05", "'2026-11-24 14:05' is not an ISO-8601 time with a zone"},
+            {"--target-lsn", "0/XYZ", "--target-lsn:"},
+            {"--target-xid", "abc", "'abc'"},
+        };
+        for (String[] c : cases) {
+            Run run = run("recover", c[0], c[1]);
+            assertEquals(2, run.exit(), run.err());
+            assertEquals(1, run.err().lines().count(), "one line, no usage: " + run.err());
+            assertTrue(run.err().startsWith("walden recover: "), run.err());
+            assertTrue(run.err().contains(c[2]), run.err());
+            assertTrue(run.err().strip().endsWith("(see 'walden recover --help')"), run.err());
+        }
+        for (String[] bad : new String[][] {{"--action", "stop"}, {"--timeout", "soon"},
+                {"--target-timeline", "two"}}) {
+            Run run = run("recover", "--latest", bad[0], bad[1]);
+            assertEquals(2, run.exit(), run.err());
+            assertEquals(1, run.err().lines().count(), run.err());
+            assertTrue(run.err().contains(bad[0] + ": '" + bad[1] + "'"), run.err());
+        }
+    }
+
+    @Test
+    void aPortOutsideOneTo65535IsRefusedBeforeTheConfigIsRead() {
+        for (String port : new String[] {"0", "70000", "-5"}) {
+            // no config file exists here: the port is refused first, whatever else is wrong
+            Run run = run("recover", "--config", "/nonexistent/walden.conf", "--latest", "--port", port);
+            assertEquals(2, run.exit(), run.err());
+            assertEquals("walden recover: --port: '" + port + "' is not a port number (1-65535) (see 'walden recover "
+                    + "--help')\n", run.err());
+        }
+    }
+
+    @Test
+    void anUnknownOptionIsOneLineAndASuggestion() {
+        Run run = run("recover", "--latest", "--prot", "5433");
+        assertEquals(2, run.exit());
+        assertTrue(run.err().startsWith("walden recover: unknown options: '--prot', '5433' (see 'walden recover "
+                + "--help')\n"), run.err());
+        assertTrue(run.err().lines().count() <= 3, "the line and picocli's suggestions, no usage: " + run.err());
+    }
+
+    @Test
     void otherCommandsKeepTheUsualExitCodes() {
         assertEquals(0, run("fetch", "--help").exit());
         assertEquals(2, run("agent", "--no-such-option").exit());

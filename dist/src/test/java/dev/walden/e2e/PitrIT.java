@@ -45,6 +45,8 @@ class PitrIT {
     static String beforeBackup;
 
     private final List<Path> started = new ArrayList<>();
+    private Installation.Run lastRun;
+    private int lastPort;
 
     @BeforeAll
     static void history() throws Exception {
@@ -115,10 +117,12 @@ class PitrIT {
         all.addAll(List.of(args));
         Installation.Run run = walden.walden(all.toArray(String[]::new));
         started.add(pgdata);
+        lastRun = run;
         assertEquals(0, run.exit(), run.toString());
         Matcher m = CONNECT.matcher(run.stdout());
         assertTrue(m.find(), run.stdout());
-        return Integer.parseInt(m.group(1));
+        lastPort = Integer.parseInt(m.group(1));
+        return lastPort;
     }
 
     private static String rows(int port) throws Exception {
@@ -143,6 +147,20 @@ class PitrIT {
     @Test
     void toATimeBringsBackExactlyTheTransactionsCommittedBeforeIt() throws Exception {
         assertEquals(upTo(4), rows(recover("time", "--target-time", TIMES.get(3))));
+        // promoted, the copy never reads its staged WAL again: it goes; the socket lives in the data directory
+        assertFalse(Files.exists(dir.resolve("recovered-time.wal")), "staged WAL removed");
+        assertTrue(Files.exists(dir.resolve("recovered-time/.s.PGSQL." + lastPort)), "socket in the data directory");
+        assertTrue(Files.exists(dir.resolve("recovered-time.log")), "the log stays");
+    }
+
+    @Test
+    void keepStagedKeepsTheStagedWal() throws Exception {
+        recover("kept", "--target-time", TIMES.get(3), "--keep-staged");
+        assertTrue(lastRun.stdout().contains("staged WAL kept in " + dir.resolve("recovered-kept.wal")
+                + " (--keep-staged)"), lastRun.stdout());
+        try (Stream<Path> staged = Files.list(dir.resolve("recovered-kept.wal"))) {
+            assertTrue(staged.anyMatch(p -> p.getFileName().toString().matches("[0-9A-F]{24}")));
+        }
     }
 
     /**
@@ -205,17 +223,28 @@ class PitrIT {
         int port = recover("latest", "--latest");
         assertEquals(upTo(10), rows(port));
 
-        // the recovered cluster can't reach the production repository, even when it writes WAL
+        // the recovered cluster can't reach the production repository, even when it writes WAL; and it keeps
+        // what it writes, for the day it becomes production
+        String completed;
         try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port
                 + "/postgres?user=postgres"); Statement s = c.createStatement()) {
-            assertEquals("off", query(s, "SHOW archive_mode"));
+            assertEquals("on", query(s, "SHOW archive_mode"));
+            assertEquals("", query(s, "SHOW archive_command"));
+            s.execute("ALTER SYSTEM SET wal_keep_size = 0"); // nothing kept for replicas: only .ready keeps WAL
+            s.execute("SELECT pg_reload_conf()");
             s.execute("CREATE TABLE written_after_recovery AS SELECT generate_series(1, 10000) AS g");
-            s.execute("SELECT pg_switch_wal()");
+            completed = query(s, "SELECT pg_walfile_name(pg_switch_wal())");
+            s.execute("CHECKPOINT");
             s.execute("CHECKPOINT");
         }
         Thread.sleep(2000);
         List<ObjectInfo> newTimeline = new PosixStorage(walden.repository).list("wal/00000002");
         assertEquals(List.of(), newTimeline, "nothing of the recovered cluster's timeline 2 in production's repository");
+        Path status = dir.resolve("recovered-latest/pg_wal/archive_status");
+        assertTrue(Files.exists(status.resolve("00000002.history.ready")), "the history file waits to be archived");
+        assertTrue(Files.exists(status.resolve(completed + ".ready")), completed + " waits to be archived");
+        assertTrue(Files.exists(dir.resolve("recovered-latest/pg_wal/" + completed)),
+                completed + " is kept through checkpoints");
     }
 
     @Test
@@ -226,13 +255,24 @@ class PitrIT {
                 + "/postgres?user=postgres"); Statement s = c.createStatement()) {
             assertEquals("t", query(s, "SELECT pg_is_in_recovery()"));
             assertEquals("paused", query(s, "SELECT pg_get_wal_replay_pause_state()"));
+            // the report says what the paused server itself says it replayed
+            assertTrue(lastRun.stdout().contains("last WAL replayed: " + query(s, "SELECT pg_last_wal_replay_lsn()")
+                    + "\n"), lastRun.stdout());
+            assertTrue(lastRun.stdout().contains("last transaction replayed: committed at "
+                    + query(s, "SELECT pg_last_xact_replay_timestamp()::text") + "\n"), lastRun.stdout());
         }
+        // paused, it still runs restore_command when promoted (it looks for history files): its WAL stays
+        assertTrue(Files.isExecutable(dir.resolve("recovered-pause.wal/restore-wal.sh")));
+        assertTrue(lastRun.stdout().contains("staged WAL kept in " + dir.resolve("recovered-pause.wal")
+                + ": the server reads it until it is promoted"), lastRun.stdout());
         Path pgdata = dir.resolve("recovered-shutdown");
         Installation.Run run = walden.walden("recover", "--config", walden.config.toString(), "--pgdata",
                 pgdata.toString(), "--target-time", TIMES.get(1), "--action", "shutdown");
         assertEquals(0, run.exit(), run.toString());
         assertTrue(run.stdout().contains("state: shut down at the target"), run.stdout());
+        assertFalse(run.stdout().contains("last WAL replayed"), "nobody to ask: " + run.stdout());
         assertFalse(Files.exists(pgdata.resolve("postmaster.pid")));
+        assertTrue(Files.exists(dir.resolve("recovered-shutdown.wal/restore-wal.sh")), "started again, it replays");
     }
 
     @Test
@@ -267,6 +307,82 @@ class PitrIT {
     }
 
     @Test
+    void portsThatCantBeTheCopysAreRefusedBeforeAnythingIsRestored() throws Exception {
+        Path pgdata = dir.resolve("port-refused");
+        // production's port, as walden reaches it (DB_PORT in the .env)
+        Installation.Run production = walden.walden("recover", "--config", walden.config.toString(), "--pgdata",
+                pgdata.toString(), "--latest", "--port", Integer.toString(cluster.port()));
+        assertEquals(1, production.exit(), production.toString());
+        assertTrue(production.stderr().contains("port " + cluster.port() + " is production's (DB_PORT"),
+                production.stderr());
+        // production's port as its postmaster.pid has it, when the connection settings say another
+        Path elsewhere = Files.createDirectories(dir.resolve("conf-elsewhere"));
+        Path config = elsewhere.resolve("walden.conf");
+        Files.copy(walden.config, config);
+        Files.writeString(elsewhere.resolve(".env"), "DB_HOST=db.example.com\nDB_PORT=6543\n");
+        Installation.Run pidFile = walden.walden("recover", "--config", config.toString(), "--pgdata",
+                pgdata.toString(), "--latest", "--port", Integer.toString(cluster.port()));
+        assertEquals(1, pidFile.exit(), pidFile.toString());
+        assertTrue(pidFile.stderr().contains("port " + cluster.port() + " is production's (in '"
+                + cluster.pgdata().resolve("postmaster.pid") + "')"), pidFile.stderr());
+        // a port something else listens on
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1,
+                java.net.InetAddress.getByName("127.0.0.1"))) {
+            Installation.Run inUse = walden.walden("recover", "--config", walden.config.toString(), "--pgdata",
+                    pgdata.toString(), "--latest", "--port", Integer.toString(taken.getLocalPort()));
+            assertEquals(1, inUse.exit(), inUse.toString());
+            assertTrue(inUse.stderr().contains("port " + taken.getLocalPort() + " is in use on this host"),
+                    inUse.stderr());
+        }
+        // not a port at all: a usage error, before the configuration is read
+        Installation.Run negative = walden.walden("recover", "--config", walden.config.toString(), "--pgdata",
+                pgdata.toString(), "--latest", "--port", "-5");
+        assertEquals(2, negative.exit(), negative.toString());
+        assertEquals("walden recover: --port: '-5' is not a port number (1-65535) (see 'walden recover --help')\n",
+                negative.stderr());
+        assertFalse(Files.exists(pgdata), "nothing restored");
+        assertFalse(Files.exists(dir.resolve("port-refused.wal")), "nothing staged");
+        Installation.Run audit = walden.walden("audit", "--config", walden.config.toString(), "--since", "1h");
+        assertTrue(audit.stdout().lines().anyMatch(l -> l.contains("recover refused " + pgdata)
+                && l.contains("is in use on this host")), "a refusal is audited: " + audit.stdout());
+    }
+
+    @Test
+    void aCorruptBackupFileIsNamedAndNothingHalfRestoredStays() throws Exception {
+        Path copy = dir.resolve("repo-corrupt-backup");
+        Installation.run(dir, "cp", "-a", walden.repository.toString(), copy.toString());
+        var manifest = HandRestore.newest(copy);
+        // the largest file of base/: its object is compressed, so the flip breaks the zstd frame
+        var file = manifest.files().stream().filter(f -> f.path().startsWith("base/"))
+                .max(java.util.Comparator.comparingLong(f -> f.size())).orElseThrow();
+        Path object = copy.resolve(file.key());
+        byte[] bytes = Files.readAllBytes(object);
+        bytes[bytes.length / 2] ^= 0x40;
+        Files.write(object, bytes);
+        Path config = dir.resolve("corrupt-backup.conf");
+        Files.writeString(config, Files.readString(walden.config).replace(walden.repository.toString(),
+                copy.toString()));
+        Path given = Files.createDirectories(dir.resolve("given-empty")); // a mount point, say: it must stay
+        for (Path pgdata : List.of(dir.resolve("half"), given)) {
+            Installation.Run run = walden.walden("recover", "--config", config.toString(), "--pgdata",
+                    pgdata.toString(), "--latest");
+            assertEquals(1, run.exit(), run.toString());
+            assertTrue(run.stderr().contains("walden recover: file '" + file.path() + "' of backup " + manifest.label()
+                    + " (object '" + file.key() + "' in posix:"), run.stderr());
+            assertTrue(run.stderr().contains("is corrupt"), run.stderr());
+            assertTrue(run.stdout().contains("removed what this recovery had made: " + pgdata), run.stdout());
+            try (Stream<Path> left = Files.list(dir)) {
+                assertEquals(List.of(), left.filter(p -> p.getFileName().toString().startsWith(
+                        pgdata.getFileName() + ".")).toList(), "nothing next to it either");
+            }
+        }
+        assertFalse(Files.exists(dir.resolve("half")), "the directory walden made is gone");
+        try (Stream<Path> left = Files.list(given)) {
+            assertEquals(List.of(), left.toList(), "the directory it was given is empty again, and still there");
+        }
+    }
+
+    @Test
     void oneDatabaseAtATimeIntoANewDatabaseOnProduction() throws Exception {
         Path pgdata = dir.resolve("into");
         Installation.Run run = walden.walden("recover", "--config", walden.config.toString(), "--pgdata",
@@ -286,6 +402,8 @@ class PitrIT {
                 pgdata.toString(), "--target-time", TIMES.get(5), "--into-database", "commits_at_3");
         assertEquals(1, exists.exit(), exists.toString());
         assertTrue(exists.stderr().contains("database 'commits_at_3' already exists"), exists.stderr());
+        assertTrue(exists.stderr().contains("choose another name (--into-database) or replace it (-D)"),
+                "recover has no -d: " + exists.stderr());
         assertFalse(Files.exists(pgdata), "refused before recovering anything");
         Installation.Run replaced = walden.walden("recover", "--config", walden.config.toString(), "--pgdata",
                 pgdata.toString(), "--target-time", TIMES.get(5), "--into-database", "commits_at_3", "-D", "-f");

@@ -187,6 +187,51 @@ class RestoreIT {
     }
 
     @Test
+    void theMaintenanceDatabaseIsRefusedLikeTheTemplatesAndEveryRefusalIsAudited() throws Exception {
+        List<String> before = databases();
+        Installation.Run postgres = restore("latest", "-d", "postgres", "-D", "-f");
+        assertEquals(1, postgres.exit(), postgres.toString());
+        assertTrue(postgres.stderr().contains("walden restore: 'postgres' is the maintenance database; choose another "
+                + "name (-d)"), postgres.stderr());
+        Installation.Run template = restore("latest", "-d", "template1");
+        assertEquals(1, template.exit(), template.toString());
+        assertTrue(template.stderr().contains("'template1' is a template database; choose another name (-d)"),
+                template.stderr());
+        cluster.execute("CREATE DATABASE audited_taken");
+        Installation.Run taken = restore("latest", "-d", "audited_taken");
+        assertEquals(1, taken.exit(), taken.toString());
+        assertEquals(before.size() + 1, databases().size(), "nothing restored");
+
+        Installation.Run audit = walden.walden("audit", "--config", walden.config.toString(), "--json");
+        assertEquals(0, audit.exit(), audit.toString());
+        List<String> refused = new ArrayList<>();
+        for (var e : new com.fasterxml.jackson.databind.ObjectMapper().readTree(audit.stdout()).get("entries")) {
+            if (e.get("action").asText().equals("restore") && e.get("result").asText().equals("refused")) {
+                refused.add(e.get("target").asText().split(" ")[0] + ": " + e.get("detail").asText());
+            }
+        }
+        assertTrue(refused.contains("postgres: 'postgres' is the maintenance database; choose another name (-d)"),
+                refused.toString());
+        assertTrue(refused.stream().anyMatch(r -> r.startsWith("template1: 'template1' is a template database")),
+                refused.toString());
+        assertTrue(refused.stream().anyMatch(r -> r.startsWith("audited_taken: database 'audited_taken' already "
+                + "exists")), refused.toString());
+    }
+
+    @Test
+    void thePrintedConnectionStringPastesIntoAShellWhateverTheName() throws Exception {
+        String name = "it's \"odd\" $HOME & co";
+        Installation.Run run = restore("latest", "-d", name);
+        assertEquals(0, run.exit(), run.toString());
+        String line = run.stdout().lines().filter(l -> l.startsWith("connect: psql ")).findFirst().orElseThrow();
+        String psql = Installation.pgBin().resolve("psql").toString();
+        Installation.Run pasted = Installation.run(dir, "/bin/sh", "-c", "'" + psql + "' "
+                + line.substring("connect: psql ".length()) + " -XAtc 'SELECT current_database()'");
+        assertEquals(0, pasted.exit(), line + ": " + pasted);
+        assertEquals(name + "\n", pasted.stdout(), line);
+    }
+
+    @Test
     void dryRunVerifiesAndChangesNothing() throws Exception {
         List<String> before = databases();
         Installation.Run run = restore("latest", "-d", "dry", "--dry-run");

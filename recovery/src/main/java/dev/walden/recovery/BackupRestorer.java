@@ -2,9 +2,8 @@ package dev.walden.recovery;
 
 import dev.walden.catalog.BackupManifest;
 import dev.walden.console.ProgressBar;
-import dev.walden.repo.Checksums;
 import dev.walden.repo.Compression;
-import dev.walden.repo.CorruptObjectException;
+import dev.walden.repo.ObjectRead;
 import dev.walden.storage.Storage;
 import java.io.IOException;
 import java.io.InputStream;
@@ -78,7 +77,7 @@ final class BackupRestorer {
             for (BackupManifest.BackupFile file : manifest.files()) {
                 Path target = place(pgdata, locations, file.path());
                 futures.add(pool.submit(() -> {
-                    write(file, target, compression);
+                    write(file, target, compression, manifest.label());
                     progress.advance(file.size());
                     return null;
                 }));
@@ -103,14 +102,13 @@ final class BackupRestorer {
         return locations;
     }
 
-    private void write(BackupManifest.BackupFile file, Path target, Compression compression) throws IOException {
+    private void write(BackupManifest.BackupFile file, Path target, Compression compression, String label)
+            throws IOException {
         Files.createDirectories(target.getParent());
-        try (InputStream in = Checksums.verifying(compression.decompress(storage.read(file.key())), file.sha256(),
-                "backup file '" + file.path() + "' (" + file.key() + ")");
+        try (InputStream in = ObjectRead.open(storage, file.key(), compression, file.sha256(), "file '" + file.path()
+                + "' of backup " + label + " (object '" + file.key() + "' in " + storage.describe() + ")");
              OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             in.transferTo(out);
-        } catch (CorruptObjectException e) {
-            throw e;
         }
         Files.setPosixFilePermissions(target, PosixFilePermissions.fromString(
                 file.mode() == null || file.mode().length() != 9 ? "rw-------" : file.mode()));

@@ -1,10 +1,12 @@
 package dev.walden.recovery;
 
+import dev.walden.backup.BackupSettings;
 import dev.walden.catalog.BackupManifest;
 import dev.walden.cluster.LocalCluster;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;
+import dev.walden.db.ConnectionSettings;
 import dev.walden.dump.PgProgram;
 import dev.walden.repo.Repository;
 import dev.walden.repo.StorageFactory;
@@ -33,27 +35,41 @@ public final class PointInTimeRecovery {
      * What to recover and where.
      *
      * @param timeline the timeline to follow; empty for the newest archived one
+     * @param port the server's port; empty for a free one
      * @param backup the backup to start from; empty for the newest that ended before the target
      * @param pgBin PostgreSQL's programs; empty for pg_bin, else where the backup's major is installed
      * @param stage stage the WAL ahead of time; false leaves it to {@code walden fetch}
      * @param start start the server; false only prepares the data directory
      * @param privateCopy a throwaway copy only walden reads: socket only, trust on its private socket
+     * @param keepStaged keep the staged WAL after a promoted recovery, which no longer needs it
      */
     public record Request(RecoveryTarget target, RecoveryTarget.Action action, Optional<Integer> timeline,
                          boolean exclusive, Path pgdata, Optional<Integer> port, Optional<String> backup,
                          Map<String, Path> tablespaces, Optional<Path> pgBin, boolean stage, boolean start,
-                         Duration timeout, boolean privateCopy) {
+                         Duration timeout, boolean privateCopy, boolean keepStaged) {
+        /** A request whose staged WAL goes once it is no longer needed. */
+        public Request(RecoveryTarget target, RecoveryTarget.Action action, Optional<Integer> timeline,
+                       boolean exclusive, Path pgdata, Optional<Integer> port, Optional<String> backup,
+                       Map<String, Path> tablespaces, Optional<Path> pgBin, boolean stage, boolean start,
+                       Duration timeout, boolean privateCopy) {
+            this(target, action, timeline, exclusive, pgdata, port, backup, tablespaces, pgBin, stage, start, timeout,
+                    privateCopy, false);
+        }
     }
 
     /**
      * A recovered (or, without start, prepared) cluster.
      *
+     * @param socketDirectory the server's Unix socket directory: the data directory itself, or a
+     *     private temporary directory when that path is too long for a socket
+     * @param staged the staged WAL, while it is kept: the server may still need it (paused, shut
+     *     down at the target, not started) or {@code --keep-staged} asked for it
      * @param outcome where recovery ended; empty when the server was not started
      * @param phases seconds spent planning, restoring, staging and recovering
      */
     public record Recovered(Path pgdata, int port, Path socketDirectory, Path bin, Path log, BackupManifest backup,
-                            int timeline, List<WalFileName> segments, Optional<RecoveredServer.Outcome> outcome,
-                            Phases phases) {
+                            int timeline, List<WalFileName> segments, Optional<Path> staged,
+                            Optional<RecoveredServer.Outcome> outcome, Phases phases) {
         /** Stops the server (pg_ctl stop -m fast); the data directory stays. */
         public void stop() throws IOException, InterruptedException {
             RecoveredServer.stop(bin, pgdata);
@@ -64,9 +80,10 @@ public final class PointInTimeRecovery {
             if (Files.exists(pgdata.resolve("postmaster.pid"))) {
                 stop();
             }
-            discard(pgdata);
-            deleteTree(log);
-            deleteTree(socketDirectory);
+            stopAbandoned(pgdata);
+            for (Path p : List.of(pgdata, stagedDirectory(pgdata), tablespacesDirectory(pgdata), log, socketDirectory)) {
+                deleteTree(p);
+            }
         }
     }
 
@@ -87,19 +104,43 @@ public final class PointInTimeRecovery {
     public Recovered recover(Request request) throws IOException, ConfigException, InterruptedException {
         long began = System.nanoTime();
         Path directory = request.pgdata().toAbsolutePath();
+        BackupSettings production = BackupSettings.from(config, System.getenv());
+        // every refusal that needs no repository comes first: nothing is read, nothing written
         checkTarget(directory, config);
+        for (Path location : request.tablespaces().values()) {
+            checkNewPlace(location.toAbsolutePath(), "--tablespace", config);
+        }
+        if (request.stage()) {
+            checkNewPlace(stagedDirectory(directory), "staged WAL", config);
+        }
+        checkNewPlace(tablespacesDirectory(directory), "tablespaces", config);
+        int port = RecoveryPort.choose(request.port(), production.pgdata(), production.connection());
+        Footprint made = new Footprint();
         try {
-            return recover(request, directory, began);
+            return recover(request, directory, port, production.connection(), made, began);
         } catch (IOException | ConfigException | InterruptedException | RuntimeException e) {
-            if (request.privateCopy()) { // a throwaway copy is removed even when recovery fails; its log stays
-                discard(directory);
+            // a half-restored directory is no use and blocks a second try; a server still running
+            // (recovery too slow) is the operator's to look at, unless it is a throwaway copy
+            if (request.privateCopy() || !RecoveredServer.running(directory)) {
+                try {
+                    stopAbandoned(directory);
+                    List<Path> removed = made.remove();
+                    if (!removed.isEmpty() && !request.privateCopy()) {
+                        out.println("removed what this recovery had made: " + String.join(", ",
+                                removed.stream().map(Path::toString).toList()));
+                    }
+                } catch (IOException cleanup) { // the failure that matters is the recovery's
+                    out.println("warning: could not remove all this recovery had made: " + cleanup.getMessage());
+                    e.addSuppressed(cleanup);
+                }
+                out.flush();
             }
             throw e;
         }
     }
 
-    private Recovered recover(Request request, Path directory, long began)
-            throws IOException, ConfigException, InterruptedException {
+    private Recovered recover(Request request, Path directory, int port, ConnectionSettings production,
+                              Footprint made, long began) throws IOException, ConfigException, InterruptedException {
         try (Storage storage = StorageFactory.open(config)) {
             Repository repository = Repository.open(storage);
             RecoveryPlan plan = RecoveryPlan.make(repository, request.target(), request.timeline(), request.backup());
@@ -107,6 +148,9 @@ public final class PointInTimeRecovery {
             Path bin = binaries(request.pgBin(), manifest.pgMajor());
             int workers = config.integer(ConfigKeys.BACKUP_WORKERS, 1, 64);
             List<WalFileName> segments = plan.segments();
+            Path staged = stagedDirectory(directory);
+            DiskSpace.check(directory, request.tablespaces(), manifest,
+                    request.stage() ? segments.size() * repository.cluster().segmentSize().bytes() : 0, staged);
             out.printf("walden recover: %s from backup %s (consistent at %s), timeline %d, %d WAL file(s)%s%n",
                     request.target().describe(), manifest.label(), manifest.stopTime(), plan.path().target(),
                     segments.size(), segments.isEmpty() ? "" : " " + segments.get(0) + " .. "
@@ -115,6 +159,9 @@ public final class PointInTimeRecovery {
             out.flush();
             long planned = System.nanoTime();
 
+            made.claim(directory);
+            made.claim(tablespacesDirectory(directory));
+            request.tablespaces().values().forEach(t -> made.claim(t.toAbsolutePath()));
             new BackupRestorer(storage, workers).restore(manifest, directory, request.tablespaces(), out);
             long restored = System.nanoTime();
 
@@ -126,30 +173,62 @@ public final class PointInTimeRecovery {
             } else {
                 List<WalFileName> files = new ArrayList<>(plan.histories());
                 files.addAll(segments);
-                Path staged = directory.resolveSibling(directory.getFileName() + ".wal");
+                made.claim(staged);
                 restoreCommand = new WalStager(repository, workers).stage(files, staged, fetch, out);
             }
             long stagedAt = System.nanoTime();
 
-            int serverPort = request.port().isPresent() ? request.port().get() : LocalCluster.freePort();
-            Path socketDir = Files.createTempDirectory("walden-recovered-");
-            RecoveredServer.configure(directory, serverPort, socketDir, restoreCommand,
+            Path socketDir = socketDirectory(directory, port, made);
+            RecoveredServer.configure(directory, port, socketDir, restoreCommand,
                     request.target().settings(request.exclusive()),
                     request.timeline().map(String::valueOf).orElse("latest"), request.action(), manifest.pgMajor(),
                     request.privateCopy());
             Path log = directory.resolveSibling(directory.getFileName() + ".log");
             Optional<RecoveredServer.Outcome> outcome = Optional.empty();
             if (request.start()) {
-                out.printf("starting PostgreSQL %d on port %d%n", manifest.pgMajor(), serverPort);
+                out.printf("starting PostgreSQL %d on port %d%n", manifest.pgMajor(), port);
                 out.flush();
                 outcome = Optional.of(RecoveredServer.startAndWait(bin, directory, log, request.action(),
-                        request.timeout(), config.environment(), out));
+                        request.timeout(), config.environment(), logins(production, socketDir, port), out));
             }
             long recovered = System.nanoTime();
-            return new Recovered(directory, serverPort, socketDir, bin, log, manifest, plan.path().target(), segments,
-                    outcome, new Phases(seconds(began, planned), seconds(planned, restored),
-                    seconds(restored, stagedAt), seconds(stagedAt, recovered)));
+            // promoted, the server never runs restore_command again: the staged WAL has served
+            boolean keepStaged = request.stage() && (request.keepStaged() || !request.start()
+                    || request.action() != RecoveryTarget.Action.PROMOTE);
+            if (request.stage() && !keepStaged) {
+                deleteTree(staged);
+            }
+            return new Recovered(directory, port, socketDir, bin, log, manifest, plan.path().target(), segments,
+                    keepStaged ? Optional.of(staged) : Optional.empty(), outcome,
+                    new Phases(seconds(began, planned), seconds(planned, restored), seconds(restored, stagedAt),
+                            seconds(stagedAt, recovered)));
         }
+    }
+
+    /**
+     * Who asks the recovered server what it replayed: production's user (a copy of production has
+     * it, with its password) over the server's socket, else this OS user's role.
+     */
+    private static List<ConnectionSettings> logins(ConnectionSettings production, Path socketDir, int port) {
+        ConnectionSettings copy = production.withServer(socketDir.toString(), port);
+        String osUser = System.getProperty("user.name");
+        return List.of(copy, ConnectionSettings.resolve(Map.of("PGHOST", socketDir.toString(), "PGPORT",
+                Integer.toString(port), "PGUSER", osUser, "PGDATABASE", copy.database()), Map.of(), osUser));
+    }
+
+    /**
+     * The server's socket goes into its own data directory, so it lives and goes with the cluster
+     * and only its owner can reach it; a private temporary directory only when that path is too
+     * long for a Unix socket (107 bytes on Linux).
+     */
+    private static Path socketDirectory(Path pgdata, int port, Footprint made) throws IOException {
+        String socket = pgdata + "/.s.PGSQL." + port;
+        if (socket.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= 107) {
+            return pgdata;
+        }
+        Path dir = Files.createTempDirectory("walden-recovered-");
+        made.created(dir);
+        return dir;
     }
 
     private static Path launcher() {
@@ -171,30 +250,47 @@ public final class PointInTimeRecovery {
 
     /** The new data directory must be new: missing or empty, and not production's or inside it. */
     static void checkTarget(Path directory, ConfigSource source) throws IOException, ConfigException {
+        checkNewPlace(directory, "--pgdata", source);
+        if (Files.exists(directory.resolve("postmaster.pid")) || Files.exists(directory.resolve("PG_VERSION"))) {
+            throw new RefusedException("'" + directory + "' is the data directory of a PostgreSQL server; walden "
+                    + "recovers only into a new, empty directory");
+        }
+    }
+
+    /** A place recovery writes to: missing or an empty directory, and not production's data directory or in it. */
+    private static void checkNewPlace(Path place, String what, ConfigSource source)
+            throws IOException, ConfigException {
         Optional<Path> production = source.path(ConfigKeys.PGDATA);
         if (production.isPresent() && Files.exists(production.get())) {
             Path prod = production.get().toRealPath();
-            Path candidate = Files.exists(directory) ? directory.toRealPath() : directory.normalize();
+            Path candidate = Files.exists(place) ? place.toRealPath() : place.normalize();
             if (candidate.equals(prod) || candidate.startsWith(prod)) {
-                throw new IOException("'" + directory + "' is production's data directory (pgdata) or inside it; "
-                        + "walden recovers only into a new directory");
+                throw new RefusedException("'" + place + "' (" + what + ") is production's data directory (pgdata) "
+                        + "or inside it; walden recovers only into a new directory");
             }
         }
-        if (Files.exists(directory)) {
-            if (!Files.isDirectory(directory)) {
-                throw new IOException("'" + directory + "' exists and is not a directory");
+        if (Files.exists(place, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            if (!Files.isDirectory(place)) {
+                throw new RefusedException("'" + place + "' (" + what + ") exists and is not a directory");
             }
-            if (Files.exists(directory.resolve("postmaster.pid")) || Files.exists(directory.resolve("PG_VERSION"))) {
-                throw new IOException("'" + directory + "' is the data directory of a PostgreSQL server; walden "
-                        + "recovers only into a new, empty directory");
+            if (Files.exists(place.resolve("postmaster.pid")) || Files.exists(place.resolve("PG_VERSION"))) {
+                return; // checkTarget names this one
             }
-            try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory)) {
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(place)) {
                 if (entries.iterator().hasNext()) {
-                    throw new IOException("'" + directory + "' is not empty; walden recovers only into a new, empty "
-                            + "directory");
+                    throw new RefusedException("'" + place + "' (" + what + ") is not empty; walden recovers only "
+                            + "into new, empty places");
                 }
             }
         }
+    }
+
+    static Path stagedDirectory(Path pgdata) {
+        return pgdata.resolveSibling(pgdata.getFileName() + ".wal");
+    }
+
+    private static Path tablespacesDirectory(Path pgdata) {
+        return pgdata.resolveSibling(pgdata.getFileName() + ".tablespaces");
     }
 
     /** PostgreSQL's programs of the backup's major version. */
@@ -218,19 +314,60 @@ public final class PointInTimeRecovery {
         return bin;
     }
 
-    /** Removes a recovered data directory and what was made next to it (not its log). */
-    private static void discard(Path pgdata) throws IOException, InterruptedException {
+    /** Stops a server left running in {@code pgdata} by a recovery that failed (SIGTERM, smart shutdown). */
+    private static void stopAbandoned(Path pgdata) throws IOException, InterruptedException {
         Path pid = pgdata.resolve("postmaster.pid");
-        if (Files.exists(pid)) { // started, then failed or timed out: stop it first
-            // SIGTERM, PostgreSQL's smart shutdown: nobody else is connected to a private copy
+        if (RecoveredServer.running(pgdata)) { // started, then failed or timed out: stop it first
+            // nobody else is connected to a private copy
             ProcessHandle.of(Long.parseLong(Files.readAllLines(pid).get(0).strip())).ifPresent(ProcessHandle::destroy);
-            for (int i = 0; i < 600 && Files.exists(pid); i++) {
+            for (int i = 0; i < 600 && RecoveredServer.running(pgdata); i++) {
                 Thread.sleep(100);
             }
         }
-        for (Path p : List.of(pgdata, pgdata.resolveSibling(pgdata.getFileName() + ".wal"),
-                pgdata.resolveSibling(pgdata.getFileName() + ".tablespaces"))) {
-            deleteTree(p);
+    }
+
+    /**
+     * What one recovery made, so that a failure removes exactly that: the directories it created,
+     * and the contents of the empty ones it was given (a mount point stays).
+     */
+    static final class Footprint {
+        private final Map<Path, Boolean> created = new java.util.LinkedHashMap<>();
+
+        /** Notes {@code dir} before recovery writes there: created now, or given (empty). */
+        void claim(Path dir) {
+            created.putIfAbsent(dir, !Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS));
+        }
+
+        /** Notes a directory recovery has just created. */
+        void created(Path dir) {
+            created.put(dir, true);
+        }
+
+        /** Removes it all; returns what was there to remove. */
+        List<Path> remove() throws IOException {
+            List<Path> removed = new ArrayList<>();
+            for (Map.Entry<Path, Boolean> e : created.entrySet()) {
+                Path dir = e.getKey();
+                if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                if (e.getValue()) {
+                    deleteTree(dir);
+                    removed.add(dir);
+                } else {
+                    boolean any = false;
+                    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+                        for (Path entry : entries) {
+                            deleteTree(entry);
+                            any = true;
+                        }
+                    }
+                    if (any) {
+                        removed.add(dir);
+                    }
+                }
+            }
+            return removed;
         }
     }
 

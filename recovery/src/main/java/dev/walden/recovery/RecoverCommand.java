@@ -4,8 +4,12 @@ import dev.walden.backup.BackupSettings;
 import dev.walden.catalog.AuditLog;
 import dev.walden.catalog.Json;
 import dev.walden.config.ConfigException;
+import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;
 import dev.walden.config.Durations;
+import dev.walden.console.Shell;
+import dev.walden.db.ConnectionSettings;
+import dev.walden.db.ConnectionUri;
 import dev.walden.repo.StorageFactory;
 import dev.walden.restore.DatabaseCopy;
 import dev.walden.storage.Storage;
@@ -14,6 +18,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
@@ -40,15 +45,19 @@ import picocli.CommandLine.Spec;
                 + "own port next to production (which is never touched): restore the base backup that ended before the "
                 + "target, stage exactly the WAL needed, start PostgreSQL in recovery and wait until it reaches the "
                 + "target.",
-                "The recovered cluster never archives (archive_mode = off), so it can't write into the production "
-                        + "repository."},
+                "The recovered cluster archives nowhere (archive_mode = on, no archive_command), so it can't write "
+                        + "into the production repository, and it keeps every WAL file it writes until archiving is "
+                        + "set up, so it can become production without a gap (docs/recovery.md)."},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:the recovered cluster reached the target", "1:it did not; the message says why"})
+        exitCodeList = {"0:the recovered cluster reached the target", "1:it did not, or walden refused before "
+                + "starting; the message says why", "2:a mistake in the options (nothing was done)"})
 public final class RecoverCommand implements Callable<Integer> {
+    // Values an operator may copy (a time, a path) stand on description lines of their own, so
+    // that the help's wrapping never splits them.
 
     static final class Target {
         @Option(names = "--target-time", paramLabel = "TIME",
-                description = "ISO-8601 time with its zone, e.g. 2026-11-24T14:05:00+01:00")
+                description = {"ISO-8601 time with its zone, e.g.", "2026-11-24T14:05:00+01:00"})
         String time;
 
         @Option(names = "--target-lsn", paramLabel = "LSN", description = "a WAL location, e.g. 0/3A000148")
@@ -89,10 +98,12 @@ public final class RecoverCommand implements Callable<Integer> {
     String action;
 
     @Option(names = "--pgdata", paramLabel = "DIR",
-            description = "new data directory, missing or empty (default: ./walden-recovered-<time>)")
+            description = {"new data directory, missing or empty; default: a new one next to production's "
+                    + "pgdata, whatever the working directory:", "<pgdata>/../walden-recovered-<yyyyMMdd-HHmmss>"})
     Path pgdata;
 
-    @Option(names = "--port", paramLabel = "PORT", description = "port of the recovered server (default: a free one)")
+    @Option(names = "--port", paramLabel = "PORT", description = "port of the recovered server, not production's "
+            + "and not in use (default: a free one)")
     Integer port;
 
     @Option(names = "--backup", paramLabel = "LABEL",
@@ -100,7 +111,8 @@ public final class RecoverCommand implements Callable<Integer> {
     String backup;
 
     @Option(names = "--tablespace", paramLabel = "OID=DIR",
-            description = "where a tablespace goes (default: <pgdata>.tablespaces/<oid>); repeatable")
+            description = {"where a tablespace goes, missing or empty; repeatable; default:",
+                    "<pgdata>.tablespaces/<oid>"})
     Map<String, Path> tablespaces = new HashMap<>();
 
     @Option(names = "--pg-bin", paramLabel = "DIR",
@@ -109,6 +121,10 @@ public final class RecoverCommand implements Callable<Integer> {
 
     @Option(names = "--no-stage", description = "don't stage WAL; PostgreSQL fetches each file with walden fetch")
     boolean noStage;
+
+    @Option(names = "--keep-staged", description = {"keep the staged WAL (<pgdata>.wal) once a promoted server no "
+            + "longer needs it; paused, shut down or not started, it is always kept"})
+    boolean keepStaged;
 
     @Option(names = "--no-start", description = "prepare the data directory only; don't start PostgreSQL")
     boolean noStart;
@@ -138,22 +154,33 @@ public final class RecoverCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws ConfigException, IOException, InterruptedException {
+        // every mistake in the options is named before the configuration is even read
+        RecoveryTarget recoveryTarget = target();
+        RecoveryTarget.Action recoveryAction = action();
+        Optional<Integer> recoveryTimeline = timeline();
+        Duration limit = timeout();
+        if (port != null && (port < 1 || port > RecoveryPort.MAX)) {
+            throw new ParameterException(spec.commandLine(), "--port: '" + port + "' is not a port number (1-"
+                    + RecoveryPort.MAX + ")");
+        }
+        if (intoDatabase == null && (database != null || drop || force)) {
+            throw new ParameterException(spec.commandLine(), "--database, -D and -f go with --into-database");
+        }
+        if (intoDatabase != null && (noStart || recoveryAction != RecoveryTarget.Action.PROMOTE)) {
+            throw new ParameterException(spec.commandLine(), "--into-database copies from a promoted, running "
+                    + "recovered cluster: --no-start and --action " + action + " don't go with it");
+        }
+        if (keepStaged && noStage) {
+            throw new ParameterException(spec.commandLine(), "--keep-staged keeps staged WAL; --no-stage stages none");
+        }
         PrintWriter data = spec.commandLine().getOut();
         // with --json, stdout carries the one JSON document; everything for people goes to stderr
         PrintWriter out = json ? spec.commandLine().getErr() : data;
         ConfigSource source = ConfigSource.locate(config, System.getenv());
-        Path directory = (pgdata != null ? pgdata : Path.of("walden-recovered-"
-                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")))).toAbsolutePath();
-        if (intoDatabase == null && (database != null || drop || force)) {
-            throw new ParameterException(spec.commandLine(), "--database, -D and -f go with --into-database");
-        }
-        if (intoDatabase != null && (noStart || !action.equalsIgnoreCase("promote"))) {
-            throw new ParameterException(spec.commandLine(), "--into-database copies from a promoted, running "
-                    + "recovered cluster: --no-start and --action " + action + " don't go with it");
-        }
-        PointInTimeRecovery.Request request = new PointInTimeRecovery.Request(target(), action(), timeline(),
-                exclusive, directory, Optional.ofNullable(port), Optional.ofNullable(backup), tablespaces,
-                Optional.ofNullable(pgBin), !noStage, !noStart, Durations.parse(timeout), intoDatabase != null);
+        Path directory = (pgdata != null ? pgdata : defaultDirectory(source)).toAbsolutePath();
+        PointInTimeRecovery.Request request = new PointInTimeRecovery.Request(recoveryTarget, recoveryAction,
+                recoveryTimeline, exclusive, directory, Optional.ofNullable(port), Optional.ofNullable(backup),
+                tablespaces, Optional.ofNullable(pgBin), !noStage, !noStart, limit, intoDatabase != null, keepStaged);
         Instant started = Instant.now();
         String what = intoDatabase != null ? "database " + intoDatabase + " (copied from a recovery)"
                 : directory + " (a new cluster)";
@@ -169,10 +196,25 @@ public final class RecoverCommand implements Callable<Integer> {
             }
             return status;
         } catch (IOException | RuntimeException | InterruptedException e) {
-            audit(source, AuditLog.entry("recover", what, false, request.target().describe() + ": " + e.getMessage(),
-                    started, Clock.systemUTC(), "command"));
+            String detail = request.target().describe() + ": " + e.getMessage();
+            audit(source, e instanceof RefusedException
+                    ? AuditLog.refused("recover", what, detail, started, Clock.systemUTC(), "command")
+                    : AuditLog.entry("recover", what, false, detail, started, Clock.systemUTC(), "command"));
             throw e;
         }
+    }
+
+    /**
+     * Where a recovery goes when --pgdata is not given: next to production's data directory, in the
+     * directory that holds it. Not the working directory, which at 3 a.m. may be root's home or /:
+     * that directory belongs to the PostgreSQL user, is on the server's data disk, and is where
+     * a DBA looks for clusters. {@link DiskSpace} checks that the copy fits there.
+     */
+    private static Path defaultDirectory(ConfigSource source) throws ConfigException {
+        Path production = source.requiredPath(ConfigKeys.PGDATA).toAbsolutePath().normalize();
+        Path parent = production.getParent() != null ? production.getParent() : production;
+        return parent.resolve("walden-recovered-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     }
 
     private int recover(ConfigSource source, PointInTimeRecovery.Request request, PrintWriter out, PrintWriter data)
@@ -180,7 +222,9 @@ public final class RecoverCommand implements Callable<Integer> {
         PointInTimeRecovery.Recovered recovered = new PointInTimeRecovery(source, out).recover(request);
         if (recovered.outcome().isEmpty()) {
             out.printf("prepared %s; start it with: %s -D %s start%n", recovered.pgdata(),
-                    recovered.bin().resolve("pg_ctl"), recovered.pgdata());
+                    Shell.quote(recovered.bin().resolve("pg_ctl").toString()), Shell.quote(recovered.pgdata().toString()));
+            recovered.staged().ifPresent(w -> out.printf("staged WAL in %s: its restore_command reads there; remove "
+                    + "it with the cluster%n", w));
             out.flush();
             if (json) {
                 Json.print(data, Map.of("pgdata", recovered.pgdata().toString(), "backup", recovered.backup().label(),
@@ -189,12 +233,12 @@ public final class RecoverCommand implements Callable<Integer> {
             return 0;
         }
         report(recovered, request, out);
-        String user = BackupSettings.from(source, System.getenv()).connection().user();
-        String connection = "postgresql://" + user + "@localhost:" + recovered.port() + "/postgres?host="
-                + recovered.socketDirectory();
-        out.printf("connect: psql \"%s\"%n", connection);
-        out.printf("log: %s; stop it with: %s -D %s stop%n", recovered.log(), recovered.bin().resolve("pg_ctl"),
-                recovered.pgdata());
+        ConnectionSettings production = BackupSettings.from(source, System.getenv()).connection();
+        String connection = ConnectionUri.of(production.user(), Optional.of(recovered.socketDirectory().toString()),
+                recovered.port(), production.database());
+        out.printf("connect: psql %s%n", Shell.quote(connection));
+        out.printf("log: %s; stop it with: %s -D %s stop%n", recovered.log(),
+                Shell.quote(recovered.bin().resolve("pg_ctl").toString()), Shell.quote(recovered.pgdata().toString()));
         out.flush();
         if (json) {
             RecoveredServer.Outcome outcome = recovered.outcome().orElseThrow();
@@ -205,11 +249,13 @@ public final class RecoverCommand implements Callable<Integer> {
             result.put("backup", recovered.backup().label());
             result.put("target", request.target().describe());
             result.put("reached", outcome.stoppedAt().orElse(null));
-            result.put("last_wal_replayed", outcome.redoDone().orElse(null));
-            result.put("last_transaction", outcome.lastTransaction().orElse(null));
+            result.put("last_wal_replayed", outcome.replayed().flatMap(RecoveredServer.Replayed::lsn).orElse(null));
+            result.put("last_transaction", outcome.replayed().flatMap(RecoveredServer.Replayed::lastTransaction)
+                    .orElse(null));
             result.put("timeline", outcome.timeline().orElse(recovered.timeline()));
             result.put("promoted", outcome.timeline().isPresent());
             result.put("state", outcome.state());
+            result.put("staged_wal", recovered.staged().map(Path::toString).orElse(null));
             result.put("phases_seconds", Map.of("plan", p.plan(), "restore", p.restore(), "stage", p.stage(),
                     "recover", p.recover(), "total", p.total()));
             result.put("connection", connection);
@@ -229,16 +275,24 @@ public final class RecoverCommand implements Callable<Integer> {
         }
     }
 
-    /** The point reached, the timeline, the state and what each phase took. */
+    /** The point reached, what the server says it replayed, the timeline, the state and what each phase took. */
     public static void report(PointInTimeRecovery.Recovered recovered, PointInTimeRecovery.Request request, PrintWriter out) {
         RecoveredServer.Outcome outcome = recovered.outcome().orElseThrow();
         out.println("reached " + request.target().describe() + ": " + outcome.stoppedAt()
                 .orElse("the end of the archived WAL"));
-        outcome.redoDone().ifPresent(lsn -> out.println("last WAL replayed: " + lsn));
-        outcome.lastTransaction().ifPresent(t -> out.println("last transaction replayed: committed at " + t));
+        outcome.replayed().ifPresent(r -> {
+            out.println("last WAL replayed: " + r.lsn().orElse("not known (could not ask the server: "
+                    + r.unknownBecause().orElse("") + ")"));
+            r.lastTransaction().ifPresent(t -> out.println("last transaction replayed: committed at " + t));
+        });
         out.println("timeline: " + outcome.timeline().map(String::valueOf).orElse(recovered.timeline()
                 + " (not promoted)"));
         out.println("state: " + outcome.state());
+        if (!request.privateCopy()) {
+            recovered.staged().ifPresent(w -> out.println("staged WAL kept in " + w + (request.keepStaged()
+                    && request.action() == RecoveryTarget.Action.PROMOTE ? " (--keep-staged)"
+                    : ": the server reads it until it is promoted; remove it after that")));
+        }
         PointInTimeRecovery.Phases p = recovered.phases();
         out.printf("phases: plan %.1f s, restore %.1f s, stage WAL %.1f s, recovery %.1f s (total %.1f s)%n",
                 p.plan(), p.restore(), p.stage(), p.recover(), p.total());
@@ -275,6 +329,14 @@ public final class RecoverCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), "--action: '" + action
                     + "' is not pause, promote or shutdown");
+        }
+    }
+
+    private Duration timeout() {
+        try {
+            return Durations.parse(timeout);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--timeout: " + e.getMessage());
         }
     }
 

@@ -1,12 +1,18 @@
 package dev.walden.recovery;
 
 import dev.walden.cluster.LocalCluster;
+import dev.walden.db.ConnectionSettings;
+import dev.walden.db.Database;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -18,19 +24,34 @@ import java.util.regex.Pattern;
 /**
  * The recovered cluster next to production: its recovery settings, its start, and watching its
  * log until it reaches the target (or fails, saying why in PostgreSQL's own words). Watching the
- * log rather than connecting works whatever pg_hba.conf the backup brought along.
+ * log rather than connecting works whatever pg_hba.conf the backup brought along; what was
+ * replayed is then asked of the server itself, since its log says it only when redo ends.
  */
 public final class RecoveredServer {
     private static final Pattern STOPPING = Pattern.compile("recovery stopping (.*)");
     private static final Pattern LAST_XACT = Pattern.compile("last completed transaction was at log time (.*)");
     private static final Pattern REDO_DONE = Pattern.compile("redo done at ([0-9A-F]+/[0-9A-F]+)");
-    private static final Pattern CONSISTENT = Pattern.compile("consistent recovery state reached at ([0-9A-F]+/[0-9A-F]+)");
     private static final Pattern NEW_TIMELINE = Pattern.compile("selected new timeline ID: (\\d+)");
     private static final Pattern RESTORED = Pattern.compile("restored log file \"([0-9A-F]{24})\" from archive");
 
-    /** Where recovery ended and in which state the server is. */
-    public record Outcome(String state, Optional<String> stoppedAt, Optional<String> redoDone, Optional<String> lastTransaction,
-                   Optional<Integer> timeline) {
+    /**
+     * Where recovery ended and in which state the server is.
+     *
+     * @param replayed what the server says it replayed; empty when it is shut down
+     */
+    public record Outcome(String state, Optional<String> stoppedAt, Optional<Replayed> replayed,
+                          Optional<Integer> timeline) {
+    }
+
+    /**
+     * The server's own answer: {@code pg_last_wal_replay_lsn()} and
+     * {@code pg_last_xact_replay_timestamp()} (empty when no transaction was replayed), or, when it
+     * could not be asked, why not.
+     */
+    public record Replayed(Optional<String> lsn, Optional<String> lastTransaction, Optional<String> unknownBecause) {
+        static Replayed unknown(String why) {
+            return new Replayed(Optional.empty(), Optional.empty(), Optional.of(why));
+        }
     }
 
     private RecoveredServer() {
@@ -38,8 +59,8 @@ public final class RecoveredServer {
 
     /**
      * Appends the recovery settings to postgresql.auto.conf (which wins over postgresql.conf) and
-     * creates recovery.signal. Archiving is switched off for good measure: a recovered cluster
-     * must never write into the production repository.
+     * creates recovery.signal. Nothing is set to archive with: a recovered cluster must never
+     * write into the production repository.
      *
      * @param privateCopy a throwaway copy only walden reads from: no TCP at all, and any role may
      *     connect without a password over its socket, whose directory is private to this user
@@ -74,7 +95,11 @@ public final class RecoveredServer {
         setting(conf, "unix_socket_directories", socketDir.toString());
         setting(conf, "cluster_name", "walden-recovered");
         setting(conf, "logging_collector", "off");
-        setting(conf, "archive_mode", "off");
+        // archive_mode on with nothing to archive with: the copy archives nowhere, and PostgreSQL
+        // keeps every WAL file it completes (the new timeline's history file first) marked .ready
+        // until archiving is configured. Making the copy production is then setting
+        // archive_command and reloading: no WAL written in between can be missed.
+        setting(conf, "archive_mode", "on");
         setting(conf, "archive_command", "");
         if (major >= 15) {
             setting(conf, "archive_library", "");
@@ -96,10 +121,17 @@ public final class RecoveredServer {
         conf.append(key).append(" = ").append(LocalCluster.quote(value)).append('\n');
     }
 
-    /** Starts the server and follows its log until the target is reached, the server fails, or time runs out. */
+    /**
+     * Starts the server and follows its log until the target is reached, the server fails, or time
+     * runs out.
+     *
+     * @param logins how to ask the server what it replayed, tried in order
+     */
     static Outcome startAndWait(Path bin, Path pgdata, Path log, RecoveryTarget.Action action, Duration timeout,
-                                Map<String, String> waldenEnvironment, PrintWriter out)
+                                Map<String, String> waldenEnvironment, List<ConnectionSettings> logins, PrintWriter out)
             throws IOException, InterruptedException {
+        // a log left by an earlier run must not be read as this one's
+        long logStart = Files.exists(log) ? Files.size(log) : 0;
         ProcessBuilder builder = new ProcessBuilder(bin.resolve("pg_ctl").toString(), "-D", pgdata.toString(), "-l",
                 log.toString(), "-W", "start").redirectErrorStream(true);
         // restore_command may run walden fetch: it must read the configuration this recovery read
@@ -108,15 +140,15 @@ public final class RecoveredServer {
         Process start = builder.start();
         String startOutput = new String(start.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         if (!start.waitFor(60, TimeUnit.SECONDS) || start.exitValue() != 0) {
-            throw new IOException("pg_ctl start failed: " + startOutput + lastFatal(read(log)).map(f -> ": " + f)
-                    .orElse(""));
+            throw new IOException("pg_ctl start failed: " + startOutput + lastFatal(read(log, logStart))
+                    .map(f -> ": " + f).orElse(""));
         }
         long started = System.nanoTime();
         long deadline = started + timeout.toNanos();
         String lastRestored = null;
         long lastReport = 0;
         while (true) {
-            String text = read(log);
+            String text = read(log, logStart);
             boolean done = switch (action) {
                 case PROMOTE -> text.contains("archive recovery complete")
                         && text.lastIndexOf("database system is ready to accept connections")
@@ -125,7 +157,7 @@ public final class RecoveredServer {
                 case SHUTDOWN -> text.contains("shutdown at recovery target") && text.contains("database system is shut down");
             };
             if (done) {
-                return outcome(text, action);
+                return outcome(text, action, logins);
             }
             // FATALs of a running server are about connections; one that stops the server is about recovery
             boolean stopped = text.contains("database system is shut down")
@@ -154,6 +186,17 @@ public final class RecoveredServer {
         }
     }
 
+    /** Whether a server runs in {@code pgdata}: its postmaster.pid names a live process. */
+    static boolean running(Path pgdata) {
+        try {
+            List<String> pid = Files.readAllLines(pgdata.resolve("postmaster.pid"));
+            return !pid.isEmpty() && ProcessHandle.of(Long.parseLong(pid.get(0).strip())).map(ProcessHandle::isAlive)
+                    .orElse(false);
+        } catch (IOException | NumberFormatException e) {
+            return false;
+        }
+    }
+
     /** Stops a recovered server (fast: sessions are cut, nothing is lost); its data directory stays. */
     static void stop(Path bin, Path pgdata) throws IOException, InterruptedException {
         Process stop = new ProcessBuilder(bin.resolve("pg_ctl").toString(), "-D", pgdata.toString(), "-m", "fast", "-w",
@@ -165,14 +208,40 @@ public final class RecoveredServer {
         }
     }
 
-    private static Outcome outcome(String log, RecoveryTarget.Action action) {
+    private static Outcome outcome(String log, RecoveryTarget.Action action, List<ConnectionSettings> logins) {
         String state = switch (action) {
             case PROMOTE -> "promoted: open for reads and writes";
             case PAUSE -> "paused at the target: open for reads; SELECT pg_wal_replay_resume() promotes it";
             case SHUTDOWN -> "shut down at the target";
         };
-        return new Outcome(state, last(STOPPING, log), last(REDO_DONE, log).or(() -> last(CONSISTENT, log)),
-                last(LAST_XACT, log), last(NEW_TIMELINE, log).map(Integer::parseInt));
+        Optional<Replayed> replayed = switch (action) {
+            case SHUTDOWN -> Optional.empty(); // nobody to ask; its log names no position short of the end of redo
+            case PAUSE -> Optional.of(ask(logins));
+            case PROMOTE -> {
+                Replayed asked = ask(logins);
+                // redo ended, so the log says it too (where the last record starts, and its commit time)
+                yield Optional.of(asked.unknownBecause().isEmpty() || last(REDO_DONE, log).isEmpty() ? asked
+                        : new Replayed(last(REDO_DONE, log), last(LAST_XACT, log), Optional.empty()));
+            }
+        };
+        return new Outcome(state, last(STOPPING, log), replayed, last(NEW_TIMELINE, log).map(Integer::parseInt));
+    }
+
+    /** Asks the running server what it replayed, as the first of {@code logins} that gets in. */
+    static Replayed ask(List<ConnectionSettings> logins) {
+        SQLException first = null;
+        for (ConnectionSettings login : logins) {
+            try (Connection c = Database.connect(login, Duration.ofSeconds(10)); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT pg_last_wal_replay_lsn()::text, "
+                         + "pg_last_xact_replay_timestamp()::text")) {
+                rs.next();
+                return new Replayed(Optional.ofNullable(rs.getString(1)), Optional.ofNullable(rs.getString(2)),
+                        Optional.empty());
+            } catch (SQLException e) {
+                first = first == null ? e : first;
+            }
+        }
+        return Replayed.unknown(first == null ? "no way to log in" : first.getMessage());
     }
 
     private static Optional<String> last(Pattern pattern, String text) {
@@ -193,7 +262,12 @@ public final class RecoveredServer {
         return Optional.of(line.substring(line.indexOf(line.contains("FATAL:") ? "FATAL:" : "PANIC:")).strip());
     }
 
-    private static String read(Path log) throws IOException {
-        return Files.exists(log) ? Files.readString(log, StandardCharsets.ISO_8859_1) : "";
+    /** The log from byte {@code from} on (ISO-8859-1: one char per byte, whatever the server's encoding). */
+    private static String read(Path log, long from) throws IOException {
+        if (!Files.exists(log)) {
+            return "";
+        }
+        String text = Files.readString(log, StandardCharsets.ISO_8859_1);
+        return from >= text.length() ? "" : text.substring((int) from);
     }
 }

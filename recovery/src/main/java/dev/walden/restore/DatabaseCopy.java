@@ -2,11 +2,13 @@ package dev.walden.restore;
 
 import dev.walden.backup.BackupSettings;
 import dev.walden.config.ConfigException;
+import dev.walden.console.Shell;
 import dev.walden.config.ConfigSource;
 import dev.walden.db.ConnectionSettings;
 import dev.walden.dump.StderrTail;
 import dev.walden.recovery.PointInTimeRecovery;
 import dev.walden.recovery.RecoverCommand;
+import dev.walden.recovery.RefusedException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -53,9 +55,10 @@ public final class DatabaseCopy {
         LogicalRestore restore = new LogicalRestore(production, new LogicalRestore.Options(settings.pgBin(),
                 Path.of(System.getProperty("java.io.tmpdir")), 1), out);
         // refusals first, before a cluster is recovered for nothing
-        LogicalRestore.Plan plan = restore.check(source, "being recovered", into, replace);
+        LogicalRestore.Plan plan = restore.check(source, "being recovered", into, replace, "--into-database");
         if (plan.replaces() && !force && !RestoreCommand.confirm(into, out)) {
-            throw new IOException("not confirmed; database '" + into + "' is unchanged (-f replaces without asking)");
+            throw new RefusedException("not confirmed; database '" + into + "' is unchanged (-f replaces without "
+                    + "asking)");
         }
         long began = System.nanoTime();
         PointInTimeRecovery.Recovered recovered = new PointInTimeRecovery(config, out).recover(request);
@@ -83,7 +86,7 @@ public final class DatabaseCopy {
             out.println("removed the recovered cluster " + recovered.pgdata());
         }
         out.printf("took %.1f s%n", (System.nanoTime() - began) / 1e9);
-        out.printf("connect: psql \"%s\"%n", production.withDatabase(into).displayUrl());
+        out.printf("connect: psql %s%n", Shell.quote(production.withDatabase(into).displayUrl()));
         return 0;
     }
 

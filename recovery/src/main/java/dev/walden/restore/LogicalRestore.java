@@ -7,6 +7,7 @@ import dev.walden.db.Sql;
 import dev.walden.dump.DumpFormat;
 import dev.walden.dump.PgProgram;
 import dev.walden.dump.StderrTail;
+import dev.walden.recovery.RefusedException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -33,8 +34,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@link #verify}: the whole dump is read first (checksum, the closing "dump complete" line,
  *       for the custom format pg_restore reading it back), counting its tables and rows, before
  *       anything is created;</li>
- *   <li>{@link #check}: the target is never the dump's own database, an existing one is replaced
- *       only when asked and when nobody is connected to it;</li>
+ *   <li>{@link #check}: the target is never the dump's own database, a template or the maintenance
+ *       database {@code postgres}; an existing one is replaced only when asked and when nobody is
+ *       connected to it;</li>
  *   <li>{@link #restore}: the dump loads into a working database ({@code <target>_walden_restoring})
  *       with psql ({@code ON_ERROR_STOP}) or pg_restore ({@code --exit-on-error}); its tables and
  *       row counts are compared with the dump's; only then is it renamed to the target (an existing
@@ -48,6 +50,7 @@ public final class LogicalRestore {
     static final long COUNT_LIMIT_BYTES = 1L << 30;
     private static final String WORKING_SUFFIX = "_walden_restoring";
     private static final String OLD_SUFFIX = "_walden_replaced";
+    private static final String MAINTENANCE_DATABASE = "postgres";
 
     /**
      * @param pgBin where psql and pg_restore are (else the PATH)
@@ -187,36 +190,45 @@ public final class LogicalRestore {
      * @param sourceDatabase the database the data comes from, which is never the target
      * @param origin how to name it in the refusal ("the dump was taken from")
      * @param replace whether an existing database of that name may be dropped (-D)
-     * @throws IOException saying why the target can't be used
+     * @param nameOption the option that names the target, for the hint ({@code -d}, {@code --into-database})
+     * @throws RefusedException saying why the target can't be used
+     * @throws IOException when the server can't be asked
      */
-    public Plan check(String sourceDatabase, String origin, String target, boolean replace) throws IOException {
+    public Plan check(String sourceDatabase, String origin, String target, boolean replace, String nameOption)
+            throws IOException {
         if (target.isEmpty() || target.getBytes(StandardCharsets.UTF_8).length > Sql.MAX_IDENTIFIER_BYTES) {
-            throw new IOException("'" + target + "' can't be a database name: 1 to " + Sql.MAX_IDENTIFIER_BYTES
+            throw new RefusedException("'" + target + "' can't be a database name: 1 to " + Sql.MAX_IDENTIFIER_BYTES
                     + " bytes");
         }
         if (target.equals(sourceDatabase)) {
-            throw new IOException("'" + target + "' is the database " + origin + "; walden never overwrites it: "
+            throw new RefusedException("'" + target + "' is the database " + origin + "; walden never overwrites it: "
                     + "restore under another name and switch over yourself");
         }
         if (target.equals("template0") || target.equals("template1")) {
-            throw new IOException("'" + target + "' is a template database; choose another name");
+            throw new RefusedException("'" + target + "' is a template database; choose another name (" + nameOption
+                    + ")");
+        }
+        if (target.equals(MAINTENANCE_DATABASE)) {
+            // tools, poolers and walden itself connect there first; a restore must not take it over
+            throw new RefusedException("'" + target + "' is the maintenance database; choose another name ("
+                    + nameOption + ")");
         }
         try (Connection c = admin(target)) {
             if (exists(c, working(target))) {
-                throw new IOException("database '" + working(target) + "' exists, left by an interrupted restore; "
-                        + "drop it (DROP DATABASE " + Sql.identifier(working(target)) + ") and run again");
+                throw new RefusedException("database '" + working(target) + "' exists, left by an interrupted "
+                        + "restore; drop it (DROP DATABASE " + Sql.identifier(working(target)) + ") and run again");
             }
             if (!exists(c, target)) {
                 return new Plan(target, false);
             }
             if (!replace) {
-                throw new IOException("database '" + target + "' already exists on " + server.withDatabase(target)
-                        + "; choose another name (-d) or replace it (-D)");
+                throw new RefusedException("database '" + target + "' already exists on " + server.withDatabase(target)
+                        + "; choose another name (" + nameOption + ") or replace it (-D)");
             }
             int sessions = sessions(c, target);
             if (sessions > 0) {
-                throw new IOException("database '" + target + "' has " + sessions + " open session(s); it can only "
-                        + "be replaced when nobody is connected. Nothing was changed");
+                throw new RefusedException("database '" + target + "' has " + sessions + " open session(s); it can "
+                        + "only be replaced when nobody is connected. Nothing was changed");
             }
             return new Plan(target, true);
         } catch (SQLException e) {

@@ -5,9 +5,11 @@ import dev.walden.catalog.AuditLog;
 import dev.walden.catalog.Json;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigSource;
+import dev.walden.console.Shell;
 import dev.walden.console.Sizes;
 import dev.walden.db.ConnectionSettings;
 import dev.walden.dump.DumpFormat;
+import dev.walden.recovery.RefusedException;
 import dev.walden.repo.Repository;
 import dev.walden.repo.StorageFactory;
 import dev.walden.storage.Storage;
@@ -28,6 +30,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -82,100 +85,123 @@ public final class RestoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws ConfigException, IOException {
+        if (jobs < 1) {
+            throw new ParameterException(spec.commandLine(), "--jobs: '" + jobs + "' is not a number of jobs (1 or more)");
+        }
         PrintWriter data = spec.commandLine().getOut();
         // with --json, stdout carries the one JSON document; everything for people goes to stderr
         PrintWriter out = json ? spec.commandLine().getErr() : data;
         ConfigSource source = ConfigSource.locate(config, System.getenv());
         BackupSettings settings = BackupSettings.from(source, System.getenv());
         ConnectionSettings server = settings.connection();
-        if (jobs < 1) {
-            throw new IOException("--jobs must be at least 1");
-        }
         try (Storage storage = StorageFactory.open(source)) {
             Repository.open(storage);
-            String defaultDatabase = settings.dumpDatabases().isEmpty() ? server.database()
-                    : settings.dumpDatabases().get(0);
-            DumpSource dumpSource = DumpSource.resolve(dump, storage, defaultDatabase);
-            String target = database != null ? database : LogicalRestore.truncate(dumpSource.database(),
-                    "_restored_" + LocalDateTime.now().format(STAMP));
-            LogicalRestore restore = new LogicalRestore(server, new LogicalRestore.Options(settings.pgBin(),
-                    spoolDirectory != null ? spoolDirectory : Path.of(System.getProperty("java.io.tmpdir")), jobs), out);
-
-            out.printf("walden restore: %s (database %s, %s%s)%n", dumpSource.description(), dumpSource.database(),
-                    dumpSource.format() == DumpFormat.PLAIN ? "plain SQL" : "custom format",
-                    dumpSource.originalBytes() >= 0 ? ", " + Sizes.bytes(dumpSource.originalBytes())
-                            : "");
-            out.flush();
-            long began = System.nanoTime();
-            // the cheap checks first: nobody waits through a long verification to learn the name is taken
-            LogicalRestore.Plan plan = restore.check(dumpSource.database(), "the dump was taken from", target, drop);
-            String where = server.withDatabase(target).displayUrl();
-            String action = (plan.replaces() ? "replace the existing database '" + target + "'"
-                    : "create database '" + target + "'") + " on " + where + " and load it with "
-                    + (dumpSource.format() == DumpFormat.PLAIN ? "psql" : "pg_restore");
-            if (plan.replaces() && !dryRun && !force && !confirm(target, out)) {
-                throw new IOException("not confirmed; database '" + target + "' is unchanged (-f replaces without "
-                        + "asking)");
-            }
-            Map<String, Object> outcome = new LinkedHashMap<>();
-            outcome.put("dump", dumpSource.description());
-            outcome.put("dump_database", dumpSource.database());
-            outcome.put("database", target);
-            outcome.put("dry_run", dryRun);
             AuditLog audit = new AuditLog(storage);
-            Instant started = Instant.now();
-            boolean[] audited = {false};
-            try (LogicalRestore.Verified verified = restore.verify(dumpSource, !dryRun)) {
-                DumpContents contents = verified.contents();
-                out.printf("verified: %s, complete, %d table(s), %d row(s) of data%n",
-                        dumpSource.sha256().isPresent() ? "checksum matches" : "no manifest, so no checksum to check",
-                        contents.tables().size(), contents.totalRows());
-                outcome.put("tables_in_dump", contents.tables().size());
-                outcome.put("rows_in_dump", contents.totalRows());
-                if (dryRun) {
-                    out.println("would " + action);
-                    out.println("dry run: nothing was changed");
-                    outcome.put("would", action);
-                    printJson(data, outcome);
-                    return 0;
-                }
-                out.println("restoring: " + action);
-                out.flush();
-                long verifiedAt = System.nanoTime();
-                LogicalRestore.Result result = restore.restore(verified, plan);
-                long done = System.nanoTime();
-                out.printf("restored %s into database '%s': %d table(s) (the dump creates %d), %d row(s) in %d "
-                                + "table(s) match the dump%n", dumpSource.description(), result.database(),
-                        result.tablesRestored(), result.tablesInDump(), result.rowsCompared(), result.tablesCounted());
-                if (!result.notCounted().isEmpty()) {
-                    out.println("not counted (over 1 GiB): " + String.join(", ", result.notCounted()));
-                }
-                out.printf("took %.1f s (verify %.1f s, restore %.1f s)%n", (done - began) / 1e9,
-                        (verifiedAt - began) / 1e9, (done - verifiedAt) / 1e9);
-                out.printf("connect: psql \"%s\"%n", server.withDatabase(target).displayUrl());
-                out.flush();
-                audited[0] = true;
-                audit.tryAppend(AuditLog.entry("restore", target + " on " + where, true, "from " + dumpSource.description()
-                        + "; " + result.tablesRestored() + " table(s), " + result.rowsCompared() + " row(s) checked",
-                        started, Clock.systemUTC(), "command"), w -> spec.commandLine().getErr().println("walden restore: " + w));
-                outcome.put("replaced", plan.replaces());
-                outcome.put("tables_restored", result.tablesRestored());
-                outcome.put("rows_compared", result.rowsCompared());
-                outcome.put("tables_counted", result.tablesCounted());
-                outcome.put("not_counted", result.notCounted());
-                outcome.put("seconds", Math.round((done - began) / 1e7) / 100.0);
-                outcome.put("verify_seconds", Math.round((verifiedAt - began) / 1e7) / 100.0);
-                outcome.put("restore_seconds", Math.round((done - verifiedAt) / 1e7) / 100.0);
-                outcome.put("connection", server.withDatabase(target).displayUrl());
-                printJson(data, outcome);
-                return 0;
+            Audited audited = new Audited();
+            // what the entry names until the dump is known: the database asked for, else the dump
+            audited.target = database != null ? database + " on " + server.withDatabase(database).displayUrl()
+                    : "a new database from " + dump;
+            try {
+                return restore(storage, settings, server, data, out, audited);
             } catch (IOException | RuntimeException e) {
-                if (!dryRun && !audited[0]) { // a failure cleaning up after a restore that worked is not a failed restore
-                    audit.tryAppend(AuditLog.entry("restore", target + " on " + where, false, e.getMessage(), started,
+                // a dry run changes nothing and is not audited; a failure cleaning up after a restore that
+                // worked (and was audited) is not a failed restore
+                if (!dryRun && !audited.written) {
+                    audit.tryAppend(e instanceof RefusedException
+                            ? AuditLog.refused("restore", audited.target, e.getMessage(), audited.started,
+                            Clock.systemUTC(), "command")
+                            : AuditLog.entry("restore", audited.target, false, e.getMessage(), audited.started,
                             Clock.systemUTC(), "command"), w -> spec.commandLine().getErr().println("walden restore: " + w));
                 }
                 throw e;
             }
+        }
+    }
+
+    /** What the audit entry names, and whether the entry of a restore that worked is written. */
+    private static final class Audited {
+        final Instant started = Instant.now();
+        String target;
+        boolean written;
+    }
+
+    private int restore(Storage storage, BackupSettings settings, ConnectionSettings server, PrintWriter data,
+                        PrintWriter out, Audited audited) throws IOException {
+        String defaultDatabase = settings.dumpDatabases().isEmpty() ? server.database()
+                : settings.dumpDatabases().get(0);
+        DumpSource dumpSource = DumpSource.resolve(dump, storage, defaultDatabase);
+        String target = database != null ? database : LogicalRestore.truncate(dumpSource.database(),
+                "_restored_" + LocalDateTime.now().format(STAMP));
+        String where = server.withDatabase(target).displayUrl();
+        audited.target = target + " on " + where;
+        LogicalRestore restore = new LogicalRestore(server, new LogicalRestore.Options(settings.pgBin(),
+                spoolDirectory != null ? spoolDirectory : Path.of(System.getProperty("java.io.tmpdir")), jobs), out);
+
+        out.printf("walden restore: %s (database %s, %s%s)%n", dumpSource.description(), dumpSource.database(),
+                dumpSource.format() == DumpFormat.PLAIN ? "plain SQL" : "custom format",
+                dumpSource.originalBytes() >= 0 ? ", " + Sizes.bytes(dumpSource.originalBytes())
+                        : "");
+        out.flush();
+        long began = System.nanoTime();
+        // the cheap checks first: nobody waits through a long verification to learn the name is taken
+        LogicalRestore.Plan plan = restore.check(dumpSource.database(), "the dump was taken from", target, drop, "-d");
+        String action = (plan.replaces() ? "replace the existing database '" + target + "'"
+                : "create database '" + target + "'") + " on " + where + " and load it with "
+                + (dumpSource.format() == DumpFormat.PLAIN ? "psql" : "pg_restore");
+        if (plan.replaces() && !dryRun && !force && !confirm(target, out)) {
+            throw new RefusedException("not confirmed; database '" + target + "' is unchanged (-f replaces without "
+                    + "asking)");
+        }
+        Map<String, Object> outcome = new LinkedHashMap<>();
+        outcome.put("dump", dumpSource.description());
+        outcome.put("dump_database", dumpSource.database());
+        outcome.put("database", target);
+        outcome.put("dry_run", dryRun);
+        try (LogicalRestore.Verified verified = restore.verify(dumpSource, !dryRun)) {
+            DumpContents contents = verified.contents();
+            out.printf("verified: %s, complete, %d table(s), %d row(s) of data%n",
+                    dumpSource.sha256().isPresent() ? "checksum matches" : "no manifest, so no checksum to check",
+                    contents.tables().size(), contents.totalRows());
+            outcome.put("tables_in_dump", contents.tables().size());
+            outcome.put("rows_in_dump", contents.totalRows());
+            if (dryRun) {
+                out.println("would " + action);
+                out.println("dry run: nothing was changed");
+                outcome.put("would", action);
+                printJson(data, outcome);
+                return 0;
+            }
+            out.println("restoring: " + action);
+            out.flush();
+            long verifiedAt = System.nanoTime();
+            LogicalRestore.Result result = restore.restore(verified, plan);
+            long done = System.nanoTime();
+            audited.written = true;
+            new AuditLog(storage).tryAppend(AuditLog.entry("restore", audited.target, true, "from "
+                    + dumpSource.description() + "; " + result.tablesRestored() + " table(s), " + result.rowsCompared()
+                    + " row(s) checked", audited.started, Clock.systemUTC(), "command"),
+                    w -> spec.commandLine().getErr().println("walden restore: " + w));
+            out.printf("restored %s into database '%s': %d table(s) (the dump creates %d), %d row(s) in %d "
+                            + "table(s) match the dump%n", dumpSource.description(), result.database(),
+                    result.tablesRestored(), result.tablesInDump(), result.rowsCompared(), result.tablesCounted());
+            if (!result.notCounted().isEmpty()) {
+                out.println("not counted (over 1 GiB): " + String.join(", ", result.notCounted()));
+            }
+            out.printf("took %.1f s (verify %.1f s, restore %.1f s)%n", (done - began) / 1e9,
+                    (verifiedAt - began) / 1e9, (done - verifiedAt) / 1e9);
+            out.printf("connect: psql %s%n", Shell.quote(where));
+            out.flush();
+            outcome.put("replaced", plan.replaces());
+            outcome.put("tables_restored", result.tablesRestored());
+            outcome.put("rows_compared", result.rowsCompared());
+            outcome.put("tables_counted", result.tablesCounted());
+            outcome.put("not_counted", result.notCounted());
+            outcome.put("seconds", Math.round((done - began) / 1e7) / 100.0);
+            outcome.put("verify_seconds", Math.round((verifiedAt - began) / 1e7) / 100.0);
+            outcome.put("restore_seconds", Math.round((done - verifiedAt) / 1e7) / 100.0);
+            outcome.put("connection", where);
+            printJson(data, outcome);
+            return 0;
         }
     }
 

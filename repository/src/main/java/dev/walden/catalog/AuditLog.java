@@ -34,7 +34,10 @@ public final class AuditLog {
     private static final DateTimeFormatter NAME_TIME =
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
 
-    /** One event. {@code result} is {@code ok} or {@code failed}; {@code detail} says what came of it. */
+    /**
+     * One event. {@code result} is {@code ok}, {@code failed}, or {@code refused} (walden declined
+     * before changing anything); {@code detail} says what came of it.
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Entry(@JsonProperty("time") String time,
@@ -70,6 +73,17 @@ public final class AuditLog {
         return new Entry(started.toString(), action, Secrets.redact(target), ok ? "ok" : "failed",
                 Secrets.redact(detail), seconds,
                 System.getProperty("user.name"), HostName.get(), ProcessHandle.current().pid(), trigger);
+    }
+
+    /**
+     * An entry for an action this process declined before changing anything (the target is taken,
+     * the port is production's, nobody confirmed): result {@code refused}, the reason as detail.
+     */
+    public static Entry refused(String action, String target, String reason, Instant started, Clock clock,
+                                String trigger) {
+        Entry e = entry(action, target, false, reason, started, clock, trigger);
+        return new Entry(e.time(), e.action(), e.target(), "refused", e.detail(), e.durationSeconds(), e.user(),
+                e.host(), e.pid(), e.trigger());
     }
 
     /** Adds {@code entry} under a name of its own; never replaces an earlier one. */

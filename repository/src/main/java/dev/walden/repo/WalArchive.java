@@ -3,12 +3,10 @@ package dev.walden.repo;
 import dev.walden.storage.ObjectInfo;
 import dev.walden.storage.Storage;
 import dev.walden.wal.WalFileName;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.UnaryOperator;
 
 /**
  * The WAL part of a repository: find, store and read archived WAL files, each verified against
@@ -116,61 +114,7 @@ public final class WalArchive {
      * {@link IOException}, so it isn't mistaken for corruption.
      */
     public InputStream open(StoredWal stored) throws IOException {
-        String what = "object '" + stored.key() + "' in " + storage.describe();
-        InputStream raw = new ErrorTranslatingInputStream(storage.read(stored.key()),
-                e -> new StorageReadException("read " + what + ": " + e.getMessage(), e));
-        try {
-            return new ErrorTranslatingInputStream(
-                    Checksums.verifying(stored.compression().decompress(raw), stored.sha256(), what),
-                    e -> e instanceof CorruptObjectException || e instanceof StorageReadException ? e
-                            : corrupt(what, e));
-        } catch (StorageReadException e) {
-            raw.close();
-            throw e;
-        } catch (IOException e) {
-            raw.close();
-            throw corrupt(what, e);
-        }
-    }
-
-    private static CorruptObjectException corrupt(String what, IOException e) {
-        return new CorruptObjectException(what + " is corrupt: cannot decompress it (" + e.getMessage() + ")", e);
-    }
-
-    /** A read from the storage itself failed: the object may be fine. */
-    private static final class StorageReadException extends IOException {
-        private static final long serialVersionUID = 1L;
-
-        StorageReadException(String message, IOException cause) {
-            super(message, cause);
-        }
-    }
-
-    /** Rewrites the exceptions reads throw, to say which layer of the stream failed. */
-    private static final class ErrorTranslatingInputStream extends FilterInputStream {
-        private final UnaryOperator<IOException> translation;
-
-        ErrorTranslatingInputStream(InputStream in, UnaryOperator<IOException> translation) {
-            super(in);
-            this.translation = translation;
-        }
-
-        @Override
-        public int read() throws IOException {
-            try {
-                return super.read();
-            } catch (IOException e) {
-                throw translation.apply(e);
-            }
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            try {
-                return super.read(b, off, len);
-            } catch (IOException e) {
-                throw translation.apply(e);
-            }
-        }
+        return ObjectRead.open(storage, stored.key(), stored.compression(), stored.sha256(),
+                "object '" + stored.key() + "' in " + storage.describe());
     }
 }

@@ -49,6 +49,23 @@ class AuditLogTest {
     }
 
     @Test
+    void aRefusalIsNeitherOkNorFailedAndKeepsItsReason() throws Exception {
+        try (PosixStorage storage = new PosixStorage(dir)) {
+            AuditLog log = new AuditLog(storage);
+            Instant t0 = Instant.parse("2026-12-01T03:00:00Z");
+            log.append(AuditLog.refused("restore", "postgres on postgresql://app@localhost:5432/postgres",
+                    "'postgres' is the maintenance database", t0, Clock.fixed(t0.plusSeconds(1), ZoneOffset.UTC),
+                    "command"));
+            AuditLog.Entry refused = log.read(Optional.empty()).get(0);
+            assertEquals("refused", refused.result());
+            assertFalse(refused.ok());
+            assertEquals("'postgres' is the maintenance database", refused.detail());
+            assertEquals(System.getProperty("user.name"), refused.user());
+            assertEquals(1.0, refused.durationSeconds());
+        }
+    }
+
+    @Test
     void aDamagedEntryIsNamed() throws Exception {
         try (PosixStorage storage = new PosixStorage(dir)) {
             AuditLog log = new AuditLog(storage);
