@@ -157,6 +157,20 @@ public final class ConfigSource {
         return values.containsKey(key.name());
     }
 
+    /**
+     * For an error about a path that came from nowhere but the key's default, with no config file
+     * read: says so, and what the path is relative to. Empty when the value was chosen (in a
+     * config file or the environment).
+     */
+    public Optional<String> fallbackNote(ConfigKey key) {
+        if (file != null || isSet(key)) {
+            return Optional.empty();
+        }
+        return Optional.of("no config file was found (none given with --config or $WALDEN_CONFIG, and no "
+                + ConfigKeys.DEFAULT_CONFIG_FILE + "), so " + key + " is its default '" + key.defaultValue()
+                + "', relative to the working directory '" + baseDirectory + "'");
+    }
+
     /** Where the key's value came from, for error messages. */
     public String origin(ConfigKey key) {
         return origins.getOrDefault(key.name(), "default");

@@ -8,6 +8,7 @@ import dev.walden.storage.Storage;
 import dev.walden.storage.s3.S3Settings;
 import dev.walden.storage.s3.S3Storage;
 import java.io.IOException;
+import java.nio.file.NoSuchFileException;
 
 /**
  * Builds the storage driver the configuration asks for ({@code repository.type}). Commands ask
@@ -21,8 +22,18 @@ public final class StorageFactory {
     public static Storage open(ConfigSource config) throws ConfigException, IOException {
         return switch (type(config)) {
             case "s3" -> S3Storage.open(S3Settings.from(config));
-            default -> new PosixStorage(config.requiredPath(ConfigKeys.REPOSITORY_PATH));
+            default -> openPosix(config);
         };
+    }
+
+    private static Storage openPosix(ConfigSource config) throws ConfigException, IOException {
+        try {
+            return new PosixStorage(config.requiredPath(ConfigKeys.REPOSITORY_PATH));
+        } catch (NoSuchFileException e) {
+            // a relative default that isn't there says little unless it says it was the default
+            throw new IOException(e.getReason() + config.fallbackNote(ConfigKeys.REPOSITORY_PATH).map(n -> "; " + n)
+                    .orElse(""), e);
+        }
     }
 
     /**
