@@ -24,6 +24,15 @@ import java.util.Optional;
  * an error that names it.
  */
 public final class ConfigSource {
+    /** A check of a whole configuration: every key's value, by the rules of the code that reads it. */
+    @FunctionalInterface
+    public interface Check {
+        void check(ConfigSource config) throws ConfigException;
+    }
+
+    private static volatile Check everyLocated = config -> {
+    };
+
     private final Path file;
     private final Path baseDirectory;
     private final Map<String, String> values;
@@ -42,17 +51,30 @@ public final class ConfigSource {
     /**
      * Loads the config file chosen the usual way: {@code configFlag} when given, else
      * {@code WALDEN_CONFIG}, else {@value ConfigKeys#DEFAULT_CONFIG_FILE} if it exists; then
-     * applies environment overrides.
+     * applies environment overrides, and the check set by {@link #checkEveryLocated}.
      */
     public static ConfigSource locate(String configFlag, Map<String, String> env) throws ConfigException {
-        if (configFlag != null) {
-            return load(Path.of(configFlag), true, env);
-        }
+        ConfigSource config;
         String fromEnv = env.get("WALDEN_CONFIG");
-        if (fromEnv != null && !fromEnv.isBlank()) {
-            return load(Path.of(fromEnv), true, env);
+        if (configFlag != null) {
+            config = load(Path.of(configFlag), true, env);
+        } else if (fromEnv != null && !fromEnv.isBlank()) {
+            config = load(Path.of(fromEnv), true, env);
+        } else {
+            config = load(Path.of(ConfigKeys.DEFAULT_CONFIG_FILE), false, env);
         }
-        return load(Path.of(ConfigKeys.DEFAULT_CONFIG_FILE), false, env);
+        everyLocated.check(config);
+        return config;
+    }
+
+    /**
+     * Sets the check {@link #locate} applies to every configuration it returns. The rules of each
+     * key live with the code that reads it, in modules this one can't see; walden's command line
+     * sets a check that applies them all, so every command refuses a value the agent would refuse,
+     * whether or not it reads that key.
+     */
+    public static void checkEveryLocated(Check check) {
+        everyLocated = check;
     }
 
     /**

@@ -48,6 +48,16 @@ public final class StorageFactory {
         };
     }
 
+    /**
+     * Checks the values of the repository keys ({@code repository.type}, {@code repository.path},
+     * {@code repository.s3.*}) as {@link #open} would, without opening or requiring anything.
+     */
+    public static void check(ConfigSource config) throws ConfigException {
+        type(config);
+        config.path(ConfigKeys.REPOSITORY_PATH);
+        S3Settings.check(config);
+    }
+
     private static String type(ConfigSource config) throws ConfigException {
         String type = config.required(ConfigKeys.REPOSITORY_TYPE).strip();
         if (!type.equals("posix") && !type.equals("s3")) {
