@@ -125,6 +125,8 @@ public final class SegmentArchiver {
                 return new ArchiveResult.Stored(stored, size, true, Duration.between(start, clock.instant()));
             }
             if (file.name().holdsWal() && file.name().timeline() > 1) {
+                // what the file is comes first: WAL of another system is foreign whatever its timeline
+                WalFileCheck.checkHeader(file.name(), head(file, channel), cluster);
                 requireHistory(file);
             }
             ContentCheck check = new ContentCheck(file, cluster);
@@ -284,6 +286,19 @@ public final class SegmentArchiver {
                 WalFileCheck.checkText(file.name(), text.toByteArray());
             }
         }
+    }
+
+    /** The first page's long header, read without moving the channel's position. */
+    private static byte[] head(WalDirectory.WalFile file, FileChannel channel) throws WalFileException {
+        ByteBuffer head = ByteBuffer.allocate(WalPageHeader.LONG_HEADER_LENGTH);
+        try {
+            while (head.hasRemaining() && channel.read(head, head.position()) >= 0) {
+                // keep reading; the size check guarantees a whole segment
+            }
+        } catch (IOException e) {
+            throw readFailed(file, e);
+        }
+        return head.array();
     }
 
     /** Reads until the buffer is full or the file ends; returns the bytes now in the flipped buffer. */

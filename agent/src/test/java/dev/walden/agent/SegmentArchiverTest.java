@@ -235,6 +235,13 @@ class SegmentArchiverTest {
     }
 
     @Test
+    void walOfAnotherSystemIsForeignWhateverItsTimeline() throws IOException {
+        Path foreign = pg.foreignSegment("000000090000000000000003", 12345L);
+        assertEquals(ErrorCode.FOREIGN_SYSTEM, failed(archiver.archive(foreign.toString())).code(),
+                "not missing_history: the file doesn't belong here at all");
+    }
+
+    @Test
     void aPartialSegmentNeedsItsTimelinesHistoryToo() throws IOException {
         Path partial = pg.pgWal.resolve("000000030000000000000005.partial");
         Files.move(pg.segment("000000030000000000000005", 5), partial);
