@@ -45,6 +45,7 @@
     X(15, "foreign_system") \
     X(16, "duplicate_differs") \
     X(17, "read_failed") \
+    X(18, "missing_history") \
     X(20, "storage_failed") \
     X(21, "storage_timeout") \
     X(22, "overloaded") \

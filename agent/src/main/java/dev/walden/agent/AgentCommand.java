@@ -37,19 +37,8 @@ public final class AgentCommand implements Callable<Integer> {
     @Override
     public Integer call() throws ConfigException, IOException, InterruptedException {
         ConfigSource source = ConfigSource.locate(config, System.getenv());
-        String logFormat = source.required(ConfigKeys.LOG_FORMAT);
-        String logLevel = source.required(ConfigKeys.LOG_LEVEL);
-        try {
-            LogSetup.style(logFormat);
-        } catch (IllegalArgumentException e) {
-            throw source.invalid(ConfigKeys.LOG_FORMAT, e.getMessage());
-        }
-        try {
-            LogSetup.level(logLevel);
-        } catch (IllegalArgumentException e) {
-            throw source.invalid(ConfigKeys.LOG_LEVEL, e.getMessage());
-        }
-        LogSetup.apply(logFormat, logLevel);
+        check(source);
+        LogSetup.apply(source.required(ConfigKeys.LOG_FORMAT), source.required(ConfigKeys.LOG_LEVEL));
         AgentConfig agentConfig = AgentConfig.from(source);
         JobSetup jobs = JobSetup.from(source, System.getenv());
         Optional<InetSocketAddress> listen;
@@ -90,5 +79,24 @@ public final class AgentCommand implements Callable<Integer> {
         }, "walden-shutdown"));
         agent.awaitClose();
         return 0;
+    }
+
+    /** Checks the keys only this command reads ({@code log.*}, {@code http.listen}), resolving nothing. */
+    public static void check(ConfigSource source) throws ConfigException {
+        try {
+            LogSetup.style(source.required(ConfigKeys.LOG_FORMAT));
+        } catch (IllegalArgumentException e) {
+            throw source.invalid(ConfigKeys.LOG_FORMAT, e.getMessage());
+        }
+        try {
+            LogSetup.level(source.required(ConfigKeys.LOG_LEVEL));
+        } catch (IllegalArgumentException e) {
+            throw source.invalid(ConfigKeys.LOG_LEVEL, e.getMessage());
+        }
+        try {
+            HttpEndpoint.checkListen(source.required(ConfigKeys.HTTP_LISTEN));
+        } catch (IllegalArgumentException e) {
+            throw source.invalid(ConfigKeys.HTTP_LISTEN, e.getMessage());
+        }
     }
 }

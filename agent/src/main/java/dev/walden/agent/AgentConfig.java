@@ -45,12 +45,25 @@ public record AgentConfig(
     }
 
     public static AgentConfig from(ConfigSource config) throws ConfigException {
-        Path pgdata = config.requiredPath(ConfigKeys.PGDATA);
-        Path pgWal = config.path(ConfigKeys.PG_WAL).orElse(pgdata.resolve("pg_wal"));
-        Path socket = config.requiredPath(ConfigKeys.AGENT_SOCKET);
-        if (AgentSocket.temporaryPath(socket).toString().getBytes(StandardCharsets.UTF_8).length
-                > MAX_SOCKET_PATH_BYTES) {
-            throw config.invalid(ConfigKeys.AGENT_SOCKET, "'" + socket + "' is too long for a Unix domain socket"
+        return read(config, Optional.of(config.requiredPath(ConfigKeys.PGDATA)),
+                Optional.of(config.requiredPath(ConfigKeys.AGENT_SOCKET)));
+    }
+
+    /**
+     * Checks every value the agent reads, by the same rules, without requiring {@code pgdata} or
+     * {@code agent.socket}: for commands that don't need them.
+     */
+    public static void check(ConfigSource config) throws ConfigException {
+        read(config, config.path(ConfigKeys.PGDATA), config.path(ConfigKeys.AGENT_SOCKET));
+    }
+
+    /** The settings; a path that is empty stays null (only {@link #check} passes empty ones). */
+    private static AgentConfig read(ConfigSource config, Optional<Path> pgdata, Optional<Path> socket)
+            throws ConfigException {
+        Optional<Path> pgWal = config.path(ConfigKeys.PG_WAL).or(() -> pgdata.map(d -> d.resolve("pg_wal")));
+        if (socket.isPresent() && AgentSocket.temporaryPath(socket.get()).toString().getBytes(StandardCharsets.UTF_8)
+                .length > MAX_SOCKET_PATH_BYTES) {
+            throw config.invalid(ConfigKeys.AGENT_SOCKET, "'" + socket.get() + "' is too long for a Unix domain socket"
                     + " (at most " + (MAX_SOCKET_PATH_BYTES - AgentSocket.TEMPORARY_SUFFIX_BYTES) + " bytes)");
         }
         Optional<String> group = config.raw(ConfigKeys.AGENT_SOCKET_GROUP).filter(g -> !g.isBlank());
@@ -67,7 +80,7 @@ public record AgentConfig(
             throw config.invalid(ConfigKeys.AGENT_FRAME_TIMEOUT, Durations.format(frameTimeout) + " is outside "
                     + Durations.format(MIN_FRAME_TIMEOUT) + "-" + Durations.format(Agent.IDLE_TIMEOUT));
         }
-        return new AgentConfig(pgdata, pgWal, socket, group,
+        return new AgentConfig(pgdata.orElse(null), pgWal.orElse(null), socket.orElse(null), group,
                 config.integer(ConfigKeys.AGENT_WORKERS, 1, 64),
                 config.integer(ConfigKeys.AGENT_QUEUE_CAPACITY, 16, 1 << 20),
                 storeTimeout,

@@ -99,7 +99,7 @@ public final class BackupCommand implements Callable<Integer> {
     }
 
     private static void printNewest(Storage storage, PrintWriter data) throws IOException {
-        // the newest complete one: a scheduled backup may have begun since (it has no manifest yet)
+        // the newest complete one: a scheduled backup may have begun since (recorded incomplete until it ends)
         BackupManifest m = new BackupCatalog(storage).list().stream()
                 .flatMap(e -> e.manifest().stream())
                 .filter(BackupManifest::isComplete)

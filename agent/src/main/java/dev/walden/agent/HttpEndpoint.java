@@ -57,6 +57,12 @@ public final class HttpEndpoint implements AutoCloseable {
 
     /** Parses {@code http.listen}: {@code host:port}, or {@code off}. */
     static java.util.Optional<InetSocketAddress> parseListen(String value) {
+        return checkListen(value).map(unresolved -> new InetSocketAddress(unresolved.getHostString(),
+                unresolved.getPort()));
+    }
+
+    /** Checks {@code http.listen} as {@link #parseListen} does, without resolving the host name. */
+    static java.util.Optional<InetSocketAddress> checkListen(String value) {
         String v = value.strip();
         if (v.equals("off") || v.isEmpty()) {
             return java.util.Optional.empty();
@@ -75,7 +81,7 @@ public final class HttpEndpoint implements AutoCloseable {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port " + port + " is out of range");
         }
-        return java.util.Optional.of(new InetSocketAddress(host, port));
+        return java.util.Optional.of(InetSocketAddress.createUnresolved(host, port));
     }
 
     /**

@@ -23,18 +23,34 @@ public record JobSetup(BackupSettings settings, Optional<Cron> schedule, List<St
     public static final List<String> KNOWN_JOBS = List.of("backup", "dump", "expire");
 
     public static JobSetup from(ConfigSource config, Map<String, String> env) throws ConfigException {
-        BackupSettings settings = BackupSettings.from(config, env);
+        return new JobSetup(BackupSettings.from(config, env), schedule(config), jobs(config));
+    }
+
+    /**
+     * Checks every value the agent's jobs read, by the same rules, without requiring what only
+     * taking them needs (pgdata, the database connection).
+     */
+    public static void check(ConfigSource config) throws ConfigException {
+        BackupSettings.check(config);
+        schedule(config);
+        jobs(config);
+    }
+
+    private static Optional<Cron> schedule(ConfigSource config) throws ConfigException {
         String expression = config.raw(ConfigKeys.SCHEDULE).orElse("").strip();
-        Optional<Cron> schedule = Optional.empty();
-        if (!expression.isEmpty()) {
-            try {
-                schedule = Optional.of(new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.UNIX))
-                        .parse(expression).validate());
-            } catch (IllegalArgumentException e) {
-                throw config.invalid(ConfigKeys.SCHEDULE, "'" + expression + "' is not a cron expression ("
-                        + e.getMessage() + "); e.g. '0 2 * * *' for 02:00 every day");
-            }
+        if (expression.isEmpty()) {
+            return Optional.empty();
         }
+        try {
+            return Optional.of(new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.UNIX))
+                    .parse(expression).validate());
+        } catch (IllegalArgumentException e) {
+            throw config.invalid(ConfigKeys.SCHEDULE, "'" + expression + "' is not a cron expression ("
+                    + e.getMessage() + "); e.g. '0 2 * * *' for 02:00 every day");
+        }
+    }
+
+    private static List<String> jobs(ConfigSource config) throws ConfigException {
         List<String> jobs = Arrays.stream(config.raw(ConfigKeys.SCHEDULE_JOBS).orElse("").split(","))
                 .map(String::strip).filter(s -> !s.isEmpty()).toList();
         for (String job : jobs) {
@@ -42,6 +58,6 @@ public record JobSetup(BackupSettings settings, Optional<Cron> schedule, List<St
                 throw config.invalid(ConfigKeys.SCHEDULE_JOBS, "unknown job '" + job + "' (expected backup, dump, expire)");
             }
         }
-        return new JobSetup(settings, schedule, KNOWN_JOBS.stream().filter(jobs::contains).toList());
+        return KNOWN_JOBS.stream().filter(jobs::contains).toList();
     }
 }

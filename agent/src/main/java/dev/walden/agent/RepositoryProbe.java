@@ -92,7 +92,8 @@ final class RepositoryProbe implements AutoCloseable {
                         .mapToLong(RepositoryReport.Dump::storedBytes).sum()).orElse(Double.NaN)).baseUnit("bytes")
                 .tag("content", "dumps").description("bytes the repository holds, by content").register(registry);
         Gauge.builder("walden.recoverable.window.start.timestamp", this, p -> p.report()
-                        .map(RepositoryReport::recoverable).map(w -> epochSeconds(w.earliest())).orElse(Double.NaN))
+                        .filter(r -> !r.windows().isEmpty()).map(r -> epochSeconds(r.windows().get(0).earliest()))
+                        .orElse(Double.NaN))
                 .baseUnit("seconds").description("earliest point walden recover can reach: end of the oldest usable"
                         + " base backup (NaN: nothing recoverable)").register(registry);
         Gauge.builder("walden.recoverable.window.end.timestamp", this, p -> p.report()

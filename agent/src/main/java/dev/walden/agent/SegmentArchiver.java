@@ -9,6 +9,7 @@ import dev.walden.repo.StoredWal;
 import dev.walden.wal.ClusterIdentity;
 import dev.walden.wal.WalFileCheck;
 import dev.walden.wal.WalFileException;
+import dev.walden.wal.WalFileName;
 import dev.walden.wal.WalPageHeader;
 import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
@@ -123,6 +124,11 @@ public final class SegmentArchiver {
                 index.put(stored, source);
                 return new ArchiveResult.Stored(stored, size, true, Duration.between(start, clock.instant()));
             }
+            if (file.name().holdsWal() && file.name().timeline() > 1) {
+                // what the file is comes first: WAL of another system is foreign whatever its timeline
+                WalFileCheck.checkHeader(file.name(), head(file, channel), cluster);
+                requireHistory(file);
+            }
             ContentCheck check = new ContentCheck(file, cluster);
             Optional<StoredWal> inOneRead = repository.wal().storeInOneRead(file.name(), compression, level,
                     new PgWalReads(Channels.newInputStream(channel), file), maxHeldBytes, check, check);
@@ -139,6 +145,40 @@ public final class SegmentArchiver {
             }
             index.put(stored, source);
             return new ArchiveResult.Stored(stored, size, false, Duration.between(start, clock.instant()));
+        }
+    }
+
+    /**
+     * Makes sure the history file of the segment's timeline is in the repository before the segment
+     * is: without it, recovery can't follow the timeline, and a repository must never hold WAL it
+     * can't replay. PostgreSQL archives a new timeline's history file before any of its segments,
+     * but look-ahead may take a segment first, or one worker may be storing the history while
+     * another stores the segment; so a history file still in pg_wal is archived here, first (two
+     * workers storing the same file store identical objects). The segment is refused only when the
+     * history is neither in the repository nor in pg_wal.
+     */
+    private void requireHistory(WalDirectory.WalFile file) throws IOException {
+        WalFileName history = WalFileName.history(file.name().timeline());
+        if (repository.wal().find(history).isPresent()) {
+            return;
+        }
+        WalDirectory.WalFile inPgWal;
+        try {
+            inPgWal = walDirectory.resolve(file.path().resolveSibling(history.toString()).toString());
+        } catch (WalFileException e) {
+            if (e.code() != ErrorCode.FILE_NOT_FOUND) {
+                throw e;
+            }
+            throw new WalFileException(ErrorCode.MISSING_HISTORY, "'" + file.name() + "' is on timeline "
+                    + file.name().timeline() + ", but '" + history + "' is neither in the repository nor in pg_wal:"
+                    + " recovery could not follow that timeline; put the history file back into pg_wal (a copy from"
+                    + " the server that created the timeline) and PostgreSQL's next attempt archives both");
+        }
+        try {
+            archive(inPgWal, clock.instant());
+        } catch (WalFileException e) {
+            throw new WalFileException(e.code(), "'" + file.name() + "' needs '" + history
+                    + "' archived first, which failed: " + e.getMessage());
         }
     }
 
@@ -246,6 +286,19 @@ public final class SegmentArchiver {
                 WalFileCheck.checkText(file.name(), text.toByteArray());
             }
         }
+    }
+
+    /** The first page's long header, read without moving the channel's position. */
+    private static byte[] head(WalDirectory.WalFile file, FileChannel channel) throws WalFileException {
+        ByteBuffer head = ByteBuffer.allocate(WalPageHeader.LONG_HEADER_LENGTH);
+        try {
+            while (head.hasRemaining() && channel.read(head, head.position()) >= 0) {
+                // keep reading; the size check guarantees a whole segment
+            }
+        } catch (IOException e) {
+            throw readFailed(file, e);
+        }
+        return head.array();
     }
 
     /** Reads until the buffer is full or the file ends; returns the bytes now in the flipped buffer. */

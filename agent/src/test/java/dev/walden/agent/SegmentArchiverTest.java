@@ -215,4 +215,80 @@ class SegmentArchiverTest {
         assertEquals(commits, storage.commits());
         assertTrue(rebuilt.confirmed("000000010000000000000003"), "confirmed by its checksum, answered fast from now on");
     }
+
+    @Test
+    void aSegmentOfATimelineWhoseHistoryIsNowhereIsRefusedAndNothingIsStored() throws IOException {
+        Path segment = pg.segment("000000020000000000000003", 3);
+        int commits = storage.commits();
+        ArchiveResult.Failed f = failed(archiver.archive(segment.toString()));
+        assertEquals(ErrorCode.MISSING_HISTORY, f.code());
+        assertEquals("'000000020000000000000003' is on timeline 2, but '00000002.history' is neither in the repository"
+                + " nor in pg_wal: recovery could not follow that timeline; put the history file back into pg_wal (a"
+                + " copy from the server that created the timeline) and PostgreSQL's next attempt archives both",
+                f.message());
+        assertEquals(commits, storage.commits(), "nothing stored");
+        // the history is back: the retry archives it, then the segment
+        Files.writeString(pg.pgWal.resolve("00000002.history"), "1\t0/300000\tno recovery target specified\n");
+        assertInstanceOf(ArchiveResult.Stored.class, archiver.archive(segment.toString()));
+        assertTrue(repository.wal().find(WalFileName.parse("00000002.history")).isPresent());
+        assertArrayEquals(Files.readAllBytes(segment), archived("000000020000000000000003"));
+    }
+
+    @Test
+    void walOfAnotherSystemIsForeignWhateverItsTimeline() throws IOException {
+        Path foreign = pg.foreignSegment("000000090000000000000003", 12345L);
+        assertEquals(ErrorCode.FOREIGN_SYSTEM, failed(archiver.archive(foreign.toString())).code(),
+                "not missing_history: the file doesn't belong here at all");
+    }
+
+    @Test
+    void aPartialSegmentNeedsItsTimelinesHistoryToo() throws IOException {
+        Path partial = pg.pgWal.resolve("000000030000000000000005.partial");
+        Files.move(pg.segment("000000030000000000000005", 5), partial);
+        assertEquals(ErrorCode.MISSING_HISTORY, failed(archiver.archive(partial.toString())).code());
+    }
+
+    @Test
+    void aHistoryInPgWalThatIsEmptyIsRefusedAndSoIsItsSegment() throws IOException {
+        Path history = Files.writeString(pg.pgWal.resolve("00000002.history"), "# nothing here\n");
+        assertEquals(ErrorCode.BAD_HEADER, failed(archiver.archive(history.toString())).code());
+        ArchiveResult.Failed f = failed(archiver.archive(pg.segment("000000020000000000000003", 3).toString()));
+        assertEquals(ErrorCode.BAD_HEADER, f.code());
+        assertTrue(f.message().startsWith("'000000020000000000000003' needs '00000002.history' archived first, which "
+                + "failed: '00000002.history' is not a valid timeline history: it has no entry"), f.message());
+        assertTrue(memory.snapshot().keySet().stream().noneMatch(k -> k.startsWith("wal/")), "nothing stored");
+    }
+
+    @Test
+    void aSegmentIsNotRefusedWhileAnotherWorkerStoresItsHistory() throws Exception {
+        Path history = Files.writeString(pg.pgWal.resolve("00000002.history"), "1\t0/300000\tno recovery target\n");
+        Path segment = pg.segment("000000020000000000000003", 3);
+        storage.stallWrites(); // the history's store is in flight, not yet in the repository
+        java.util.concurrent.ExecutorService workers = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            var historyDone = workers.submit(() -> archiver.archive(history.toString()));
+            awaitStalledWrites(1);
+            var segmentDone = workers.submit(() -> archiver.archive(segment.toString()));
+            awaitStalledWrites(2); // the segment's worker stores the history itself first
+            storage.release();
+            assertInstanceOf(ArchiveResult.Stored.class, historyDone.get(30, java.util.concurrent.TimeUnit.SECONDS));
+            assertInstanceOf(ArchiveResult.Stored.class, segmentDone.get(30, java.util.concurrent.TimeUnit.SECONDS));
+        } finally {
+            storage.release();
+            workers.shutdownNow();
+        }
+        assertArrayEquals(Files.readAllBytes(history), archived("00000002.history"));
+        assertArrayEquals(Files.readAllBytes(segment), archived("000000020000000000000003"));
+    }
+
+    /** Waits until {@code n} writes are held in commit by {@link FaultInjectingStorage#stallWrites()}. */
+    private void awaitStalledWrites(int n) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (storage.stalledCommits() < n) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(storage.stalledCommits() + " write(s) stalled, expected " + n);
+            }
+            Thread.sleep(5);
+        }
+    }
 }

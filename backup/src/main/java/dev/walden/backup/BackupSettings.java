@@ -37,7 +37,6 @@ public record BackupSettings(
      */
     public static BackupSettings from(ConfigSource config, Map<String, String> env) throws ConfigException {
         Path pgdata = config.requiredPath(ConfigKeys.PGDATA);
-        Optional<Path> pgBin = config.path(ConfigKeys.PG_BIN);
         Map<String, String> dotEnv;
         Path dotEnvFile = config.baseDirectory().resolve(".env");
         try {
@@ -51,6 +50,27 @@ public record BackupSettings(
         } catch (IllegalArgumentException e) {
             throw new ConfigException("database connection: " + e.getMessage());
         }
+        Values v = values(config);
+        return new BackupSettings(pgdata, v.pgBin(), connection, v.backup(), v.dump(),
+                v.databases().isEmpty() ? List.of(connection.database()) : v.databases(), v.retention());
+    }
+
+    /**
+     * Checks every key value backups, dumps and retention read, by the same rules, without
+     * requiring {@code pgdata} and without reading the connection: for commands that don't need them.
+     */
+    public static void check(ConfigSource config) throws ConfigException {
+        config.path(ConfigKeys.PGDATA);
+        values(config);
+    }
+
+    /** What the keys say, apart from pgdata and the connection. */
+    private record Values(Optional<Path> pgBin, BaseBackup.Options backup, LogicalDump.Options dump,
+                          List<String> databases, RetentionPolicy retention) {
+    }
+
+    private static Values values(ConfigSource config) throws ConfigException {
+        Optional<Path> pgBin = config.path(ConfigKeys.PG_BIN);
         CompressionSetting compression = CompressionSetting.from(config);
         String checkpoint = config.required(ConfigKeys.BACKUP_CHECKPOINT);
         if (!checkpoint.equals("fast") && !checkpoint.equals("spread")) {
@@ -75,8 +95,7 @@ public record BackupSettings(
                 config.integer(ConfigKeys.RETENTION_BACKUP_COUNT, 0, 100000),
                 config.integer(ConfigKeys.RETENTION_DUMP_DAYS, 0, 36500),
                 config.integer(ConfigKeys.RETENTION_DUMP_COUNT, 0, 100000));
-        return new BackupSettings(pgdata, pgBin, connection, backup, dump,
-                databases.isEmpty() ? List.of(connection.database()) : databases, retention);
+        return new Values(pgBin, backup, dump, databases, retention);
     }
 
     private interface Parser<T> {

@@ -97,7 +97,7 @@ public final class BaseBackup {
         }
         try (lock; BackupSession session = BackupSession.open(database)) {
             check(session.server());
-            return take(session);
+            return take(session, owner);
         }
     }
 
@@ -122,7 +122,7 @@ public final class BaseBackup {
         }
     }
 
-    private BackupManifest take(BackupSession session) throws IOException {
+    private BackupManifest take(BackupSession session, String owner) throws IOException {
         BackupSession.ServerInfo server = session.server();
         BackupCatalog catalog = new BackupCatalog(repository.storage());
         Instant startTime = clock.instant();
@@ -131,29 +131,55 @@ public final class BaseBackup {
             startTime = startTime.plusSeconds(1); // a backup finished within the same second
             label = BackupLabel.at(startTime);
         }
+        // Recorded before anything else and replaced when the backup ends, however it ends: a
+        // backup killed before its first file was copied still shows in walden list, as incomplete.
+        catalog.write(incomplete(label, server, startTime, null, BackupManifest.INTERRUPTED + " (" + owner
+                + " began it and did not finish it: killed, crashed or cut off, unless it is still running)"));
         progress.report("backup " + label + ": pg_backup_start (" + (options.fastCheckpoint() ? "fast" : "spread")
                 + " checkpoint)");
-        Lsn startLsn = session.start("walden " + label, options.fastCheckpoint());
+        Lsn startLsn;
+        try {
+            startLsn = session.start("walden " + label, options.fastCheckpoint());
+        } catch (IOException | RuntimeException e) {
+            forget(catalog, label); // no backup began: nothing to list
+            throw e;
+        }
+        StringBuilder phase = new StringBuilder("copy");
+        try {
+            return copyAndFinish(session, catalog, label, startLsn, phase);
+        } catch (IOException | RuntimeException e) {
+            if (!phase.isEmpty()) { // else the backup's own record is written, and stays
+                writeIncomplete(catalog, label, server, startTime, startLsn, phase + " failed: " + e.getMessage());
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Everything after pg_backup_start: the copy, pg_backup_stop, the wait for WAL, the manifest.
+     *
+     * @param phase what is being done, for the reason a backup that fails here is recorded with;
+     *     emptied once the backup's final record is written
+     */
+    private BackupManifest copyAndFinish(BackupSession session, BackupCatalog catalog, BackupLabel label, Lsn startLsn,
+                                         StringBuilder phase) throws IOException {
+        BackupSession.ServerInfo server = session.server();
         Instant started = clock.instant();
         List<BackupManifest.BackupFile> files = new ArrayList<>();
         List<BackupManifest.PageFailure> failures = new ArrayList<>();
-        DataDirectoryScan scan;
-        try {
-            scan = DataDirectoryScan.of(pgdata);
-            // walden checks the standard page geometry only; another build's pages are copied unchecked
-            boolean standardPages = server.blockSize() == PageChecksum.BLOCK_SIZE
-                    && server.segmentBlocks() == PageChecksum.BLOCKS_PER_SEGMENT;
-            if (server.dataChecksums() && !standardPages) {
-                progress.report("page checksums not checked: block_size " + server.blockSize() + ", segment_size "
-                        + server.segmentBlocks() + " blocks");
-            }
-            copy(label, scan, server.dataChecksums() && standardPages, files, failures);
-        } catch (IOException | RuntimeException e) {
-            writeIncomplete(catalog, label, server, startTime, startLsn, "copy failed: " + e.getMessage());
-            throw e;
+        DataDirectoryScan scan = DataDirectoryScan.of(pgdata);
+        // walden checks the standard page geometry only; another build's pages are copied unchecked
+        boolean standardPages = server.blockSize() == PageChecksum.BLOCK_SIZE
+                && server.segmentBlocks() == PageChecksum.BLOCKS_PER_SEGMENT;
+        if (server.dataChecksums() && !standardPages) {
+            progress.report("page checksums not checked: block_size " + server.blockSize() + ", segment_size "
+                    + server.segmentBlocks() + " blocks");
         }
+        copy(label, scan, server.dataChecksums() && standardPages, files, failures);
+        phase.replace(0, phase.length(), "pg_backup_stop");
         BackupSession.StopResult stop = session.stop();
         Instant stopped = clock.instant();
+        phase.replace(0, phase.length(), "finishing");
         // listed before pg_control, which stays last as it was copied
         files.add(files.size() - 1, store(label, "backup_label", stop.labelFile(), files.size()));
         if (!stop.tablespaceMap().isEmpty()) {
@@ -194,6 +220,7 @@ public final class BaseBackup {
                         .toList(),
                 scan.directories(), files);
         catalog.write(manifest);
+        phase.setLength(0);
         progress.report("backup " + label + ": " + status + (detail == null ? "" : " (" + detail + ")") + "; "
                 + files.size() + " files, " + Sizes.bytes(original) + " stored in " + Sizes.bytes(stored) + ", "
                 + Duration.between(started, stopped).toSeconds() + " s"
@@ -289,13 +316,29 @@ public final class BaseBackup {
     private void writeIncomplete(BackupCatalog catalog, BackupLabel label, BackupSession.ServerInfo server,
                                  Instant start, Lsn startLsn, String detail) {
         try {
-            catalog.write(new BackupManifest(BackupManifest.FORMAT, label.value(), BackupManifest.INCOMPLETE, detail,
-                    Long.toUnsignedString(server.systemIdentifier()), server.version(), server.major(),
-                    server.walSegmentSize(), start.toString(), null, startLsn.toString(), null, 0, 0, null, null,
-                    options.compression().configName(), 0, 0, server.dataChecksums(), List.of(), List.of(), List.of(),
-                    List.of()));
+            catalog.write(incomplete(label, server, start, startLsn, detail));
         } catch (IOException | RuntimeException e) {
             progress.report("could not record the failed backup " + label + ": " + e.getMessage());
+        }
+    }
+
+    /** The record of a backup that is not (or not yet) complete: what is known, and why. */
+    private BackupManifest incomplete(BackupLabel label, BackupSession.ServerInfo server, Instant start, Lsn startLsn,
+                                      String detail) {
+        return new BackupManifest(BackupManifest.FORMAT, label.value(), BackupManifest.INCOMPLETE, detail,
+                Long.toUnsignedString(server.systemIdentifier()), server.version(), server.major(),
+                server.walSegmentSize(), start.toString(), null, startLsn == null ? null : startLsn.toString(), null,
+                0, 0, null, null, options.compression().configName(), 0, 0, server.dataChecksums(), List.of(),
+                List.of(), List.of(), List.of());
+    }
+
+    /** Removes the record of a backup that never began; a failure to is only reported. */
+    private void forget(BackupCatalog catalog, BackupLabel label) {
+        try {
+            catalog.delete(label);
+        } catch (IOException | RuntimeException e) {
+            progress.report("could not remove the record of backup " + label + ", which never began: "
+                    + e.getMessage());
         }
     }
 

@@ -9,7 +9,8 @@ import java.util.function.LongSupplier;
  * Progress of one long phase (copying files, restoring tables, re-reading objects): a bar with
  * bytes, rate and ETA redrawn in place on a terminal, a plain line every {@link #LINE_EVERY}
  * otherwise ({@link Terminal}). It counts items and bytes; a total of 0 means unknown: with no
- * known total it shows what was done and the rate, without a bar or ETA. Safe to feed from
+ * known total it shows what was done and the rate, without a bar or ETA. With a total of items,
+ * the last item ends the phase at 100 %, whatever the bytes came to. Safe to feed from
  * several threads; printing is serialised.
  */
 public final class ProgressBar {
@@ -77,9 +78,16 @@ public final class ProgressBar {
     }
 
     private void show(long b, long i) {
-        boolean done = totalBytes > 0 ? b >= totalBytes && (totalItems == 0 || i >= totalItems)
-                : totalItems > 0 && i >= totalItems;
-        print(b, i, done);
+        print(b, i, totalItems > 0 ? allItems(i) : totalBytes > 0 && b >= totalBytes);
+    }
+
+    /**
+     * Whether the last item is done, which ends a phase that counts items: items that held fewer
+     * bytes than expected (a file that shrank while copied, an object that could not be read back)
+     * must not leave the bar short of its end.
+     */
+    private boolean allItems(long i) {
+        return totalItems > 0 && i >= totalItems;
     }
 
     private synchronized void print(long b, long i, boolean done) {
@@ -107,7 +115,9 @@ public final class ProgressBar {
     String line(long b, long i, boolean done, Duration elapsed) {
         StringBuilder line = new StringBuilder(what);
         long percent = -1;
-        if (totalBytes > 0) {
+        if (allItems(i)) {
+            percent = 100;
+        } else if (totalBytes > 0) {
             percent = Math.min(100, b * 100 / totalBytes);
         } else if (totalItems > 0) {
             percent = Math.min(100, i * 100 / totalItems);

@@ -50,6 +50,17 @@ class ProgressBarTest {
     }
 
     @Test
+    void theLastItemEndsThePhaseAtAHundredPercentWhenItemsHeldLessThanExpected() {
+        ProgressBar bar = bar(2, "objects", 2L << 20, Terminal.LINES);
+        bar.advance(1L << 20);
+        bar.advance(0); // an object that could not be read
+        assertEquals("restoring [####################] 100%  2/2 objects, 1.0 MiB of 2.0 MiB in 0:00"
+                + System.lineSeparator(), text.toString());
+        bar.finish();
+        assertEquals(1, text.toString().lines().count(), "the final line is printed once");
+    }
+
+    @Test
     void anUnknownTotalShowsWhatWasDoneAndTheRateWithoutBarOrEta() {
         ProgressBar bar = bar(0, "", 0, Terminal.LINES);
         seconds(10);

@@ -6,6 +6,7 @@ import dev.walden.agent.CheckCommand;
 import dev.walden.agent.InitCommand;
 import dev.walden.agent.StatusCommand;
 import dev.walden.config.ConfigException;
+import dev.walden.config.ConfigSource;
 import dev.walden.config.Secrets;
 import dev.walden.dump.DumpCommand;
 import dev.walden.log.LogSetup;
@@ -37,6 +38,7 @@ public final class Walden {
     }
 
     static CommandLine commandLine() {
+        ConfigSource.checkEveryLocated(WholeConfig::check);
         CommandLine cli = new CommandLine(new Walden());
         cli.getCommandSpec().exitCodeOnExecutionException(FAILED);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {

@@ -186,6 +186,28 @@ class ArchiveEndToEndIT {
     }
 
     @Test
+    void aSegmentOfATimelineWhoseHistoryIsNowhereIsRefusedNamingBoth() throws Exception {
+        List<String> segments = Archiver.switchSegments(cluster, 1);
+        Archiver.awaitArchived(cluster, segments.get(0), ARCHIVE_WAIT);
+        // a real segment under timeline 7, as the first segment of a new timeline looks (its pages
+        // still say timeline 1), but no 00000007.history anywhere
+        String name = "00000007" + segments.get(0).substring(8);
+        Path copy = cluster.pgWal().resolve(name);
+        Files.copy(cluster.pgWal().resolve(segments.get(0)), copy);
+        try {
+            Installation.Run run = walden.push(cluster.pgdata(), "--config", walden.config.toString(), "pg_wal/" + name);
+            assertEquals(5, run.exit(), run.toString());
+            assertEquals("walden-push: 'pg_wal/" + name + "' not archived: '" + name + "' is on timeline 7, but "
+                    + "'00000007.history' is neither in the repository nor in pg_wal: recovery could not follow that "
+                    + "timeline; put the history file back into pg_wal (a copy from the server that created the "
+                    + "timeline) and PostgreSQL's next attempt archives both [missing_history]\n", run.stderr());
+        } finally {
+            Files.delete(copy);
+        }
+        assertTrue(archived(name).isEmpty());
+    }
+
+    @Test
     void aJvmThatCannotStartIsNeverTakenForNotFound() throws Exception {
         Installation.Run run = Installation.run(dir, "env", "WALDEN_JAVA_OPTS=-Xmx1gg",
                 Installation.HOME.resolve("bin/walden").toString(), "fetch", "--config", walden.config.toString(),

@@ -10,6 +10,7 @@ import dev.walden.repo.Repository;
 import dev.walden.storage.PosixStorage;
 import dev.walden.storage.StorageLock;
 import dev.walden.wal.WalFileName;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -174,5 +175,61 @@ class BaseBackupIT {
         assertEquals(0, list.exit(), list.toString());
         assertTrue(list.stdout().contains(manifest.label() + "  usable"), list.stdout());
         assertTrue(list.stdout().contains("Recoverable: from "), list.stdout());
+    }
+
+    @Test
+    void aBackupKilledBeforeItsFirstFileIsCopiedIsListedAsInterruptedAndNeverRecoveredFrom() throws Exception {
+        walden.stopAgent(); // the backup runs in the walden process itself, which is killed
+        walden.configure("backup.workers = 1");
+        // copied first (biggest first) and alone: still being copied when the backup is killed
+        try (RandomAccessFile big = new RandomAccessFile(cluster.pgdata().resolve("walden_it_big_file").toFile(), "rw")) {
+            big.setLength(4L << 30); // sparse: no disk used
+        }
+        Process backup = new ProcessBuilder(Installation.HOME.resolve("bin/walden").toString(), "backup", "--config",
+                walden.config.toString()).redirectErrorStream(true).redirectOutput(dir.resolve("backup.log").toFile())
+                .start();
+        try {
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (!copying(walden.repository.resolve("backups"))) {
+                assertTrue(backup.isAlive() && System.nanoTime() < deadline, "the copy never began: "
+                        + Files.readString(dir.resolve("backup.log")));
+                Thread.sleep(10);
+            }
+        } finally {
+            backup.destroyForcibly();
+            backup.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        assertTrue(Files.readString(dir.resolve("backup.log")).contains("copying "), "killed while copying");
+
+        Installation.Run list = walden.walden("list", "--config", walden.config.toString(), "--json");
+        assertEquals(0, list.exit(), list.toString());
+        com.fasterxml.jackson.databind.JsonNode backups = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(list.stdout()).get("backups");
+        assertEquals(1, backups.size(), list.stdout());
+        assertEquals("incomplete", backups.get(0).get("status").asText());
+        assertFalse(backups.get(0).get("usable").asBoolean());
+        assertTrue(backups.get(0).get("status_detail").asText().startsWith("interrupted (walden backup (pid "),
+                list.stdout());
+        Installation.Run text = walden.walden("list", "--config", walden.config.toString());
+        assertTrue(text.stdout().contains(backups.get(0).get("label").asText() + "  incomplete  "), text.stdout());
+        assertTrue(text.stdout().contains("Recoverable: nothing yet"), text.stdout());
+
+        Installation.Run recover = walden.walden("recover", "--config", walden.config.toString(), "--immediate",
+                "--no-start", "--pgdata", dir.resolve("recovered").toString());
+        assertEquals(1, recover.exit(), recover.toString());
+        assertTrue(recover.stderr().contains("no usable base backup"), recover.stderr());
+        assertFalse(Files.exists(dir.resolve("recovered")), "nothing restored from it");
+    }
+
+    /** Whether a file is being written under {@code backups}: a temporary file, not yet an object. */
+    private static boolean copying(Path backups) throws java.io.IOException {
+        if (!Files.isDirectory(backups)) {
+            return false;
+        }
+        try (java.util.stream.Stream<Path> files = Files.walk(backups)) {
+            return files.anyMatch(p -> p.getFileName().toString().startsWith(".walden_it_big_file"));
+        } catch (java.io.UncheckedIOException | java.nio.file.NoSuchFileException e) {
+            return false; // a temporary file renamed while we looked
+        }
     }
 }

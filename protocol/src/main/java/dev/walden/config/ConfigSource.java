@@ -25,6 +25,15 @@ import java.util.Optional;
  * others may read ({@link FileAccess}).
  */
 public final class ConfigSource {
+    /** A check of a whole configuration: every key's value, by the rules of the code that reads it. */
+    @FunctionalInterface
+    public interface Check {
+        void check(ConfigSource config) throws ConfigException;
+    }
+
+    private static volatile Check everyLocated = config -> {
+    };
+
     private final Path file;
     private final Path baseDirectory;
     private final Map<String, String> values;
@@ -43,17 +52,30 @@ public final class ConfigSource {
     /**
      * Loads the config file chosen the usual way: {@code configFlag} when given, else
      * {@code WALDEN_CONFIG}, else {@value ConfigKeys#DEFAULT_CONFIG_FILE} if it exists; then
-     * applies environment overrides.
+     * applies environment overrides, and the check set by {@link #checkEveryLocated}.
      */
     public static ConfigSource locate(String configFlag, Map<String, String> env) throws ConfigException {
-        if (configFlag != null) {
-            return load(Path.of(configFlag), true, env);
-        }
+        ConfigSource config;
         String fromEnv = env.get("WALDEN_CONFIG");
-        if (fromEnv != null && !fromEnv.isBlank()) {
-            return load(Path.of(fromEnv), true, env);
+        if (configFlag != null) {
+            config = load(Path.of(configFlag), true, env);
+        } else if (fromEnv != null && !fromEnv.isBlank()) {
+            config = load(Path.of(fromEnv), true, env);
+        } else {
+            config = load(Path.of(ConfigKeys.DEFAULT_CONFIG_FILE), false, env);
         }
-        return load(Path.of(ConfigKeys.DEFAULT_CONFIG_FILE), false, env);
+        everyLocated.check(config);
+        return config;
+    }
+
+    /**
+     * Sets the check {@link #locate} applies to every configuration it returns. The rules of each
+     * key live with the code that reads it, in modules this one can't see; walden's command line
+     * sets a check that applies them all, so every command refuses a value the agent would refuse,
+     * whether or not it reads that key.
+     */
+    public static void checkEveryLocated(Check check) {
+        everyLocated = check;
     }
 
     /**
@@ -172,6 +194,20 @@ public final class ConfigSource {
     /** Whether the key was set in the file or the environment (rather than left at its default). */
     public boolean isSet(ConfigKey key) {
         return values.containsKey(key.name());
+    }
+
+    /**
+     * For an error about a path that came from nowhere but the key's default, with no config file
+     * read: says so, and what the path is relative to. Empty when the value was chosen (in a
+     * config file or the environment).
+     */
+    public Optional<String> fallbackNote(ConfigKey key) {
+        if (file != null || isSet(key)) {
+            return Optional.empty();
+        }
+        return Optional.of("no config file was found (none given with --config or $WALDEN_CONFIG, and no "
+                + ConfigKeys.DEFAULT_CONFIG_FILE + "), so " + key + " is its default '" + key.defaultValue()
+                + "', relative to the working directory '" + baseDirectory + "'");
     }
 
     /** Where the key's value came from, for error messages. */

@@ -22,6 +22,7 @@ public enum ErrorCode {
     FOREIGN_SYSTEM(15, "WAL belongs to another database system"),
     DUPLICATE_DIFFERS(16, "already archived with different content"),
     READ_FAILED(17, "cannot read the file in pg_wal"),
+    MISSING_HISTORY(18, "the history file of the file's timeline is not archived"),
 
     // the agent or its storage
     STORAGE_FAILED(20, "storage failed"),

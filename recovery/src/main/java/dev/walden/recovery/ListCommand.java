@@ -10,6 +10,7 @@ import dev.walden.repo.StorageFactory;
 import dev.walden.storage.Storage;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,7 +20,8 @@ import picocli.CommandLine.Spec;
 /** {@code walden list}: what the repository can restore. */
 @Command(name = "list", mixinStandardHelpOptions = true,
         description = {"Show what the repository can restore: base backups (usable or not, and why), dumps per "
-                + "database, WAL per timeline with any gap, and the recoverable window.",
+                + "database, WAL per timeline with any gap, and the recoverable windows (split wherever WAL is "
+                + "missing).",
                 "Reads the repository directly; no agent needed."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:shown", "1:the repository could not be read; the message says why"})
@@ -83,13 +85,32 @@ public final class ListCommand implements Callable<Integer> {
                     gap.after(), gap.before());
         }
         out.println();
-        if (r.recoverable() == null) {
+        printWindows(r.windows(), out);
+    }
+
+    /**
+     * The recoverable windows: one line when WAL runs unbroken, else one line per window, so a gap
+     * is never read as recoverable.
+     */
+    static void printWindows(List<RepositoryReport.Window> windows, PrintWriter out) {
+        if (windows.isEmpty()) {
             out.println("Recoverable: nothing yet (no usable base backup with its WAL)");
-        } else {
-            out.printf("Recoverable: from %s (end of backup %s) to about %s (%s archived)%n",
-                    time(r.recoverable().earliest()), r.recoverable().fromBackup(), time(r.recoverable().latest()),
-                    r.recoverable().latestWal());
+            return;
         }
+        if (windows.size() == 1) {
+            out.println("Recoverable: " + describe(windows.get(0)));
+            return;
+        }
+        out.println("Recoverable, in " + windows.size() + " windows (missing WAL splits them; nothing between them "
+                + "can be recovered):");
+        for (RepositoryReport.Window w : windows) {
+            out.println("  " + describe(w));
+        }
+    }
+
+    private static String describe(RepositoryReport.Window w) {
+        return String.format("from %s (end of backup %s) to about %s (%s archived)", time(w.earliest()), w.fromBackup(),
+                time(w.latest()), w.latestWal());
     }
 
     private static String orDash(String s) {

@@ -11,9 +11,8 @@ import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
+import java.util.OptionalLong;
 
 /**
  * What a point-in-time recovery needs, worked out before anything is written: the base backup
@@ -43,45 +42,36 @@ public record RecoveryPlan(BackupManifest backup, TimelinePath path, List<WalFil
         BackupManifest backup = choose(usable, target, backupLabel);
         TimelinePath path = TimelinePath.resolve(repository.wal(), backup.startTimeline(), targetTimeline, size);
         WalCatalog catalog = WalCatalog.read(repository.storage(), size);
-        Map<String, WalCatalog.Archived> archived = new TreeMap<>();
-        for (WalCatalog.Archived a : catalog.files()) {
-            archived.put(a.wal().name().toString(), a);
+        BackupReach reach = BackupReach.of(backup, path, catalog, size);
+        if (!reach.consistent()) {
+            throw missing(reach, target);
         }
-
-        long start = WalFileName.parse(backup.startWal()).segmentNumber(size);
-        long consistent = WalFileName.parse(backup.stopWal()).segmentNumber(size);
-        long mandatory = consistent;
+        long mandatory = reach.consistentSegment();
         long end = Long.MAX_VALUE;
         switch (target) {
-            case RecoveryTarget.Immediate i -> end = consistent;
+            case RecoveryTarget.Immediate i -> end = mandatory;
             case RecoveryTarget.AtLsn l -> {
-                mandatory = Math.max(consistent, l.lsn().segmentNumber(size));
+                mandatory = Math.max(mandatory, l.lsn().segmentNumber(size));
                 end = mandatory;
             }
             case RecoveryTarget.Time t -> {
-                mandatory = lastForTime(t, start, consistent, path, archived, size);
+                mandatory = lastForTime(t, reach);
                 end = mandatory + 1; // usually holds the first commit after the target; later ones are fetched
             }
             default -> {
             }
         }
+        if (!reach.reaches(mandatory)) {
+            throw missing(reach, target);
+        }
         List<WalFileName> segments = new ArrayList<>();
-        for (long segno = start; segno <= end; segno++) {
-            WalFileName name = WalFileName.segment(path.timelineFor(segno), segno, size);
-            if (!archived.containsKey(name.toString())) {
-                if (segno <= mandatory) {
-                    throw new IOException("WAL file " + name + " is missing from the repository; recovery to "
-                            + target.describe() + " from backup " + backup.label() + " needs it ('walden list' shows the "
-                            + "gaps)");
-                }
-                break; // the end of the archived WAL on this path
-            }
-            segments.add(name);
+        for (long segno = reach.startSegment(); segno <= end && reach.reaches(segno); segno++) {
+            segments.add(reach.at(segno).orElseThrow().wal().name()); // the run ends where the archived WAL does
         }
         List<WalFileName> histories = new ArrayList<>();
         for (TimelinePath.Step step : path.steps()) {
             WalFileName history = WalFileName.history(step.timeline());
-            if (archived.containsKey(history.toString())) {
+            if (catalog.contains(history)) {
                 histories.add(history);
             }
         }
@@ -114,6 +104,12 @@ public record RecoveryPlan(BackupManifest backup, TimelinePath path, List<WalFil
         return chosen;
     }
 
+    private static IOException missing(BackupReach reach, RecoveryTarget target) {
+        return new IOException("WAL file " + reach.firstMissing() + " is missing from the repository; recovery to "
+                + target.describe() + " from backup " + reach.backup().label() + " needs it ('walden list' shows the "
+                + "gaps)");
+    }
+
     /**
      * The last segment a recovery to a time surely needs: the first one archived at or after that
      * time. Every earlier one was archived before the target, so recovery must pass through it
@@ -121,24 +117,13 @@ public record RecoveryPlan(BackupManifest backup, TimelinePath path, List<WalFil
      * (later when archiving lagged a segment switch: the restore script fetches those). When
      * everything was archived before the target, the target lies beyond the archive.
      */
-    private static long lastForTime(RecoveryTarget.Time target, long start, long consistent, TimelinePath path,
-                                    Map<String, WalCatalog.Archived> archived, WalSegmentSize size)
-            throws IOException {
-        Instant at = target.at().toInstant();
-        WalCatalog.Archived last = null;
-        for (long segno = start; ; segno++) {
-            WalCatalog.Archived a = archived.get(WalFileName.segment(path.timelineFor(segno), segno, size).toString());
-            if (a == null) {
-                break;
-            }
-            last = a;
-            // S3 keeps modification times to the second: "archived at :37" may mean :37.9
-            if (segno >= consistent && !a.archived().plusSeconds(1).isBefore(at)) {
-                return segno;
-            }
+    private static long lastForTime(RecoveryTarget.Time target, BackupReach reach) throws IOException {
+        OptionalLong segno = reach.firstArchivedFrom(target.at().toInstant());
+        if (segno.isPresent()) {
+            return segno.getAsLong();
         }
-        throw new IOException(target.describe() + " is after the newest archived WAL"
-                + (last == null ? "" : " (" + last.wal().name() + ", archived " + last.archived() + ")")
-                + ": what happened after that is not in the archive");
+        WalCatalog.Archived last = reach.last().orElseThrow();
+        throw new IOException(target.describe() + " is after the newest archived WAL (" + last.wal().name()
+                + ", archived " + last.archived() + "): what happened after that is not in the archive");
     }
 }

@@ -8,7 +8,6 @@ import dev.walden.catalog.DumpCatalog;
 import dev.walden.catalog.DumpManifest;
 import dev.walden.catalog.WalCatalog;
 import dev.walden.repo.Repository;
-import dev.walden.wal.WalFileName;
 import dev.walden.wal.WalSegmentSize;
 import java.io.IOException;
 import java.time.Duration;
@@ -19,8 +18,12 @@ import java.util.Optional;
 
 /**
  * What a repository can restore, at a glance: base backups, dumps per database, WAL per
- * timeline with its gaps, and the recoverable window. The model behind {@code walden list}
+ * timeline with its gaps, and the recoverable windows. The model behind {@code walden list}
  * and {@code walden list --json}.
+ *
+ * @param recoverable the newest of {@code windows} (the one that ends at the newest moment
+ *     recover can reach), kept for readers written before WAL gaps split the window
+ * @param windows every stretch of time recover can reach, oldest first ({@link RecoveryWindows})
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RepositoryReport(
@@ -30,7 +33,8 @@ public record RepositoryReport(
         @JsonProperty("backups") List<Backup> backups,
         @JsonProperty("dumps") List<Dump> dumps,
         @JsonProperty("wal") Wal wal,
-        @JsonProperty("recoverable") Window recoverable) {
+        @JsonProperty("recoverable") Window recoverable,
+        @JsonProperty("windows") List<Window> windows) {
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Backup(@JsonProperty("label") String label, @JsonProperty("status") String status,
@@ -58,9 +62,10 @@ public record RepositoryReport(
     }
 
     /**
-     * The earliest and latest moments {@code walden recover} can reach. {@code latest} is when the
-     * last WAL file of an unbroken run from a backup was archived: the last transaction in it
-     * happened at or before that moment.
+     * A stretch of time {@code walden recover} can reach without a break: from the end of the
+     * backup {@code fromBackup} to {@code latest}, when the last WAL file of the unbroken run
+     * ({@code latestWal}) was archived: the last transaction in it happened at or before that
+     * moment.
      */
     public record Window(@JsonProperty("earliest") String earliest, @JsonProperty("from_backup") String fromBackup,
                          @JsonProperty("latest") String latest, @JsonProperty("latest_wal") String latestWal) {
@@ -93,32 +98,10 @@ public record RepositoryReport(
         WalCatalog wal = WalCatalog.read(repository.storage(), size);
         Wal walReport = new Wal(wal.files().size(), wal.files().stream().mapToLong(a -> a.wal().storedSize()).sum(),
                 wal.ranges(), wal.gaps());
+        List<Window> windows = RecoveryWindows.of(repository,
+                entries.stream().filter(BackupCatalog.Entry::usable).map(e -> e.manifest().orElseThrow()).toList(), wal);
         return new RepositoryReport(repository.storage().describe(),
                 Long.toUnsignedString(repository.cluster().systemIdentifier()), repository.cluster().pgMajor(), backups,
-                dumps, walReport, window(entries, wal, size));
-    }
-
-    private static Window window(List<BackupCatalog.Entry> entries, WalCatalog wal, WalSegmentSize size) {
-        BackupManifest earliest = null;
-        WalCatalog.Archived latest = null;
-        for (BackupCatalog.Entry e : entries) {
-            if (!e.usable()) {
-                continue;
-            }
-            BackupManifest m = e.manifest().orElseThrow();
-            if (earliest == null) {
-                earliest = m;
-            }
-            Optional<WalCatalog.Archived> last = wal.lastContinuous(m.startTimeline(),
-                    WalFileName.parse(m.startWal()).segmentNumber(size));
-            if (last.isPresent() && (latest == null || last.get().archived().isAfter(latest.archived()))) {
-                latest = last.get();
-            }
-        }
-        if (earliest == null || latest == null) {
-            return null;
-        }
-        return new Window(earliest.stopTime(), earliest.label(), latest.archived().toString(),
-                latest.wal().name().toString());
+                dumps, walReport, windows.isEmpty() ? null : windows.get(windows.size() - 1), windows);
     }
 }

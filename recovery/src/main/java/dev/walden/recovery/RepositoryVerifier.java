@@ -25,7 +25,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 /**
  * Reads every object of a repository back and checks it against the checksum it was stored
@@ -43,7 +43,8 @@ public final class RepositoryVerifier {
                          @JsonProperty("objects_checked") long objectsChecked,
                          @JsonProperty("bytes_checked") long bytesChecked,
                          @JsonProperty("problems") List<Problem> problems,
-                         @JsonProperty("recoverable") RepositoryReport.Window recoverable) {
+                         @JsonProperty("recoverable") RepositoryReport.Window recoverable,
+                         @JsonProperty("windows") List<RepositoryReport.Window> windows) {
     }
 
     private final Repository repository;
@@ -59,29 +60,13 @@ public final class RepositoryVerifier {
 
     public Result verify() throws IOException {
         WalSegmentSize size = repository.cluster().segmentSize();
-        List<Problem> problems = Collections.synchronizedList(new ArrayList<>());
-        AtomicLong objects = new AtomicLong();
-        AtomicLong bytes = new AtomicLong();
-        List<Callable<Void>> checks = new ArrayList<>();
-        // the checks are listed before the bar knows its totals; they find it here when they run
-        AtomicReference<ProgressBar> progress = new AtomicReference<>();
-        AtomicLong expected = new AtomicLong();
+        Checks checks = new Checks();
 
         WalCatalog wal = WalCatalog.read(repository.storage(), size);
         for (WalCatalog.Archived a : wal.files()) {
-            expected.addAndGet(a.wal().name().holdsWal() ? size.bytes() : 0);
-            checks.add(() -> {
-                long n = 0;
-                try (InputStream in = repository.wal().open(a.wal())) {
-                    n = in.transferTo(java.io.OutputStream.nullOutputStream());
-                    objects.incrementAndGet();
-                } catch (IOException e) {
-                    problems.add(new Problem("corrupt", a.wal().key(), naming("WAL object '" + a.wal().key() + "'", e)));
-                }
-                bytes.addAndGet(n);
-                progress.get().advance(n);
-                return null;
-            });
+            String what = "WAL object '" + a.wal().key() + "'";
+            checks.add(a.wal().name().holdsWal() ? size.bytes() : 0, () -> repository.wal().open(a.wal()),
+                    e -> new Problem("corrupt", a.wal().key(), naming(what, e)));
         }
         List<BackupCatalog.Entry> backups = new BackupCatalog(repository.storage()).list();
         for (BackupCatalog.Entry e : backups) {
@@ -91,25 +76,14 @@ public final class RepositoryVerifier {
             BackupManifest m = e.manifest().orElseThrow();
             Compression compression = Compression.fromConfigName(m.compression());
             for (BackupManifest.BackupFile file : m.files()) {
-                expected.addAndGet(file.size());
-                checks.add(() -> {
-                    long n = 0;
-                    try (InputStream in = Checksums.verifying(compression.decompress(repository.storage()
-                            .read(file.key())), file.sha256(), "object '" + file.key() + "'")) {
-                        n = in.transferTo(java.io.OutputStream.nullOutputStream());
-                        objects.incrementAndGet();
-                    } catch (IOException ex) {
-                        problems.add(new Problem("corrupt", file.key(),
-                                "backup " + m.label() + ": " + naming("object '" + file.key() + "'", ex)));
-                    }
-                    bytes.addAndGet(n);
-                    progress.get().advance(n);
-                    return null;
-                });
+                String what = "object '" + file.key() + "'";
+                checks.add(file.size(), () -> Checksums.verifying(compression.decompress(repository.storage()
+                        .read(file.key())), file.sha256(), what),
+                        ex -> new Problem("corrupt", file.key(), "backup " + m.label() + ": " + naming(what, ex)));
             }
             for (String name : List.of(m.startWal(), m.stopWal())) {
                 if (!wal.contains(WalFileName.parse(name))) {
-                    problems.add(new Problem("missing", name, "backup " + m.label() + " needs WAL file " + name
+                    checks.problems.add(new Problem("missing", name, "backup " + m.label() + " needs WAL file " + name
                             + ", which is not in the repository"));
                 }
             }
@@ -119,37 +93,65 @@ public final class RepositoryVerifier {
                 continue;
             }
             DumpManifest m = d.manifest().get();
-            expected.addAndGet(Math.max(0, m.originalBytes()));
-            checks.add(() -> {
-                Compression compression = Compression.fromConfigName(m.compression());
-                long n = 0;
-                try (InputStream in = Checksums.verifying(compression.decompress(repository.storage().read(d.key())),
-                        m.sha256(), "dump '" + d.key() + "'")) {
-                    n = in.transferTo(java.io.OutputStream.nullOutputStream());
-                    objects.incrementAndGet();
-                } catch (IOException ex) {
-                    problems.add(new Problem("corrupt", d.key(), naming("dump '" + d.key() + "'", ex)));
-                }
-                bytes.addAndGet(n);
-                progress.get().advance(n);
-                return null;
-            });
+            String what = "dump '" + d.key() + "'";
+            checks.add(Math.max(0, m.originalBytes()), () -> Checksums.verifying(Compression.fromConfigName(
+                    m.compression()).decompress(repository.storage().read(d.key())), m.sha256(), what),
+                    ex -> new Problem("corrupt", d.key(), naming(what, ex)));
         }
-        progress.set(new ProgressBar(progressOut, "verifying", checks.size(), "objects", expected.get()));
-        run(checks);
-        progress.get().finish();
+        checks.run();
 
+        List<Problem> problems = new ArrayList<>(checks.problems);
         for (WalCatalog.Gap gap : wal.gaps()) {
             problems.add(new Problem("gap", gap.after(), gap.missing() + " WAL file(s) missing on timeline "
                     + gap.timeline() + " between " + gap.after() + " and " + gap.before()));
         }
         RepositoryReport report = RepositoryReport.of(repository);
-        if (report.recoverable() == null) {
+        if (report.windows().isEmpty()) {
             problems.add(new Problem("unrecoverable", "", "no usable base backup with its WAL: nothing can be recovered"));
         }
-        List<Problem> sorted = new ArrayList<>(problems);
-        sorted.sort(java.util.Comparator.comparing(Problem::kind).thenComparing(Problem::object));
-        return new Result(sorted.isEmpty(), objects.get(), bytes.get(), sorted, report.recoverable());
+        problems.sort(java.util.Comparator.comparing(Problem::kind).thenComparing(Problem::object));
+        return new Result(problems.isEmpty(), checks.objects.get(), checks.bytes.get(), problems, report.recoverable(),
+                report.windows());
+    }
+
+    /** Opens an object's original bytes, verifying them as they are read. */
+    private interface Opener {
+        InputStream open() throws IOException;
+    }
+
+    /** The objects to read back, read by {@link #workers} threads under one progress bar. */
+    private final class Checks {
+        final List<Problem> problems = Collections.synchronizedList(new ArrayList<>());
+        final AtomicLong objects = new AtomicLong();
+        final AtomicLong bytes = new AtomicLong();
+        private final List<Callable<Void>> tasks = new ArrayList<>();
+        private long expected;
+        private ProgressBar bar;
+
+        /** @param expectedBytes what the object should hold, as the bar counts it */
+        void add(long expectedBytes, Opener opener, Function<IOException, Problem> problem) {
+            expected += expectedBytes;
+            tasks.add(() -> {
+                long n = 0;
+                try (InputStream in = opener.open()) {
+                    n = in.transferTo(java.io.OutputStream.nullOutputStream());
+                } catch (IOException e) {
+                    problems.add(problem.apply(e));
+                }
+                // checked, whether it passed or not; the bar counts what the object was to hold, so
+                // it reaches 100 % with the last object even when some could not be read
+                objects.incrementAndGet();
+                bytes.addAndGet(n);
+                bar.advance(expectedBytes);
+                return null;
+            });
+        }
+
+        void run() throws IOException {
+            bar = new ProgressBar(progressOut, "verifying", tasks.size(), "objects", expected);
+            RepositoryVerifier.this.run(tasks);
+            bar.finish();
+        }
     }
 
     /** Decompressors report damage without saying where; the operator needs the object's name. */

@@ -1,5 +1,6 @@
 package dev.walden.recovery;
 
+import dev.walden.catalog.AuditLog;
 import dev.walden.catalog.Json;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
@@ -10,6 +11,8 @@ import dev.walden.repo.StorageFactory;
 import dev.walden.storage.Storage;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -20,7 +23,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "verify", mixinStandardHelpOptions = true,
         description = {"Read every object of the repository back (WAL, files of usable base backups, verified dumps) "
                 + "and check each against the SHA-256 it was stored with; check that WAL has no gap on any timeline and "
-                + "that every usable backup has its WAL; report the recoverable window."},
+                + "that every usable backup has its WAL; report the recoverable windows (split wherever WAL is missing).",
+                "Adds an entry to the repository's audit trail ('walden audit') with the result."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:healthy", "1:problems found (each is named)", "2:the repository could not be read"})
 public final class VerifyCommand implements Callable<Integer> {
@@ -38,29 +42,35 @@ public final class VerifyCommand implements Callable<Integer> {
     public Integer call() throws ConfigException {
         ConfigSource source = ConfigSource.locate(config, System.getenv());
         PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         RepositoryVerifier.Result result;
         try (Storage storage = StorageFactory.open(source)) {
-            result = new RepositoryVerifier(Repository.open(storage), source.integer(ConfigKeys.BACKUP_WORKERS, 1, 64),
-                    json ? spec.commandLine().getErr() : out)
-                    .verify();
+            Repository repository = Repository.open(storage);
+            Instant started = Instant.now();
+            AuditLog audit = new AuditLog(storage);
+            try {
+                result = new RepositoryVerifier(repository, source.integer(ConfigKeys.BACKUP_WORKERS, 1, 64),
+                        json ? err : out).verify();
+            } catch (IOException | RuntimeException e) {
+                audit.tryAppend(AuditLog.entry("verify", storage.describe(), false, e.getMessage(), started,
+                        Clock.systemUTC(), "command"), w -> err.println("walden verify: " + w));
+                throw e;
+            }
+            audit.tryAppend(AuditLog.entry("verify", storage.describe(), result.healthy(), summary(result), started,
+                    Clock.systemUTC(), "command"), w -> err.println("walden verify: " + w));
         } catch (IOException e) {
-            spec.commandLine().getErr().println("walden verify: " + e.getMessage());
+            err.println("walden verify: " + e.getMessage());
             return 2;
         }
         try {
             if (json) {
                 out.println(Json.MAPPER.writeValueAsString(result));
             } else {
-                out.printf("checked %d objects (%s of original data)%n", result.objectsChecked(),
-                        Sizes.bytes(result.bytesChecked()));
+                out.println(summary(result));
                 for (RepositoryVerifier.Problem p : result.problems()) {
                     out.printf("%s: %s%n", p.kind().toUpperCase(java.util.Locale.ROOT), p.message());
                 }
-                if (result.recoverable() != null) {
-                    out.printf("recoverable from %s (end of backup %s) to about %s (%s)%n",
-                            result.recoverable().earliest(), result.recoverable().fromBackup(),
-                            result.recoverable().latest(), result.recoverable().latestWal());
-                }
+                ListCommand.printWindows(result.windows(), out);
                 out.println(result.healthy() ? "healthy" : result.problems().size() + " problem(s)");
             }
         } catch (IOException e) {
@@ -68,5 +78,18 @@ public final class VerifyCommand implements Callable<Integer> {
         }
         out.flush();
         return result.healthy() ? 0 : 1;
+    }
+
+    /** What was checked and how it came out, in one line: for people and for the audit trail. */
+    static String summary(RepositoryVerifier.Result result) {
+        String checked = "checked " + result.objectsChecked() + (result.objectsChecked() == 1 ? " object (" : " objects (")
+                + Sizes.bytes(result.bytesChecked())
+                + " of original data)";
+        if (result.healthy()) {
+            return checked + ": healthy";
+        }
+        RepositoryVerifier.Problem first = result.problems().get(0);
+        return checked + ": " + result.problems().size() + " problem(s), the first " + first.kind() + ": "
+                + first.message();
     }
 }

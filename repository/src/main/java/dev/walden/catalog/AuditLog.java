@@ -23,7 +23,7 @@ import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The audit trail: who took, expired, restored or recovered what, when, and how it ended. One
+ * The audit trail: who took, expired, restored, recovered or verified what, when, and how it ended. One
  * object per event under {@code audit/}, written once and never rewritten or expired by walden, so
  * the trail is append-only on posix and on S3 alike, and lives with the backups it describes
  * rather than on whichever host ran the command. Names sort by time:

@@ -6,10 +6,12 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 
 /**
- * {@code backups/<label>/manifest.json}: everything about one base backup. Written once, after
- * the copy and the wait for its WAL; a backup directory without a manifest was interrupted.
- * A backup is usable only with {@code status = complete}: every file copied and every WAL file
- * from its start to its stop in the repository.
+ * {@code backups/<label>/manifest.json}: everything about one base backup. Written when the
+ * backup begins ({@code incomplete}, {@value #INTERRUPTED}), and replaced when it ends, after the
+ * copy and the wait for its WAL; a backup directory without a manifest was left by a walden that
+ * didn't write the first record, or by a deletion cut short. A backup is usable only with
+ * {@code status = complete}: every file copied and every WAL file from its start to its stop in
+ * the repository.
  *
  * @param files every file of the data directory that was copied, pg_control last
  * @param directories every directory to recreate, including the ones whose contents are excluded
@@ -45,6 +47,11 @@ public record BackupManifest(
     public static final int FORMAT = 1;
     public static final String COMPLETE = "complete";
     public static final String INCOMPLETE = "incomplete";
+    /**
+     * How {@code status_detail} begins in the record a backup writes before it begins; the backup
+     * replaces that record when it ends, so a record that still says so was never finished.
+     */
+    public static final String INTERRUPTED = "interrupted";
 
     public boolean isComplete() {
         return COMPLETE.equals(status);

@@ -8,6 +8,7 @@ import dev.walden.wal.WalSegmentSize;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -19,6 +20,7 @@ import java.util.TreeMap;
  */
 public final class WalCatalog {
     private final List<Archived> files;
+    private final Map<WalFileName, Archived> byName = new HashMap<>();
     private final WalSegmentSize size;
 
     /** One archived file and when it was archived (the object's modification time). */
@@ -36,6 +38,7 @@ public final class WalCatalog {
     private WalCatalog(List<Archived> files, WalSegmentSize size) {
         this.files = files;
         this.size = size;
+        files.forEach(a -> byName.put(a.wal().name(), a));
     }
 
     public static WalCatalog read(Storage storage, WalSegmentSize size) throws IOException {
@@ -103,24 +106,13 @@ public final class WalCatalog {
                 WalFileName.segment(tli, last, size).toString(), last - first + 1);
     }
 
-    /** Whether the segment {@code name} is archived. */
+    /** Whether the file {@code name} is archived. */
     public boolean contains(WalFileName name) {
-        return files.stream().anyMatch(a -> a.wal().name().equals(name));
+        return byName.containsKey(name);
     }
 
-    /**
-     * The last segment reachable without a gap from {@code startSegment} on {@code timeline}: at
-     * each segment number a segment of that timeline or of a later one will do, which is what a
-     * recovery that follows the newest timeline needs. Empty when the start itself is missing.
-     */
-    public Optional<Archived> lastContinuous(int timeline, long startSegment) {
-        TreeMap<Integer, TreeMap<Long, Archived>> byTimeline = segmentsByTimeline();
-        Map<Long, Archived> best = new TreeMap<>();
-        byTimeline.tailMap(timeline, true).forEach((tli, segments) -> best.putAll(segments));
-        Archived last = null;
-        for (long segno = startSegment; best.containsKey(segno); segno++) {
-            last = best.get(segno);
-        }
-        return Optional.ofNullable(last);
+    /** The archived file {@code name}, or empty when the repository doesn't hold it. */
+    public Optional<Archived> find(WalFileName name) {
+        return Optional.ofNullable(byName.get(name));
     }
 }

@@ -8,6 +8,7 @@ import dev.walden.storage.Storage;
 import dev.walden.storage.s3.S3Settings;
 import dev.walden.storage.s3.S3Storage;
 import java.io.IOException;
+import java.nio.file.NoSuchFileException;
 import java.util.function.Consumer;
 
 /**
@@ -26,8 +27,18 @@ public final class StorageFactory {
     public static Storage open(ConfigSource config) throws ConfigException, IOException {
         return switch (type(config)) {
             case "s3" -> S3Storage.open(S3Settings.from(config));
-            default -> checked(new PosixStorage(config.requiredPath(ConfigKeys.REPOSITORY_PATH)));
+            default -> checked(openPosix(config));
         };
+    }
+
+    private static PosixStorage openPosix(ConfigSource config) throws ConfigException, IOException {
+        try {
+            return new PosixStorage(config.requiredPath(ConfigKeys.REPOSITORY_PATH));
+        } catch (NoSuchFileException e) {
+            // a relative default that isn't there says little unless it says it was the default
+            throw new IOException(e.getReason() + config.fallbackNote(ConfigKeys.REPOSITORY_PATH).map(n -> "; " + n)
+                    .orElse(""), e);
+        }
     }
 
     /**
@@ -47,6 +58,16 @@ public final class StorageFactory {
     private static PosixStorage checked(PosixStorage storage) throws IOException {
         storage.checkPrivate(Repository.INFO_KEY);
         return storage;
+    }
+
+    /**
+     * Checks the values of the repository keys ({@code repository.type}, {@code repository.path},
+     * {@code repository.s3.*}) as {@link #open} would, without opening or requiring anything.
+     */
+    public static void check(ConfigSource config) throws ConfigException {
+        type(config);
+        config.path(ConfigKeys.REPOSITORY_PATH);
+        S3Settings.check(config);
     }
 
     private static String type(ConfigSource config) throws ConfigException {

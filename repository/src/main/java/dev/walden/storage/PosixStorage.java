@@ -274,15 +274,17 @@ public final class PosixStorage implements Storage {
     public ObjectWriter write(String key, WriteOption... options) throws IOException {
         Path target = pathOf(key);
         boolean sync = !Arrays.asList(options).contains(WriteOption.NO_SYNC);
+        byte[] random = new byte[8];
+        RANDOM.nextBytes(random);
+        Path temp = target.resolveSibling("." + target.getFileName() + "." + HexFormat.of().formatHex(random)
+                + TEMP_SUFFIX);
         try {
             createDirectories(target.getParent(), sync);
-            byte[] random = new byte[8];
-            RANDOM.nextBytes(random);
-            Path temp = target.resolveSibling("." + target.getFileName() + "." + HexFormat.of().formatHex(random)
-                    + TEMP_SUFFIX);
             FileChannel channel = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
                     FILE_MODE);
             return new PosixWriter(key, target, temp, channel, sync);
+        } catch (NoSuchFileException e) {
+            throw vanished("write", key, target.getParent(), e);
         } catch (IOException e) {
             throw failure("write", key, e);
         }
@@ -455,6 +457,31 @@ public final class PosixStorage implements Storage {
         }
     }
 
+    /**
+     * The failure of a write whose directory is not there. A directory this storage created may
+     * have been moved or deleted while walden ran; forgetting that it was made lets the next write
+     * make it again, as in a new repository. The root is never made again: a missing root is an
+     * unmounted disk far more often than anything else.
+     */
+    private IOException vanished(String action, String key, Path dir, NoSuchFileException cause) {
+        String prefix = action + " '" + key + "' in " + describe() + ": ";
+        if (!Files.isDirectory(root)) {
+            return new IOException(prefix + "repository directory '" + root + "' does not exist (disk not mounted?)",
+                    cause);
+        }
+        if (Files.isDirectory(dir)) {
+            return failure(action, key, cause); // something else is missing
+        }
+        Path missing = dir;
+        while (!missing.getParent().equals(root) && !Files.isDirectory(missing.getParent())) {
+            missing = missing.getParent();
+        }
+        Path gone = missing;
+        durableDirectories.removeIf(d -> d.startsWith(gone));
+        return new IOException(prefix + "directory '" + root.relativize(gone) + "' is gone (moved or deleted while "
+                + "walden was using it?); the next write creates it again", cause);
+    }
+
     private IOException failure(String action, String key, IOException cause) {
         return new IOException(action + " '" + key + "' in " + describe() + ": " + message(cause), cause);
     }
@@ -520,6 +547,8 @@ public final class PosixStorage implements Storage {
                 if (sync) {
                     syncDirectory(target.getParent());
                 }
+            } catch (NoSuchFileException e) {
+                throw vanished("commit", key, target.getParent(), e);
             } catch (IOException e) {
                 throw failure("commit", key, e);
             }

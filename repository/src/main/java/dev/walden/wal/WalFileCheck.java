@@ -6,7 +6,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * The checks a file must pass before it is archived: its name must fit the cluster, a segment
  * must have the cluster's size and a first page that PostgreSQL of the cluster's major version
- * wrote for exactly this segment of exactly this system, and history files must parse.
+ * wrote for exactly this segment of exactly this system, and history files must parse and name at
+ * least the parent timeline.
  * Each failure is a {@link WalFileException} whose message names the file and what is wrong.
  */
 public final class WalFileCheck {
@@ -101,8 +102,12 @@ public final class WalFileCheck {
         if (name.kind() == WalFileName.Kind.HISTORY) {
             try {
                 TimelineHistory history = TimelineHistory.parse(text);
-                if (!history.entries().isEmpty()
-                        && history.entries().get(history.entries().size() - 1).timeline() >= name.timeline()) {
+                if (history.entries().isEmpty()) {
+                    // PostgreSQL writes one line per ancestor; a new timeline has at least its parent
+                    throw new IllegalArgumentException("it has no entry (empty, or comments only); it must name at "
+                            + "least the parent timeline and where timeline " + name.timeline() + " branched off it");
+                }
+                if (history.entries().get(history.entries().size() - 1).timeline() >= name.timeline()) {
                     throw new IllegalArgumentException("it names timeline "
                             + history.entries().get(history.entries().size() - 1).timeline() + " as an ancestor");
                 }

@@ -24,6 +24,7 @@ public final class FaultInjectingStorage implements Storage {
     private volatile CountDownLatch stall;
     private volatile CountDownLatch readStall;
     private final AtomicInteger commits = new AtomicInteger();
+    private final AtomicInteger stalled = new AtomicInteger();
     private final AtomicInteger reads = new AtomicInteger();
     private final AtomicInteger lists = new AtomicInteger();
 
@@ -71,6 +72,11 @@ public final class FaultInjectingStorage implements Storage {
         return commits.get();
     }
 
+    /** Writes held in commit by {@link #stallWrites()} right now. */
+    public int stalledCommits() {
+        return stalled.get();
+    }
+
     @Override
     public ObjectWriter write(String key, WriteOption... options) throws IOException {
         ObjectWriter writer = delegate.write(key, options);
@@ -102,11 +108,14 @@ public final class FaultInjectingStorage implements Storage {
                 }
                 CountDownLatch latch = stall;
                 if (latch != null) {
+                    stalled.incrementAndGet();
                     try {
                         latch.await(60, TimeUnit.SECONDS);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         throw new IOException("interrupted while stalled", e);
+                    } finally {
+                        stalled.decrementAndGet();
                     }
                 }
                 writer.commit();

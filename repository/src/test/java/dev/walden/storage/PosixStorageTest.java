@@ -89,6 +89,32 @@ class PosixStorageTest extends StorageContractTest {
     }
 
     @Test
+    void aDirectoryMovedAwayWhileInUseIsNamedAndTheNextWriteMakesItAgain() throws IOException {
+        put("wal/0000000100000000/a", new byte[] {1});
+        Files.move(root().resolve("wal"), dir.resolve("wal-moved-away"));
+        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+                () -> put("wal/0000000100000000/b", new byte[] {2}));
+        assertEquals("write 'wal/0000000100000000/b' in posix:" + root() + ": directory 'wal' is gone (moved or "
+                + "deleted while walden was using it?); the next write creates it again", e.getMessage());
+        put("wal/0000000100000000/b", new byte[] {2});
+        assertArrayEquals(new byte[] {2}, get("wal/0000000100000000/b"));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(root().resolve("wal"))));
+    }
+
+    @Test
+    void aRootThatVanishedIsNeverMadeAgain() throws IOException {
+        put("wal/0000000100000000/a", new byte[] {1});
+        Files.move(root(), dir.resolve("unmounted"));
+        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+                () -> put("wal/0000000100000000/b", new byte[] {2}));
+        assertEquals("write 'wal/0000000100000000/b' in posix:" + root() + ": repository directory '" + root()
+                + "' does not exist (disk not mounted?)", e.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> put("wal/0000000100000000/b",
+                new byte[] {2}));
+        assertFalse(Files.exists(root()), "not created again");
+    }
+
+    @Test
     void aFailedWriteNamesTheKeyAndTheStorage() throws IOException {
         Path repo = root();
         ObjectWriter w = storage.write("wal/obj");

@@ -111,6 +111,14 @@ class WalFileCheckTest {
                 "3\t0/3000000\tloop\n".getBytes(StandardCharsets.UTF_8))).code());
         assertEquals(ErrorCode.BAD_HEADER, assertThrows(WalFileException.class, () -> WalFileCheck.checkText(history,
                 "garbage".getBytes(StandardCharsets.UTF_8))).code());
+        for (String empty : new String[] {"\n", "# only a comment\n\n"}) {
+            WalFileException e = assertThrows(WalFileException.class, () -> WalFileCheck.checkText(history,
+                    empty.getBytes(StandardCharsets.UTF_8)));
+            assertEquals(ErrorCode.BAD_HEADER, e.code(), empty);
+            assertEquals("'00000003.history' is not a valid timeline history: it has no entry (empty, or comments "
+                    + "only); it must name at least the parent timeline and where timeline 3 branched off it",
+                    e.getMessage());
+        }
         WalFileName backup = WalFileName.parse("000000010000000000000003.00000028.backup");
         assertDoesNotThrow(() -> WalFileCheck.checkText(backup,
                 "START WAL LOCATION: 0/3000028 (file 000000010000000000000003)\n".getBytes(StandardCharsets.UTF_8)));

@@ -33,10 +33,7 @@ public record S3Settings(String bucket, String prefix, Optional<String> region, 
         if (!BUCKET.matcher(bucket).matches()) {
             throw new IllegalArgumentException("'" + bucket + "' is not a valid S3 bucket name");
         }
-        if (!prefix.isEmpty() && !PREFIX.matcher(prefix).matches()) {
-            throw new IllegalArgumentException("'" + prefix + "' is not a valid prefix: segments separated by '/', "
-                    + "each starting with a letter, digit or '_' and holding only letters, digits and '._-'");
-        }
+        checkPrefix(prefix);
         if (kmsKeyId.isPresent() && encryption != Encryption.KMS) {
             throw new IllegalArgumentException("a KMS key id needs KMS encryption");
         }
@@ -61,8 +58,26 @@ public record S3Settings(String bucket, String prefix, Optional<String> region, 
                 timeout, attempts, bytes);
     }
 
+    private static void checkPrefix(String prefix) {
+        if (!prefix.isEmpty() && !PREFIX.matcher(prefix).matches()) {
+            throw new IllegalArgumentException("'" + prefix + "' is not a valid prefix: segments separated by '/', "
+                    + "each starting with a letter, digit or '_' and holding only letters, digits and '._-'");
+        }
+    }
+
     public static S3Settings from(ConfigSource config) throws ConfigException {
-        String bucket = config.required(ConfigKeys.S3_BUCKET);
+        return read(config, Optional.of(config.required(ConfigKeys.S3_BUCKET))).orElseThrow();
+    }
+
+    /**
+     * Checks every {@code repository.s3.*} value that is set, the bucket only when it is: for a
+     * command that doesn't open the repository, or a posix repository's config.
+     */
+    public static void check(ConfigSource config) throws ConfigException {
+        read(config, nonEmpty(config, ConfigKeys.S3_BUCKET));
+    }
+
+    private static Optional<S3Settings> read(ConfigSource config, Optional<String> bucket) throws ConfigException {
         String prefix = config.raw(ConfigKeys.S3_PREFIX).orElse("");
         while (prefix.endsWith("/")) {
             prefix = prefix.substring(0, prefix.length() - 1);
@@ -90,10 +105,16 @@ public record S3Settings(String bucket, String prefix, Optional<String> region, 
         if (region.isEmpty() && endpoint.isPresent()) {
             region = Optional.of("us-east-1"); // S3-compatible stores accept any; the SDK needs one to sign
         }
+        boolean pathStyle = config.bool(ConfigKeys.S3_PATH_STYLE);
+        Duration timeout = config.duration(ConfigKeys.S3_TIMEOUT);
+        int attempts = config.integer(ConfigKeys.S3_ATTEMPTS, 1, 20);
         try {
-            return new S3Settings(bucket, prefix, region, endpoint, config.bool(ConfigKeys.S3_PATH_STYLE), encryption,
-                    kmsKey, nonEmpty(config, ConfigKeys.S3_STORAGE_CLASS), config.duration(ConfigKeys.S3_TIMEOUT),
-                    config.integer(ConfigKeys.S3_ATTEMPTS, 1, 20), DEFAULT_PART_BYTES);
+            if (bucket.isEmpty()) {
+                checkPrefix(prefix);
+                return Optional.empty();
+            }
+            return Optional.of(new S3Settings(bucket.get(), prefix, region, endpoint, pathStyle, encryption, kmsKey,
+                    nonEmpty(config, ConfigKeys.S3_STORAGE_CLASS), timeout, attempts, DEFAULT_PART_BYTES));
         } catch (IllegalArgumentException e) {
             throw config.invalid(e.getMessage().contains("bucket") ? ConfigKeys.S3_BUCKET : ConfigKeys.S3_PREFIX,
                     e.getMessage());
