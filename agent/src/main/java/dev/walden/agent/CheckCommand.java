@@ -173,10 +173,10 @@ public final class CheckCommand implements Callable<Integer> {
     private Connection connect(BackupSettings settings) {
         try {
             Connection c = Database.connect(settings.connection());
-            ok("database " + settings.connection().displayUrl());
+            ok("connected to " + settings.connection().describe());
             return c;
         } catch (SQLException e) {
-            fail("database " + settings.connection().displayUrl() + ": " + e.getMessage()
+            fail(e.getMessage()
                     + " (set DATABASE_URL or DB_HOST/DB_PORT/DB_USER in the environment or a .env next to the config)");
             return null;
         }

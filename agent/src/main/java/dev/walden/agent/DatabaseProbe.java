@@ -57,7 +57,7 @@ final class DatabaseProbe implements AutoCloseable {
     DatabaseProbe(ConnectionSettings settings, Clock clock) {
         this.settings = settings;
         this.clock = clock;
-        this.verdict = new Verdict(Optional.of("database " + settings.displayUrl() + " not probed yet"), -1,
+        this.verdict = new Verdict(Optional.of(settings.describe() + " not probed yet"), -1,
                 Optional.empty(), clock.instant());
     }
 
@@ -92,24 +92,26 @@ final class DatabaseProbe implements AutoCloseable {
                 verdict = new Verdict(Optional.empty(), failed, last, clock.instant());
             }
         } catch (SQLException | RuntimeException e) {
-            verdict = new Verdict(Optional.of("database " + settings.displayUrl() + " does not answer: "
-                    + rootMessage(e)), -1, Optional.empty(), clock.instant());
+            verdict = new Verdict(Optional.of(settings.describe() + " does not answer: " + rootMessage(e)), -1,
+                    Optional.empty(), clock.instant());
         } finally {
             runningSince = 0;
         }
     }
 
-    /** pgjdbc's own words, without the "cannot connect to …" our wrapper adds (the caller names the target). */
-    private static String rootMessage(Exception e) {
-        Throwable t = e instanceof SQLException && e.getCause() instanceof SQLException ? e.getCause() : e;
-        return String.valueOf(t.getMessage());
+    /** Why, without the "cannot connect to …" our wrapper adds (the verdict names the target itself). */
+    private String rootMessage(Exception e) {
+        if (e instanceof SQLException && e.getCause() instanceof SQLException cause) {
+            return Database.reason(settings, cause);
+        }
+        return String.valueOf(e.getMessage());
     }
 
     /** The last verdict; "down" when the probe running now has hung for {@link #STALE_AFTER}. */
     Verdict verdict() {
         long since = runningSince;
         if (since != 0 && System.nanoTime() - since > STALE_AFTER.toNanos()) {
-            return new Verdict(Optional.of("database " + settings.displayUrl() + " did not answer within "
+            return new Verdict(Optional.of(settings.describe() + " did not answer within "
                     + STALE_AFTER.toSeconds() + " s"), verdict.failedCount(), verdict.lastFailed(), clock.instant());
         }
         return verdict;

@@ -18,6 +18,8 @@ import java.util.Optional;
  * A host starting with {@code /} is a Unix socket directory, as with libpq.
  */
 public final class ConnectionSettings {
+    /** Where the server's socket is when no host is given: libpq's compiled-in default on Debian and Red Hat. */
+    public static final String DEFAULT_SOCKET_DIRECTORY = "/var/run/postgresql";
     private final Optional<String> host;
     private final int port;
     private final String user;
@@ -135,6 +137,26 @@ public final class ConnectionSettings {
     }
 
     /**
+     * The directory of the server's Unix socket: the host when it is a directory, else (no host)
+     * {@link #DEFAULT_SOCKET_DIRECTORY}; empty for a TCP connection.
+     */
+    public Optional<String> socketDirectory() {
+        return usesUnixSocket() ? Optional.of(host.orElse(DEFAULT_SOCKET_DIRECTORY)) : Optional.empty();
+    }
+
+    /**
+     * What a connection really tries, for messages (the one place that says it): {@code PostgreSQL
+     * on socket '/var/run/postgresql/.s.PGSQL.5432' as 'postgres' (database 'shop')}, or {@code
+     * PostgreSQL at 'db.example.com:5432' as 'app' (database 'shop')}. Never a password.
+     */
+    public String describe() {
+        String where = socketDirectory()
+                .map(dir -> "on socket '" + (dir.endsWith("/") ? dir : dir + "/") + ".s.PGSQL." + port + "'")
+                .orElseGet(() -> "at '" + host.orElseThrow() + ":" + port + "'");
+        return "PostgreSQL " + where + " as '" + user + "' (database '" + database + "')";
+    }
+
+    /**
      * The libpq environment for pg_dump, pg_restore and psql: the connection, the password
      * (never on the command line), and nothing else changed.
      */
@@ -149,15 +171,15 @@ public final class ConnectionSettings {
         return env;
     }
 
-    /** A connection string to print for people: no password, ever. */
+    /**
+     * A connection string to print for people, which psql reaches the same server with: a socket
+     * connection names its directory ({@code ?host=}), also when it is the default one. No password, ever.
+     */
     public String displayUrl() {
-        String where = host.map(h -> h.startsWith("/") ? "localhost:" + port + "?host=" + h : h + ":" + port)
-                .orElse("localhost:" + port);
-        if (where.contains("?host=")) {
-            String[] parts = where.split("\\?", 2);
-            return "postgresql://" + user + "@" + parts[0] + "/" + database + "?" + parts[1];
-        }
-        return "postgresql://" + user + "@" + where + "/" + database;
+        Optional<String> socket = socketDirectory();
+        String base = "postgresql://" + user + "@" + (socket.isPresent() ? "localhost" : host.orElseThrow()) + ":" + port
+                + "/" + database;
+        return socket.map(dir -> base + "?host=" + dir).orElse(base);
     }
 
     /** The JDBC password property, when one is known (otherwise pgjdbc reads .pgpass itself). */

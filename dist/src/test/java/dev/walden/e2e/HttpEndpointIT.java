@@ -227,8 +227,8 @@ class HttpEndpointIT {
 
             cluster.stop();
             String down = awaitHealth(port, 503);
-            assertTrue(down.startsWith("unhealthy: database postgresql://postgres@localhost:" + cluster.port()
-                    + "/postgres?host=" + cluster.socketDirectory() + " does not answer"), down);
+            assertTrue(down.startsWith("unhealthy: PostgreSQL on socket '" + cluster.socketDirectory() + "/.s.PGSQL."
+                    + cluster.port() + "' as 'postgres' (database 'postgres') does not answer: "), down);
             assertEquals(0.0, metric(get(port, "/metrics").body(), "walden_database_up"));
             assertFalse(new ObjectMapper().readTree(get(port, "/status").body()).get("database").get("up").asBoolean());
             cluster.start();
