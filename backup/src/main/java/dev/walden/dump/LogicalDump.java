@@ -62,6 +62,17 @@ public final class LogicalDump {
 
     /** Dumps {@code database}, telling {@code progress} how many more bytes pg_dump wrote as they come. */
     public DumpManifest dump(String database, java.util.function.LongConsumer progress) throws IOException {
+        return dump(database, () -> {
+        }, progress);
+    }
+
+    /**
+     * Dumps {@code database}; {@code started} runs once the server has answered and pg_dump runs
+     * (a progress display begins there, so a connection error is never preceded by one), then
+     * {@code progress} hears how many more bytes pg_dump wrote as they come.
+     */
+    public DumpManifest dump(String database, Runnable started, java.util.function.LongConsumer progress)
+            throws IOException {
         long began = System.nanoTime();
         ConnectionSettings target = connection.withDatabase(database);
         ServerVersion server = serverVersion(target);
@@ -96,6 +107,7 @@ public final class LogicalDump {
             throw e;
         }
         StderrTail stderr = new StderrTail(process.getErrorStream());
+        started.run();
         // dump.timeout bounds the whole dump, including a pg_dump stuck mid-stream: killing it
         // ends the stream, and the exit status then says why
         AtomicBoolean timedOut = new AtomicBoolean();
