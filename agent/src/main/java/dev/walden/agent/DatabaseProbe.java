@@ -4,6 +4,7 @@ import dev.walden.db.ConnectionSettings;
 import dev.walden.db.Database;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.lang.System.Logger.Level;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -27,8 +28,12 @@ import java.util.concurrent.TimeUnit;
  * Unix-socket factory honours), so a server that froze mid-query ends the probe in
  * {@link #TIMEOUT}. Should a probe hang all the same, the verdict turns "down" once it has run
  * for {@link #STALE_AFTER}; the next probe starts when it returns.
+ *
+ * <p>The log hears of changes only: a WARN when the database stops answering (the first probe
+ * included), an INFO when it answers again, and nothing for every probe in between.
  */
 final class DatabaseProbe implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(DatabaseProbe.class.getName());
     static final Duration EVERY = Duration.ofSeconds(10);
     static final Duration TIMEOUT = Duration.ofSeconds(5);
     static final Duration STALE_AFTER = TIMEOUT.multipliedBy(3);
@@ -53,6 +58,8 @@ final class DatabaseProbe implements AutoCloseable {
     private volatile Verdict verdict;
     /** When the probe running now began (System.nanoTime), or 0 when none runs. */
     private volatile long runningSince;
+    /** Since when the database has not answered; null while it does, and before the first probe. */
+    private Instant downSince;
 
     DatabaseProbe(ConnectionSettings settings, Clock clock) {
         this.settings = settings;
@@ -89,14 +96,28 @@ final class DatabaseProbe implements AutoCloseable {
                 double lastFailed = r.getDouble(2);
                 Optional<Instant> last = r.wasNull() ? Optional.empty()
                         : Optional.of(Instant.ofEpochMilli(Math.round(lastFailed * 1000)));
-                verdict = new Verdict(Optional.empty(), failed, last, clock.instant());
+                record(new Verdict(Optional.empty(), failed, last, clock.instant()));
             }
         } catch (SQLException | RuntimeException e) {
-            verdict = new Verdict(Optional.of(settings.describe() + " does not answer: " + rootMessage(e)), -1,
-                    Optional.empty(), clock.instant());
+            record(new Verdict(Optional.of(settings.describe() + " does not answer: " + rootMessage(e)), -1,
+                    Optional.empty(), clock.instant()));
         } finally {
             runningSince = 0;
         }
+    }
+
+    /** Keeps the verdict, and logs when the database stopped or started answering. */
+    private synchronized void record(Verdict v) {
+        Optional<String> problem = v.problem();
+        if (problem.isPresent() && downSince == null) {
+            downSince = v.at();
+            LOG.log(Level.WARNING, problem.get() + "; /health answers 503 until it does");
+        } else if (problem.isEmpty() && downSince != null) {
+            LOG.log(Level.INFO, settings.describe() + " answers again (no answer for "
+                    + Duration.between(downSince, v.at()).toSeconds() + " s)");
+            downSince = null;
+        }
+        verdict = v;
     }
 
     /** Why, without the "cannot connect to …" our wrapper adds (the verdict names the target itself). */

@@ -225,6 +225,7 @@ class HttpEndpointIT {
             assertEquals("ok\n", awaitHealth(port, 200));
             assertEquals(404, get(port, "/nothing").statusCode());
 
+            int logBefore = walden.agentLog().length();
             cluster.stop();
             String down = awaitHealth(port, 503);
             assertTrue(down.startsWith("unhealthy: PostgreSQL on socket '" + cluster.socketDirectory() + "/.s.PGSQL."
@@ -234,6 +235,14 @@ class HttpEndpointIT {
             cluster.start();
             assertEquals("ok\n", awaitHealth(port, 200));
             assertEquals(1.0, metric(get(port, "/metrics").body(), "walden_database_up"));
+            // the log hears of both changes, once each
+            String log = walden.agentLog().substring(logBefore);
+            String target = "PostgreSQL on socket '" + cluster.socketDirectory() + "/.s.PGSQL." + cluster.port()
+                    + "' as 'postgres' (database 'postgres')";
+            assertEquals(1, count(log, "level=WARN logger=agent.DatabaseProbe msg=\"" + target + " does not answer: "),
+                    log);
+            assertEquals(1, count(log, "level=INFO logger=agent.DatabaseProbe msg=\"" + target + " answers again (no "
+                    + "answer for "), log);
 
             // no agent behind a socket file left by a crash, then no socket at all: the same exits
             walden.killAgent();
@@ -248,6 +257,14 @@ class HttpEndpointIT {
             assertEquals("", found.stdout() + found.stderr());
             assertEquals(1, fetch(walden, "0000000100000000000000FF", fetched).exit());
         }
+    }
+
+    private static int count(String text, String part) {
+        int n = 0;
+        for (int at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + 1)) {
+            n++;
+        }
+        return n;
     }
 
     private static Installation.Run fetch(Installation walden, String name, Path to) throws Exception {
