@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.walden.config.ConfigKeys;
 import dev.walden.db.ConnectionSettings;
 import dev.walden.protocol.AgentClient;
 import dev.walden.protocol.ErrorCode;
@@ -179,6 +180,15 @@ class HttpEndpointTest {
         assertTrue(status.get("wal").get("files").asInt() >= 0, status.toString());
         assertFalse(status.has("recoverable"), "nothing is recoverable without a backup");
         assertFalse(status.get("healthy").asBoolean());
+    }
+
+    @Test
+    void theDefaultPortIsNotOneOfTheExportersADatabaseHostRuns() {
+        InetSocketAddress listen = HttpEndpoint.parseListen(ConfigKeys.HTTP_LISTEN.defaultValue()).orElseThrow();
+        assertEquals("127.0.0.1", listen.getHostString(), "loopback: the endpoint has no authentication");
+        // Prometheus' default port allocations: node_exporter, PgBouncer exporter, postgres_exporter, wal-g exporter
+        assertFalse(java.util.Set.of(9100, 9127, 9187, 9351).contains(listen.getPort()), listen.toString());
+        assertEquals(10187, listen.getPort(), "docs/operations.md says why this one");
     }
 
     @Test

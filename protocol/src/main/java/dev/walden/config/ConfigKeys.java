@@ -52,7 +52,7 @@ public final class ConfigKeys {
             "on shutdown, longest the agent waits for files already being archived");
     public static final ConfigKey AGENT_LOOK_AHEAD = new ConfigKey("agent.look_ahead", "on",
             "archive files PostgreSQL marked .ready before it asks for them (on/off)");
-    public static final ConfigKey HTTP_LISTEN = new ConfigKey("http.listen", "127.0.0.1:9187",
+    public static final ConfigKey HTTP_LISTEN = new ConfigKey("http.listen", "127.0.0.1:10187",
             "host:port of the agent's HTTP endpoint (/metrics, /health, /status); off: no endpoint");
     public static final ConfigKey COMPRESSION = new ConfigKey("compression", "zstd",
             "compression of stored WAL: zstd, lz4, gzip or none");
