@@ -1,5 +1,6 @@
 package dev.walden.dump;
 
+import dev.walden.catalog.ChangeMarker;
 import dev.walden.catalog.DumpCatalog;
 import dev.walden.catalog.DumpManifest;
 import dev.walden.config.Durations;
@@ -36,6 +37,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code latest}. The password travels in pg_dump's environment, never on its command line.
  */
 public final class LogicalDump {
+    private static final System.Logger LOG = System.getLogger(LogicalDump.class.getName());
     public static final String COMPLETE_MARKER = "-- PostgreSQL database dump complete";
     private static final int TAIL_BYTES = 4096;
 
@@ -147,6 +149,7 @@ public final class LogicalDump {
         DumpCatalog catalog = new DumpCatalog(storage);
         catalog.writeManifest(manifest);
         catalog.setLatest(database, key);
+        ChangeMarker.tryNote(storage, "dump of " + database, w -> LOG.log(System.Logger.Level.WARNING, w));
         return manifest;
     }
 

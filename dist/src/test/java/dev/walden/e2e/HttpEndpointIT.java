@@ -180,9 +180,19 @@ class HttpEndpointIT {
             assertTrue(status.get("database").get("up").asBoolean(), status.toString());
             assertTrue(status.get("backups").isArray(), status.toString());
 
-            // a dump first: the probe's refresh after the agent's backup then finds it too
+            // a dump run by hand, outside the agent: /metrics follows within seconds, not at the next
+            // full look at the repository (every 5 minutes)
             Installation.Run dump = walden.walden("dump", "--config", walden.config.toString());
             assertEquals(0, dump.exit(), dump.toString());
+            long dumped = System.nanoTime();
+            String dumpGauge = "walden_dump_last_success_timestamp_seconds{database=\"postgres\"}";
+            while (!get(port, "/metrics").body().contains(dumpGauge)) {
+                assertTrue(System.nanoTime() - dumped < Duration.ofSeconds(30).toNanos(),
+                        "the dump did not show in /metrics within 30 s");
+                Thread.sleep(200);
+            }
+            JsonNode afterDump = new ObjectMapper().readTree(get(port, "/status").body());
+            assertEquals(1, afterDump.get("dumps").size(), afterDump.toString());
             Installation.Run backup = walden.walden("backup", "--config", walden.config.toString());
             assertEquals(0, backup.exit(), backup.toString());
             double windowEnd = awaitNumber(port, "walden_recoverable_window_end_timestamp_seconds");
