@@ -44,8 +44,14 @@ final class DatabaseProbe implements AutoCloseable {
      * @param problem why the database did not answer; empty when it did
      * @param failedCount pg_stat_archiver.failed_count, -1 unknown
      * @param lastFailed pg_stat_archiver.last_failed_time, empty when none or unknown
+     * @param lastArchived pg_stat_archiver.last_archived_time, empty when none or unknown
+     * @param walPosition pg_current_wal_lsn() in bytes, -1 unknown (or a standby, which writes none)
      */
-    record Verdict(Optional<String> problem, long failedCount, Optional<Instant> lastFailed, Instant at) {
+    record Verdict(Optional<String> problem, long failedCount, Optional<Instant> lastFailed,
+                   Optional<Instant> lastArchived, double walPosition, Instant at) {
+        static Verdict down(String problem, Instant at) {
+            return new Verdict(Optional.of(problem), -1, Optional.empty(), Optional.empty(), -1, at);
+        }
     }
 
     private final ConnectionSettings settings;
@@ -64,8 +70,7 @@ final class DatabaseProbe implements AutoCloseable {
     DatabaseProbe(ConnectionSettings settings, Clock clock) {
         this.settings = settings;
         this.clock = clock;
-        this.verdict = new Verdict(Optional.of(settings.describe() + " not probed yet"), -1,
-                Optional.empty(), clock.instant());
+        this.verdict = Verdict.down(settings.describe() + " not probed yet", clock.instant());
     }
 
     void bindTo(MeterRegistry registry) {
@@ -78,6 +83,10 @@ final class DatabaseProbe implements AutoCloseable {
         Gauge.builder("walden.pg.archiver.last.failed.timestamp", this, p -> p.verdict.lastFailed()
                         .map(t -> t.toEpochMilli() / 1000.0).orElse(Double.NaN)).baseUnit("seconds")
                 .description("pg_stat_archiver.last_failed_time (Unix time); NaN when none").register(registry);
+        Gauge.builder("walden.pg.wal.position", this, p -> p.verdict.walPosition() < 0 ? Double.NaN
+                        : p.verdict.walPosition()).baseUnit("bytes")
+                .description("pg_current_wal_lsn() in bytes: grows with every WAL record PostgreSQL writes; NaN on a "
+                        + "standby or while the database does not answer").register(registry);
     }
 
     void start() {
@@ -89,21 +98,29 @@ final class DatabaseProbe implements AutoCloseable {
         runningSince = System.nanoTime();
         try (Connection c = Database.connect(settings, TIMEOUT); Statement s = c.createStatement()) {
             s.setQueryTimeout((int) TIMEOUT.toSeconds());
-            try (ResultSet r = s.executeQuery("SELECT failed_count, extract(epoch FROM last_failed_time)"
-                    + " FROM pg_stat_archiver")) {
+            // a standby has no current WAL position of its own (the function raises an error there)
+            try (ResultSet r = s.executeQuery("SELECT failed_count, extract(epoch FROM last_failed_time),"
+                    + " extract(epoch FROM last_archived_time), CASE WHEN pg_is_in_recovery() THEN NULL"
+                    + " ELSE pg_current_wal_lsn() - '0/0' END FROM pg_stat_archiver")) {
                 r.next();
                 long failed = r.getLong(1);
-                double lastFailed = r.getDouble(2);
-                Optional<Instant> last = r.wasNull() ? Optional.empty()
-                        : Optional.of(Instant.ofEpochMilli(Math.round(lastFailed * 1000)));
-                record(new Verdict(Optional.empty(), failed, last, clock.instant()));
+                Optional<Instant> lastFailed = instant(r, 2);
+                Optional<Instant> lastArchived = instant(r, 3);
+                double position = r.getDouble(4);
+                record(new Verdict(Optional.empty(), failed, lastFailed, lastArchived, r.wasNull() ? -1 : position,
+                        clock.instant()));
             }
         } catch (SQLException | RuntimeException e) {
-            record(new Verdict(Optional.of(settings.describe() + " does not answer: " + rootMessage(e)), -1,
-                    Optional.empty(), clock.instant()));
+            record(Verdict.down(settings.describe() + " does not answer: " + rootMessage(e), clock.instant()));
         } finally {
             runningSince = 0;
         }
+    }
+
+    /** A column of Unix seconds as an instant; empty when NULL. */
+    private static Optional<Instant> instant(ResultSet r, int column) throws SQLException {
+        double seconds = r.getDouble(column);
+        return r.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(Math.round(seconds * 1000)));
     }
 
     /** Keeps the verdict, and logs when the database stopped or started answering. */
@@ -133,7 +150,8 @@ final class DatabaseProbe implements AutoCloseable {
         long since = runningSince;
         if (since != 0 && System.nanoTime() - since > STALE_AFTER.toNanos()) {
             return new Verdict(Optional.of(settings.describe() + " did not answer within "
-                    + STALE_AFTER.toSeconds() + " s"), verdict.failedCount(), verdict.lastFailed(), clock.instant());
+                    + STALE_AFTER.toSeconds() + " s"), verdict.failedCount(), verdict.lastFailed(),
+                    verdict.lastArchived(), verdict.walPosition(), clock.instant());
         }
         return verdict;
     }

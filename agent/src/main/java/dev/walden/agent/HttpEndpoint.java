@@ -112,6 +112,7 @@ public final class HttpEndpoint implements AutoCloseable {
         RepositoryProbe repository = new RepositoryProbe(agent.repository(), agent.stats(), clock);
         metrics.bind(agent);
         database.bindTo(metrics.registry());
+        metrics.bindNewestArchive(agent.stats(), database, clock);
         health.bindTo(metrics.registry());
         repository.bindTo(metrics.registry(), metrics::dumpSeconds);
         metrics.onRepositoryChanged(repository::refreshSoon);

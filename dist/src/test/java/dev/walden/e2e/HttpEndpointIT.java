@@ -165,6 +165,20 @@ class HttpEndpointIT {
                 ready = metric(get(port, "/metrics").body(), "walden_wal_ready_files");
             }
             assertEquals(0.0, ready, "everything PostgreSQL finished is archived: no lag");
+            // the data-loss window: archive_timeout is 0 here, so nothing more is archived, and the age of the
+            // newest archived WAL grows by the second
+            double age = metric(get(port, "/metrics").body(), "walden_wal_last_archived_age_seconds");
+            assertTrue(age >= 0 && age < 600, "the last of the switched segments was just stored: " + age);
+            Thread.sleep(2000);
+            double later = metric(get(port, "/metrics").body(), "walden_wal_last_archived_age_seconds");
+            assertTrue(later >= age + 1.5, age + " s, 2 s later " + later + " s");
+            // pg_current_wal_lsn(), as the database probe reads it every 10 s
+            double lsn = Double.parseDouble(cluster.queryOne("SELECT pg_current_wal_lsn() - '0/0'"));
+            long probeDeadline = System.nanoTime() + WAIT.toNanos();
+            while (!(metric(get(port, "/metrics").body(), "walden_pg_wal_position_bytes") >= lsn)) {
+                assertTrue(System.nanoTime() < probeDeadline, "walden_pg_wal_position_bytes stayed below " + lsn);
+                Thread.sleep(200);
+            }
             assertTrue(after.contains("jvm_memory_used_bytes"), "JVM metrics too");
             assertTrue(metric(after, "process_resident_memory_bytes") > 0, "Linux: VmRSS");
             assertTrue(metric(after, "process_files_open_files") > 0);
