@@ -114,6 +114,7 @@ class OperatorOutputIT {
                     "dump no_such_db failed", "restore orders_copy on " + restoreTarget(restore) + " ok"),
                     seen.subList(0, 4), audit.stdout());
             assertTrue(seen.get(4).startsWith("expire posix:") && seen.get(4).endsWith(" ok"), seen.toString());
+            assertEquals("check posix:" + walden.repository + " ok", seen.get(5), "walden check is audited too");
             JsonNode first = JSON.readTree(audit.stdout()).get("entries").get(0);
             assertTrue(first.get("trigger").asText().startsWith("walden backup by " + user),
                     "the agent records who asked for the backup: " + first);
@@ -121,7 +122,7 @@ class OperatorOutputIT {
             Installation.Run text = walden.walden("audit", "--config", config, "--since", "1h");
             runs.add(text);
             assertEquals(0, text.exit(), text.toString());
-            assertEquals(5, text.stdout().lines().count(), text.stdout());
+            assertEquals(6, text.stdout().lines().count(), text.stdout());
             assertTrue(text.stdout().lines().allMatch(l -> l.contains(" by " + user + "@")), text.stdout());
 
             walden.stopAgent();
