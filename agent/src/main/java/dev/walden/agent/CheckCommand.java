@@ -1,6 +1,7 @@
 package dev.walden.agent;
 
 import dev.walden.backup.BackupSettings;
+import dev.walden.catalog.AuditLog;
 import dev.walden.catalog.Json;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigSource;
@@ -22,7 +23,9 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -45,9 +48,12 @@ import picocli.CommandLine.Spec;
                 + "wal_level, archive_mode, archive_command running walden-push (or archive_library = "
                 + "walden_archive with walden.socket); then force a WAL switch and wait for that file to reach the "
                 + "repository and PostgreSQL to report it archived.",
-                "Needs a superuser connection (pg_switch_wal, pg_create_restore_point), as walden backup does."},
+                "Warns (without failing) when archive_timeout is 0 or above 5 minutes: a commit on a quiet "
+                        + "server then waits that long, or until its WAL segment fills, to reach the repository.",
+                "Needs a superuser connection (pg_switch_wal, pg_create_restore_point), as walden backup does. "
+                        + "Adds an entry to the repository's audit trail (walden audit)."},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:every check passed", "1:a check failed (each says how to fix it)",
+        exitCodeList = {"0:every check passed (warnings, if any, are printed)", "1:a check failed (each says how to fix it)",
                 "2:bad configuration"})
 public final class CheckCommand implements Callable<Integer> {
     @Spec
@@ -65,9 +71,16 @@ public final class CheckCommand implements Callable<Integer> {
             + "message) instead of lines")
     boolean json;
 
+    /**
+     * The longest archive_timeout that passes: PostgreSQL's docs suggest about a minute; beyond
+     * five, a commit on a quiet server may wait longer than most teams would accept to lose.
+     */
+    static final Duration ARCHIVE_TIMEOUT_LIMIT = Duration.ofMinutes(5);
+
     private PrintWriter out;
     private int passed;
     private int failed;
+    private int warned;
     private final List<Map<String, String>> results = new ArrayList<>();
 
     @Override
@@ -90,6 +103,7 @@ public final class CheckCommand implements Callable<Integer> {
             return 2;
         }
         out.println("walden check: " + source.file().map(Object::toString).orElse("configuration from the environment"));
+        Instant started = Instant.now();
         Optional<Repository> repository = openRepository(source, agentConfig);
         boolean agent = checkAgent(agentConfig);
         try (Connection c = connect(settings)) {
@@ -102,22 +116,43 @@ public final class CheckCommand implements Callable<Integer> {
             }
         } catch (SQLException e) {
             fail("database: " + e.getMessage());
-        } finally {
-            repository.ifPresent(r -> close(r.storage()));
         }
-        out.println(failed == 0 ? "walden check: all " + passed + " checks passed"
-                : "walden check: " + failed + " of " + (passed + failed) + " checks failed");
+        String summary = (failed == 0 ? "all " + passed + " checks passed"
+                : failed + " of " + (passed + failed) + " checks failed")
+                + (warned == 0 ? "" : ", " + warned + " warning" + (warned == 1 ? "" : "s"));
+        out.println("walden check: " + summary);
         out.flush();
+        // the trail lives in the repository: a check that could not open it has nowhere to write
+        repository.ifPresent(r -> {
+            new AuditLog(r.storage()).tryAppend(AuditLog.entry("check", r.storage().describe(), failed == 0,
+                    auditDetail(summary), started, Clock.systemUTC(), "command"), w -> err.println("walden check: " + w));
+            close(r.storage());
+        });
         if (json) {
-            Json.print(data, Map.of("passed", passed, "failed", failed, "checks", results));
+            Json.print(data, Map.of("passed", passed, "failed", failed, "warnings", warned, "checks", results));
         }
         return failed == 0 ? 0 : 1;
+    }
+
+    /** The summary, then what failed and what was warned about, for the audit trail. */
+    private String auditDetail(String summary) {
+        List<String> notable = results.stream().filter(r -> !r.get("result").equals("ok"))
+                .filter(r -> !r.get("result").equals("skip")).map(r -> r.get("result") + ": " + r.get("check")).toList();
+        return notable.isEmpty() ? summary : summary + "; " + String.join("; ", notable);
     }
 
     private void ok(String what) {
         passed++;
         results.add(Map.of("result", "ok", "check", what));
         out.println("ok    " + what);
+        out.flush();
+    }
+
+    /** Works, but leaves a risk the operator should know of: printed, not counted as a failure. */
+    private void warn(String what) {
+        warned++;
+        results.add(Map.of("result", "warn", "check", what));
+        out.println("WARN  " + what);
         out.flush();
     }
 
@@ -174,10 +209,10 @@ public final class CheckCommand implements Callable<Integer> {
     private Connection connect(BackupSettings settings) {
         try {
             Connection c = Database.connect(settings.connection());
-            ok("database " + settings.connection().displayUrl());
+            ok("connected to " + settings.connection().describe());
             return c;
         } catch (SQLException e) {
-            fail("database " + settings.connection().displayUrl() + ": " + e.getMessage()
+            fail(e.getMessage()
                     + " (set DATABASE_URL or DB_HOST/DB_PORT/DB_USER in the environment or a .env next to the config)");
             return null;
         }
@@ -248,10 +283,32 @@ public final class CheckCommand implements Callable<Integer> {
             } else {
                 ok("archive_command = '" + command + "'");
             }
+            checkArchiveTimeout(c);
         } catch (SQLException e) {
             fail("reading the server's settings: " + e.getMessage());
         }
         return failed == before;
+    }
+
+    /**
+     * The data-loss window on a quiet server: PostgreSQL archives a segment once it is full, or
+     * when archive_timeout has passed since the last switch (and something was written), so a
+     * commit is in the repository no later than that. 0 means only a full segment is archived.
+     */
+    private void checkArchiveTimeout(Connection c) throws SQLException {
+        long seconds = Long.parseLong(query(c, "SELECT setting FROM pg_settings WHERE name = 'archive_timeout'"));
+        String shown = query(c, "SHOW archive_timeout");
+        String fix = "set archive_timeout = '1min' (at most '" + ARCHIVE_TIMEOUT_LIMIT.toMinutes() + "min') in "
+                + "postgresql.conf and reload PostgreSQL";
+        if (seconds == 0) {
+            warn("archive_timeout = 0: a commit on a quiet server reaches the repository only once its "
+                    + query(c, "SHOW wal_segment_size") + " WAL segment is full, which may take hours; " + fix);
+        } else if (seconds > ARCHIVE_TIMEOUT_LIMIT.toSeconds()) {
+            warn("archive_timeout = " + shown + ": a commit on a quiet server may wait " + shown + " to reach the "
+                    + "repository; " + fix);
+        } else {
+            ok("archive_timeout = " + shown + ": a commit reaches the repository within about " + shown);
+        }
     }
 
     /** 'walden_archive', '$libdir/walden_archive' or '/opt/walden/lib/postgresql/15/walden_archive.so'. */

@@ -33,8 +33,8 @@ import java.util.concurrent.TimeUnit;
  * The agent's HTTP endpoint, on its own small event loop: {@code /metrics} (Prometheus text
  * format through Micrometer), {@code /health} (200 or 503 with the reason) and {@code /status}
  * (JSON). Requests only read what the probes found last: the {@link HealthProbe} (every 2 s), the
- * {@link DatabaseProbe} (every 10 s) and the {@link RepositoryProbe} (every 5 minutes, and after
- * each job), each on its own thread, so a hung store or database never makes the endpoint hang.
+ * {@link DatabaseProbe} (every 10 s) and the {@link RepositoryProbe} (every 5 minutes, after each
+ * job, and within 5 s of a change noted by a command run by hand), each on its own thread, so a hung store or database never makes the endpoint hang.
  * The archiving core knows nothing of it: it reports to {@link AgentMetrics}.
  */
 public final class HttpEndpoint implements AutoCloseable {
@@ -118,6 +118,7 @@ public final class HttpEndpoint implements AutoCloseable {
         RepositoryProbe repository = new RepositoryProbe(agent.repository(), agent.stats(), clock);
         metrics.bind(agent);
         database.bindTo(metrics.registry());
+        metrics.bindNewestArchive(agent.stats(), database, clock);
         health.bindTo(metrics.registry());
         repository.bindTo(metrics.registry(), metrics::dumpSeconds);
         metrics.onRepositoryChanged(repository::refreshSoon);

@@ -15,13 +15,17 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * {@link AgentMetrics} into a Micrometer Prometheus registry: what the agent's HTTP endpoint
@@ -119,6 +123,26 @@ public final class PrometheusMetrics implements AgentMetrics, AutoCloseable {
                 .description("files being archived now").register(registry);
         Gauge.builder("walden.agent.workers", agent, a -> a.dispatcher().workers())
                 .description("configured workers (agent.workers)").register(registry);
+    }
+
+    /**
+     * Registers the age of the newest archived WAL: the data-loss window of a quiet server, which
+     * grows until PostgreSQL switches to a new segment (full, or archive_timeout) and that segment
+     * is stored. The newest of what the agent stored since it started and of what PostgreSQL
+     * reports archived ({@code pg_stat_archiver.last_archived_time}, which outlives a restart of the agent).
+     */
+    void bindNewestArchive(AgentStats stats, DatabaseProbe database, Clock clock) {
+        Gauge.builder("walden.wal.last.archived.age", stats, s -> ageSeconds(s.lastArchivedAt(),
+                        database.verdict().lastArchived(), clock.instant())).baseUnit("seconds")
+                .description("seconds since WAL last reached the repository (stored by the agent, or archived per "
+                        + "pg_stat_archiver); grows on a quiet server until a segment switch; NaN before any")
+                .register(registry);
+    }
+
+    /** Seconds from the newer of two archive times to {@code now}; NaN when neither is known. */
+    static double ageSeconds(Optional<Instant> agent, Optional<Instant> postgres, Instant now) {
+        Optional<Instant> newest = Stream.of(agent, postgres).flatMap(Optional::stream).max(Instant::compareTo);
+        return newest.map(t -> Duration.between(t, now).toMillis() / 1000.0).orElse(Double.NaN);
     }
 
     /** Runs {@code action} (off the caller's thread, it must return at once) whenever a job changed the repository. */

@@ -1,5 +1,6 @@
 package dev.walden.agent;
 
+import dev.walden.catalog.ChangeMarker;
 import dev.walden.recovery.RepositoryReport;
 import dev.walden.repo.Repository;
 import io.micrometer.core.instrument.Gauge;
@@ -26,9 +27,15 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * What the repository holds, as {@code walden list --json} reports it ({@link RepositoryReport}):
- * read on its own thread every {@link #EVERY} and soon after a job changed the repository, never
- * on a request, because listing a large bucket takes a while. {@code /status} shows the last report;
- * the backup, dump, size and recoverable-window gauges read it.
+ * read on its own thread every {@link #EVERY}, soon after the agent's own job changed the
+ * repository, and within {@link #CHANGES_EVERY} of a change made outside the agent (a
+ * {@code walden dump} or {@code walden expire} run by hand, which notes it in
+ * {@link ChangeMarker}); never on a request. {@code /status} shows the last report; the backup,
+ * dump, size and recoverable-window gauges read it.
+ *
+ * <p>Why a marker and not a shorter period: a report lists every WAL file and backup file (one
+ * request per thousand objects on S3) and reads every manifest; reading the marker is one small
+ * GET (a stat and a read of a few hundred bytes on posix).
  *
  * <p>Between two reports the WAL size also counts what the agent has stored since the last one,
  * so that it follows archiving rather than jumping every few minutes.
@@ -36,6 +43,8 @@ import java.util.function.ToDoubleFunction;
 final class RepositoryProbe implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(RepositoryProbe.class.getName());
     static final Duration EVERY = Duration.ofMinutes(5);
+    /** How often the change marker is read: what "within seconds" means for a dump run by hand. */
+    static final Duration CHANGES_EVERY = Duration.ofSeconds(5);
 
     /** The last report, when it was made, and the agent's stored-bytes count at that moment. */
     record Snapshot(RepositoryReport report, Instant at, long storedBytesThen) {
@@ -52,6 +61,8 @@ final class RepositoryProbe implements AutoCloseable {
     private final AtomicBoolean refreshQueued = new AtomicBoolean();
     private final Set<String> dumpGauges = ConcurrentHashMap.newKeySet();
     private volatile Snapshot snapshot;
+    /** The change marker as the last report saw it. */
+    private Optional<String> markerSeen = Optional.empty();
     private volatile String lastError;
     private MeterRegistry registry;
     private ToDoubleFunction<String> dumpSeconds = database -> Double.NaN;
@@ -102,9 +113,26 @@ final class RepositoryProbe implements AutoCloseable {
                         + " continuous from a usable backup was archived").register(registry);
     }
 
-    /** Starts probing now and every {@link #EVERY}. */
+    /** Starts probing now and every {@link #EVERY}, and looking for changes every {@link #CHANGES_EVERY}. */
     void start() {
         executor.scheduleWithFixedDelay(this::refresh, 0, EVERY.toMillis(), TimeUnit.MILLISECONDS);
+        executor.scheduleWithFixedDelay(this::refreshIfChanged, CHANGES_EVERY.toMillis(), CHANGES_EVERY.toMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Makes a new report, on the calling thread, when the change marker differs from what the
+     * last report saw. A marker that can't be read changes nothing: the health probe reports a
+     * repository that doesn't answer, and the next full look comes anyway.
+     */
+    synchronized void refreshIfChanged() {
+        try {
+            if (!ChangeMarker.read(repository.storage()).equals(markerSeen)) {
+                refresh();
+            }
+        } catch (IOException | RuntimeException e) {
+            // see above
+        }
     }
 
     /** Asks for a new report soon, off the caller's thread; requests made while one is queued fold into it. */
@@ -122,9 +150,11 @@ final class RepositoryProbe implements AutoCloseable {
     }
 
     /** Makes a report now, on the calling thread. */
-    void refresh() {
+    synchronized void refresh() {
         long storedBefore = stats.storedBytes();
         try {
+            // read before the listing: a change noted meanwhile makes the next look refresh again
+            markerSeen = ChangeMarker.read(repository.storage());
             RepositoryReport report = RepositoryReport.of(repository);
             snapshot = new Snapshot(report, clock.instant(), storedBefore);
             lastError = null;

@@ -38,6 +38,10 @@ final class StatusDocument {
             db.put("archiver_failed_count", v.failedCount());
         }
         v.lastFailed().ifPresent(t -> db.put("archiver_last_failed_time", t.toString()));
+        v.lastArchived().ifPresent(t -> db.put("archiver_last_archived_time", t.toString()));
+        if (v.walPosition() >= 0) {
+            db.put("wal_position_bytes", (long) v.walPosition());
+        }
         db.put("probed_at", v.at().toString());
 
         repository.snapshot().ifPresent(s -> {

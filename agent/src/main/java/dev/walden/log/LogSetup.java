@@ -40,8 +40,13 @@ public final class LogSetup {
         root.setLevel(threshold);
     }
 
-    /** The start-up setup: the environment's format and level, and the secrets it holds. */
+    /**
+     * The start-up setup, before anything logs: a log manager whose lines survive until the process
+     * ends ({@link ShutdownSafeLogManager}), the environment's format and level, and the secrets it holds.
+     */
     public static void fromEnvironment(Map<String, String> env) {
+        // read by the JDK when logging is first used, which is just below; later calls change nothing
+        System.setProperty("java.util.logging.manager", ShutdownSafeLogManager.class.getName());
         Secrets.registerEnvironment(env);
         try {
             apply(env.getOrDefault("WALDEN_LOG_FORMAT", "text"), env.getOrDefault("WALDEN_LOG_LEVEL", "info"));

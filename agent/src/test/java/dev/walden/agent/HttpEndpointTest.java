@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.walden.config.ConfigKeys;
 import dev.walden.db.ConnectionSettings;
 import dev.walden.protocol.AgentClient;
 import dev.walden.protocol.ErrorCode;
@@ -149,8 +150,8 @@ class HttpEndpointTest {
     void healthNamesTheUnreachableDatabaseButNeverItsPassword() throws Exception {
         HttpResponse<String> health = await("/health", r -> r.body().contains("does not answer"));
         assertEquals(503, health.statusCode());
-        assertTrue(health.body().startsWith("unhealthy: database postgresql://postgres@localhost:5432/shop?host="
-                + dir.resolve("no-server") + " does not answer: "), health.body());
+        assertEquals("unhealthy: PostgreSQL on socket '" + dir.resolve("no-server") + "/.s.PGSQL.5432' as 'postgres' "
+                + "(database 'shop') does not answer: No such file or directory\n", health.body());
         assertFalse(health.body().contains(PASSWORD), health.body());
         assertEquals(0, sample(get("/metrics").body(), "walden_agent_healthy"));
         HttpResponse<String> status = get("/status");
@@ -179,6 +180,15 @@ class HttpEndpointTest {
         assertTrue(status.get("wal").get("files").asInt() >= 0, status.toString());
         assertFalse(status.has("recoverable"), "nothing is recoverable without a backup");
         assertFalse(status.get("healthy").asBoolean());
+    }
+
+    @Test
+    void theDefaultPortIsNotOneOfTheExportersADatabaseHostRuns() {
+        InetSocketAddress listen = HttpEndpoint.parseListen(ConfigKeys.HTTP_LISTEN.defaultValue()).orElseThrow();
+        assertEquals("127.0.0.1", listen.getHostString(), "loopback: the endpoint has no authentication");
+        // Prometheus' default port allocations: node_exporter, PgBouncer exporter, postgres_exporter, wal-g exporter
+        assertFalse(java.util.Set.of(9100, 9127, 9187, 9351).contains(listen.getPort()), listen.toString());
+        assertEquals(10187, listen.getPort(), "docs/operations.md says why this one");
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.walden.db.ConnectionSettings;
 import dev.walden.protocol.ErrorCode;
 import dev.walden.protocol.FetchNotice;
 import dev.walden.repo.Compression;
@@ -12,7 +13,13 @@ import dev.walden.wal.WalFileName;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -41,6 +48,61 @@ class PrometheusMetricsTest {
     private static ArchiveResult.Stored stored(String name) {
         return new ArchiveResult.Stored(new StoredWal(WalFileName.parse(name), "wal/" + name, "a".repeat(64),
                 Compression.LZ4, 100), 16 * 1024 * 1024, false, Duration.ofMillis(3));
+    }
+
+    /** A clock the test sets: the age of the newest archive is a matter of time passing. */
+    private static final class SetClock extends Clock {
+        private Instant now;
+
+        SetClock(Instant now) {
+            this.now = now;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+    }
+
+    @Test
+    void theNewestArchivesAgeGrowsWhileNothingIsArchivedAndDropsWhenSomethingIs() {
+        Instant t0 = Instant.parse("2026-12-01T02:00:00Z");
+        SetClock clock = new SetClock(t0);
+        AgentStats stats = new AgentStats(t0);
+        ConnectionSettings nowhere = ConnectionSettings.resolve(Map.of("PGHOST", dir.toString()), Map.of(), "nobody");
+        metrics.bindNewestArchive(stats, new DatabaseProbe(nowhere, clock), clock);
+        String series = "walden_wal_last_archived_age_seconds";
+        assertTrue(Double.isNaN(sample(metrics.scrape(), series)), "nothing archived, nothing known from PostgreSQL");
+
+        stats.stored(stored("000000010000000000000001"), t0);
+        clock.now = t0.plusSeconds(90);
+        assertEquals(90, sample(metrics.scrape(), series));
+        clock.now = t0.plusSeconds(3600); // a quiet server: no segment switch, nothing archived
+        assertEquals(3600, sample(metrics.scrape(), series));
+        stats.stored(stored("000000010000000000000002"), t0.plusSeconds(3599));
+        assertEquals(1, sample(metrics.scrape(), series));
+    }
+
+    @Test
+    void theNewestArchiveIsTheNewerOfTheAgentsAndPostgresqlsWord() {
+        Instant now = Instant.parse("2026-12-01T02:00:00Z");
+        Optional<Instant> minuteAgo = Optional.of(now.minusSeconds(60));
+        Optional<Instant> hourAgo = Optional.of(now.minusSeconds(3600));
+        assertEquals(60, PrometheusMetrics.ageSeconds(minuteAgo, hourAgo, now));
+        assertEquals(60, PrometheusMetrics.ageSeconds(hourAgo, minuteAgo, now), "after a restart the agent knows "
+                + "less than pg_stat_archiver");
+        assertEquals(3600, PrometheusMetrics.ageSeconds(Optional.empty(), hourAgo, now));
+        assertTrue(Double.isNaN(PrometheusMetrics.ageSeconds(Optional.empty(), Optional.empty(), now)));
     }
 
     @Test

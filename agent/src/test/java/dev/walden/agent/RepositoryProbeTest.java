@@ -2,8 +2,10 @@ package dev.walden.agent;
 
 import static dev.walden.agent.PrometheusMetricsTest.sample;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.walden.catalog.ChangeMarker;
 import dev.walden.catalog.DumpCatalog;
 import dev.walden.catalog.DumpManifest;
 import dev.walden.repo.Repository;
@@ -58,6 +60,31 @@ class RepositoryProbeTest {
                     "the agent has not dumped crm since it started");
             assertEquals(700 + 1200 + 100, sample(text, "walden_repository_size_bytes{content=\"dumps\"}"));
             assertEquals(0, sample(text, "walden_repository_size_bytes{content=\"wal\"}"));
+        }
+    }
+
+    @Test
+    void aChangeMadeOutsideTheAgentIsReadAtTheNextLookForChangesWithoutListingMeanwhile() throws Exception {
+        MemoryStorage storage = new MemoryStorage();
+        Repository repository = Repository.create(storage, FakePgdata.CLUSTER, Clock.systemUTC());
+        try (PrometheusMetrics metrics = new PrometheusMetrics();
+             RepositoryProbe probe = new RepositoryProbe(repository, new AgentStats(Instant.now()), Clock.systemUTC())) {
+            probe.bindTo(metrics.registry(), metrics::dumpSeconds);
+            probe.refresh();
+            RepositoryProbe.Snapshot first = probe.snapshot().orElseThrow();
+            probe.refreshIfChanged();
+            assertSame(first, probe.snapshot().orElseThrow(), "nothing noted: no listing");
+
+            // walden dump, run by hand: the catalog changes, then the marker
+            dump(storage, "shop", TAKEN, 9000, 1200);
+            ChangeMarker.note(storage, "dump of shop");
+            probe.refreshIfChanged();
+            String text = metrics.scrape();
+            assertEquals(TAKEN.getEpochSecond(), sample(text, "walden_dump_last_success_timestamp_seconds{database=\"shop\"}"));
+            assertEquals(1200, sample(text, "walden_repository_size_bytes{content=\"dumps\"}"));
+            RepositoryProbe.Snapshot second = probe.snapshot().orElseThrow();
+            probe.refreshIfChanged();
+            assertSame(second, probe.snapshot().orElseThrow(), "the same note is read once");
         }
     }
 

@@ -18,6 +18,8 @@ import java.util.Optional;
  * A host starting with {@code /} is a Unix socket directory, as with libpq.
  */
 public final class ConnectionSettings {
+    /** Where the server's socket is when no host is given: libpq's compiled-in default on Debian and Red Hat. */
+    public static final String DEFAULT_SOCKET_DIRECTORY = "/var/run/postgresql";
     private final Optional<String> host;
     private final int port;
     private final String user;
@@ -140,6 +142,26 @@ public final class ConnectionSettings {
     }
 
     /**
+     * The directory of the server's Unix socket: the host when it is a directory, else (no host)
+     * {@link #DEFAULT_SOCKET_DIRECTORY}; empty for a TCP connection.
+     */
+    public Optional<String> socketDirectory() {
+        return usesUnixSocket() ? Optional.of(host.orElse(DEFAULT_SOCKET_DIRECTORY)) : Optional.empty();
+    }
+
+    /**
+     * What a connection really tries, for messages (the one place that says it): {@code PostgreSQL
+     * on socket '/var/run/postgresql/.s.PGSQL.5432' as 'postgres' (database 'shop')}, or {@code
+     * PostgreSQL at 'db.example.com:5432' as 'app' (database 'shop')}. Never a password.
+     */
+    public String describe() {
+        String where = socketDirectory()
+                .map(dir -> "on socket '" + (dir.endsWith("/") ? dir : dir + "/") + ".s.PGSQL." + port + "'")
+                .orElseGet(() -> "at '" + host.orElseThrow() + ":" + port + "'");
+        return "PostgreSQL " + where + " as '" + user + "' (database '" + database + "')";
+    }
+
+    /**
      * The libpq environment for pg_dump, pg_restore and psql: the connection, the password
      * (never on the command line), and nothing else changed.
      */
@@ -154,9 +176,13 @@ public final class ConnectionSettings {
         return env;
     }
 
-    /** A connection string to print for people: no password, ever; names percent-encoded (see {@link ConnectionUri}). */
+    /**
+     * A connection string to print for people, which psql reaches the same server with: a socket
+     * connection names its directory ({@code ?host=}), also when it is the default one. No password,
+     * ever; names percent-encoded (see {@link ConnectionUri}).
+     */
     public String displayUrl() {
-        return ConnectionUri.of(user, host, port, database);
+        return ConnectionUri.of(user, socketDirectory().or(() -> host), port, database);
     }
 
     /** The JDBC password property, when one is known (otherwise pgjdbc reads .pgpass itself). */

@@ -41,7 +41,7 @@ public final class Database {
         String host = "localhost";
         if (settings.usesUnixSocket()) {
             props.setProperty("socketFactory", UnixSocketFactory.class.getName());
-            props.setProperty("socketFactoryArg", settings.host().orElse("/var/run/postgresql"));
+            props.setProperty("socketFactoryArg", settings.socketDirectory().orElseThrow());
             props.setProperty("sslmode", "disable");
             props.setProperty("gssEncMode", "disable");
         } else {
@@ -55,7 +55,29 @@ public final class Database {
         try {
             return DriverManager.getConnection(url, props);
         } catch (SQLException e) {
-            throw new SQLException("cannot connect to " + settings + ": " + e.getMessage(), e.getSQLState(), e);
+            throw new SQLException("cannot connect to " + settings.describe() + ": " + reason(settings, e), e.getSQLState(), e);
         }
+    }
+
+    /**
+     * Why a connection attempt failed, in the words that say it: PostgreSQL's or pgjdbc's message,
+     * except where pgjdbc's "The connection attempt failed." would hide the reason: on a Unix
+     * socket, what the socket said (no such file, connection refused, permission denied); over
+     * TCP, a host name that does not resolve.
+     */
+    public static String reason(ConnectionSettings settings, SQLException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof java.net.UnknownHostException) {
+            return "unknown host '" + settings.host().orElse("") + "'";
+        }
+        if (settings.usesUnixSocket() && cause instanceof java.io.IOException) {
+            while (cause.getCause() != null && cause.getCause().getMessage() != null) {
+                cause = cause.getCause();
+            }
+            if (cause.getMessage() != null) {
+                return cause.getMessage();
+            }
+        }
+        return String.valueOf(e.getMessage());
     }
 }

@@ -70,14 +70,18 @@ public final class DumpCommand implements Callable<Integer> {
                 result.put("database", database);
                 long started = System.nanoTime();
                 Instant startedAt = Instant.now();
-                // pg_dump can't say how much it will write: bytes and rate, no ETA
-                ProgressBar bar = new ProgressBar(progressOut, "dumping " + database, 0, "", 0);
+                // shown from when pg_dump runs: a server that can't be reached gets its error alone
+                ProgressBar[] bar = new ProgressBar[1];
                 try {
                     DumpManifest m;
                     try {
-                        m = dump.dump(database, n -> bar.add(n, 0));
+                        // pg_dump can't say how much it will write: bytes and rate, no ETA
+                        m = dump.dump(database, () -> bar[0] = new ProgressBar(progressOut, "dumping " + database, 0,
+                                "", 0), n -> bar[0].add(n, 0));
                     } finally {
-                        bar.finish(); // a bar on a terminal must end its line before a result or an error
+                        if (bar[0] != null) {
+                            bar[0].finish(); // a bar on a terminal must end its line before a result or an error
+                        }
                     }
                     result.put("ok", true);
                     result.put("key", m.key());

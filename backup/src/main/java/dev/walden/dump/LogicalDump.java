@@ -1,5 +1,6 @@
 package dev.walden.dump;
 
+import dev.walden.catalog.ChangeMarker;
 import dev.walden.catalog.DumpCatalog;
 import dev.walden.catalog.DumpManifest;
 import dev.walden.config.Durations;
@@ -36,6 +37,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code latest}. The password travels in pg_dump's environment, never on its command line.
  */
 public final class LogicalDump {
+    private static final System.Logger LOG = System.getLogger(LogicalDump.class.getName());
     public static final String COMPLETE_MARKER = "-- PostgreSQL database dump complete";
     private static final int TAIL_BYTES = 4096;
 
@@ -62,6 +64,17 @@ public final class LogicalDump {
 
     /** Dumps {@code database}, telling {@code progress} how many more bytes pg_dump wrote as they come. */
     public DumpManifest dump(String database, java.util.function.LongConsumer progress) throws IOException {
+        return dump(database, () -> {
+        }, progress);
+    }
+
+    /**
+     * Dumps {@code database}; {@code started} runs once the server has answered and pg_dump runs
+     * (a progress display begins there, so a connection error is never preceded by one), then
+     * {@code progress} hears how many more bytes pg_dump wrote as they come.
+     */
+    public DumpManifest dump(String database, Runnable started, java.util.function.LongConsumer progress)
+            throws IOException {
         long began = System.nanoTime();
         ConnectionSettings target = connection.withDatabase(database);
         ServerVersion server = serverVersion(target);
@@ -96,6 +109,7 @@ public final class LogicalDump {
             throw e;
         }
         StderrTail stderr = new StderrTail(process.getErrorStream());
+        started.run();
         // dump.timeout bounds the whole dump, including a pg_dump stuck mid-stream: killing it
         // ends the stream, and the exit status then says why
         AtomicBoolean timedOut = new AtomicBoolean();
@@ -135,6 +149,7 @@ public final class LogicalDump {
         DumpCatalog catalog = new DumpCatalog(storage);
         catalog.writeManifest(manifest);
         catalog.setLatest(database, key);
+        ChangeMarker.tryNote(storage, "dump of " + database, w -> LOG.log(System.Logger.Level.WARNING, w));
         return manifest;
     }
 

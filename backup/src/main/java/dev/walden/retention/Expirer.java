@@ -1,6 +1,7 @@
 package dev.walden.retention;
 
 import dev.walden.catalog.BackupCatalog;
+import dev.walden.catalog.ChangeMarker;
 import dev.walden.catalog.BackupLabel;
 import dev.walden.catalog.BackupManifest;
 import dev.walden.catalog.DumpCatalog;
@@ -30,6 +31,7 @@ import java.util.Optional;
  * archived WAL. Without any complete backup, no WAL is removed at all.
  */
 public final class Expirer {
+    private static final System.Logger LOG = System.getLogger(Expirer.class.getName());
     /** Leftovers of failed or interrupted backups and dumps are removed once this old. */
     static final Duration LEFTOVER_AGE = Duration.ofDays(1);
 
@@ -190,15 +192,21 @@ public final class Expirer {
         }
         try (lock) {
             Plan plan = plan();
-            BackupCatalog backups = new BackupCatalog(repository.storage());
-            for (Item item : plan.backups()) {
-                backups.delete(new BackupLabel(item.name()));
+            try {
+                BackupCatalog backups = new BackupCatalog(repository.storage());
+                for (Item item : plan.backups()) {
+                    backups.delete(new BackupLabel(item.name()));
+                }
+                DumpCatalog dumps = new DumpCatalog(repository.storage());
+                for (Item item : plan.dumps()) {
+                    dumps.delete(item.name());
+                }
+                repository.storage().deleteObjects(plan.wal().stream().map(StoredWal::key).toList());
+            } finally { // a deletion that failed half-way has changed the catalog too
+                if (!plan.backups().isEmpty() || !plan.dumps().isEmpty() || !plan.wal().isEmpty()) {
+                    ChangeMarker.tryNote(repository.storage(), "expiry", w -> LOG.log(System.Logger.Level.WARNING, w));
+                }
             }
-            DumpCatalog dumps = new DumpCatalog(repository.storage());
-            for (Item item : plan.dumps()) {
-                dumps.delete(item.name());
-            }
-            repository.storage().deleteObjects(plan.wal().stream().map(StoredWal::key).toList());
             return plan;
         }
     }

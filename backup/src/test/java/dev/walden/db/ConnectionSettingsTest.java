@@ -99,6 +99,23 @@ class ConnectionSettingsTest {
     }
 
     @Test
+    void whatIsPrintedIsWhatIsTriedTheDefaultSocketIncluded() {
+        ConnectionSettings none = ConnectionSettings.resolve(Map.of(), Map.of(), "postgres");
+        assertEquals("/var/run/postgresql", none.socketDirectory().orElseThrow());
+        assertEquals("PostgreSQL on socket '/var/run/postgresql/.s.PGSQL.5432' as 'postgres' (database 'postgres')",
+                none.describe());
+        assertEquals("postgresql://postgres@localhost:5432/postgres?host=/var/run/postgresql", none.displayUrl(),
+                "psql reaches the same socket with it; without ?host= it would go over TCP to localhost");
+        ConnectionSettings dir = ConnectionSettings.resolve(Map.of("DB_HOST", "/tmp/pg/", "DB_PORT", "6000",
+                "DB_USER", "app", "DB_NAME", "shop"), Map.of(), "osuser");
+        assertEquals("PostgreSQL on socket '/tmp/pg/.s.PGSQL.6000' as 'app' (database 'shop')", dir.describe());
+        ConnectionSettings tcp = ConnectionSettings.resolve(
+                Map.of("DATABASE_URL", "postgres://app:hunter2@db.example.com:6432/shop"), Map.of(), "osuser");
+        assertTrue(tcp.socketDirectory().isEmpty());
+        assertEquals("PostgreSQL at 'db.example.com:6432' as 'app' (database 'shop')", tcp.describe());
+    }
+
+    @Test
     void malformedValuesNameTheirSource() {
         IllegalArgumentException url = assertThrows(IllegalArgumentException.class,
                 () -> ConnectionSettings.resolve(Map.of("DATABASE_URL", "mysql://x/y"), Map.of(), "u"));

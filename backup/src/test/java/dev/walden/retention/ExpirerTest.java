@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.walden.catalog.BackupCatalog;
+import dev.walden.catalog.ChangeMarker;
 import dev.walden.catalog.BackupLabel;
 import dev.walden.catalog.BackupManifest;
 import dev.walden.catalog.DumpCatalog;
@@ -113,8 +114,11 @@ class ExpirerTest {
         backup(10, 10, BackupManifest.COMPLETE);
         backup(1, 30, BackupManifest.COMPLETE);
         Expirer expirer = new Expirer(repository, new RetentionPolicy(7, 0, 7, 0), CLOCK);
+        assertTrue(ChangeMarker.read(storage).isEmpty());
         Expirer.Plan plan = expirer.run("test");
         assertEquals(1, plan.backups().size());
+        String noted = ChangeMarker.read(storage).orElseThrow(); // for the agent's figures: see RepositoryProbe
+        assertTrue(noted.contains("\"change\" : \"expiry\""), noted);
         List<BackupCatalog.Entry> left = new BackupCatalog(storage).list();
         assertEquals(2, left.size(), "the 10-day-old backup anchors the window");
         for (int segno = 1; segno <= 40; segno++) {
@@ -123,6 +127,8 @@ class ExpirerTest {
         }
         assertTrue(repository.wal().find(WalFileName.parse("00000002.history")).isPresent(), "history is kept");
         assertTrue(expirer.plan().isEmpty(), "a second run has nothing to do");
+        expirer.run("test");
+        assertEquals(noted, ChangeMarker.read(storage).orElseThrow(), "a run that removed nothing changed nothing");
     }
 
     @Test

@@ -87,6 +87,10 @@ class ArchiveEndToEndIT {
 
         assertEquals(0, walden.stopAgent(), "a clean stop on SIGTERM");
         assertFalse(Files.exists(walden.socket), "the socket is removed on shutdown");
+        String stopped = walden.agentLog();
+        assertTrue(stopped.contains("msg=\"agent shutting down; waiting up to "), "logged although the JVM is "
+                + "shutting down: " + stopped);
+        assertTrue(stopped.strip().endsWith("msg=\"agent stopped\""), stopped);
         List<String> during = Archiver.switchSegments(cluster, 3);
         Archiver.awaitFailures(cluster, failuresBefore, ARCHIVE_WAIT);
         assertEquals(lastBefore, Archiver.lastArchived(cluster), "nothing is marked archived without the agent");

@@ -4,10 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.walden.catalog.AuditLog;
 import dev.walden.cluster.LocalCluster;
 import dev.walden.storage.PosixStorage;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -43,7 +46,31 @@ class CheckIT {
             String segment = m.group(1);
             assertTrue(new PosixStorage(walden.repository).list("wal/").stream()
                     .anyMatch(o -> o.name().startsWith(segment + "-")), "the file is in the repository");
-            assertTrue(check.stdout().strip().endsWith("checks passed"), check.stdout());
+            assertTrue(check.stdout().contains("WARN  archive_timeout = 0: a commit on a quiet server reaches the "
+                    + "repository only once its 16MB WAL segment is full, which may take hours; set archive_timeout = "
+                    + "'1min' (at most '5min') in postgresql.conf and reload PostgreSQL"), check.stdout());
+            assertTrue(check.stdout().strip().endsWith("checks passed, 1 warning"), check.stdout());
+
+            cluster.execute("ALTER SYSTEM SET archive_timeout = '10min'", "SELECT pg_reload_conf()");
+            Installation.Run tenMinutes = walden.walden("check", "--config", walden.config.toString());
+            assertEquals(0, tenMinutes.exit(), "a warning is not a failure: " + tenMinutes);
+            assertTrue(tenMinutes.stdout().contains("WARN  archive_timeout = 10min: a commit on a quiet server may "
+                    + "wait 10min to reach the repository"), tenMinutes.stdout());
+            cluster.execute("ALTER SYSTEM SET archive_timeout = '1min'", "SELECT pg_reload_conf()");
+            Installation.Run oneMinute = walden.walden("check", "--config", walden.config.toString(), "--json");
+            assertEquals(0, oneMinute.exit(), oneMinute.toString());
+            assertTrue(oneMinute.stdout().contains("\"warnings\" : 0"), oneMinute.stdout());
+            assertTrue(oneMinute.stderr().contains("ok    archive_timeout = 1min"), oneMinute.stderr());
+
+            // each run is in the audit trail, with what it warned about
+            List<AuditLog.Entry> audit = new AuditLog(new PosixStorage(walden.repository)).read(Optional.empty());
+            assertEquals(List.of("check", "check", "check"), audit.stream().map(AuditLog.Entry::action).toList());
+            assertTrue(audit.stream().allMatch(AuditLog.Entry::ok), audit.toString());
+            assertEquals("posix:" + walden.repository, audit.get(0).target());
+            assertTrue(audit.get(0).detail().startsWith("all 7 checks passed, 1 warning; warn: archive_timeout = 0: "),
+                    audit.get(0).detail());
+            assertEquals("all 8 checks passed", audit.get(2).detail());
+            assertEquals("command", audit.get(0).trigger());
         }
     }
 
@@ -66,7 +93,11 @@ class CheckIT {
             assertFalse(check.stdout().contains("switched and archived"), check.stdout());
             assertEquals(before, cluster.queryOne("SELECT pg_walfile_name(pg_current_wal_lsn())"),
                     "no WAL switch was forced");
-            assertTrue(check.stdout().strip().endsWith("2 of 6 checks failed"), check.stdout());
+            assertTrue(check.stdout().strip().endsWith("2 of 6 checks failed, 1 warning"), check.stdout());
+            List<AuditLog.Entry> audit = new AuditLog(new PosixStorage(walden.repository)).read(Optional.empty());
+            assertEquals(1, audit.size(), audit.toString());
+            assertFalse(audit.get(0).ok());
+            assertTrue(audit.get(0).detail().contains("fail: archive_mode = off"), audit.get(0).detail());
         }
     }
 

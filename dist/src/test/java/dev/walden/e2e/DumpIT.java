@@ -146,6 +146,17 @@ class DumpIT {
     }
 
     @Test
+    void aServerThatCantBeReachedGetsItsErrorAloneNamingTheSocketTried() throws Exception {
+        Installation.Run run = Installation.run(dir, "env", "DB_PORT=1", Installation.HOME.resolve("bin/walden").toString(),
+                "dump", "--config", walden.config.toString(), "--database", "app");
+        assertEquals(1, run.exit(), run.toString());
+        assertEquals("walden dump: app: cannot connect to PostgreSQL on socket '" + cluster.socketDirectory()
+                + "/.s.PGSQL.1' as 'postgres' (database 'app'): No such file or directory\n", run.stderr());
+        assertFalse(run.stdout().contains("dumping"), "no progress line for a dump that never began: " + run.stdout());
+        assertTrue(catalog().list(Optional.empty()).isEmpty());
+    }
+
+    @Test
     void aStuckPgDumpIsStoppedAtDumpTimeout() throws Exception {
         Path fakeBin = Files.createDirectories(dir.resolve("stuck-bin"));
         Files.writeString(fakeBin.resolve("pg_dump"), """

@@ -165,6 +165,20 @@ class HttpEndpointIT {
                 ready = metric(get(port, "/metrics").body(), "walden_wal_ready_files");
             }
             assertEquals(0.0, ready, "everything PostgreSQL finished is archived: no lag");
+            // the data-loss window: archive_timeout is 0 here, so nothing more is archived, and the age of the
+            // newest archived WAL grows by the second
+            double age = metric(get(port, "/metrics").body(), "walden_wal_last_archived_age_seconds");
+            assertTrue(age >= 0 && age < 600, "the last of the switched segments was just stored: " + age);
+            Thread.sleep(2000);
+            double later = metric(get(port, "/metrics").body(), "walden_wal_last_archived_age_seconds");
+            assertTrue(later >= age + 1.5, age + " s, 2 s later " + later + " s");
+            // pg_current_wal_lsn(), as the database probe reads it every 10 s
+            double lsn = Double.parseDouble(cluster.queryOne("SELECT pg_current_wal_lsn() - '0/0'"));
+            long probeDeadline = System.nanoTime() + WAIT.toNanos();
+            while (!(metric(get(port, "/metrics").body(), "walden_pg_wal_position_bytes") >= lsn)) {
+                assertTrue(System.nanoTime() < probeDeadline, "walden_pg_wal_position_bytes stayed below " + lsn);
+                Thread.sleep(200);
+            }
             assertTrue(after.contains("jvm_memory_used_bytes"), "JVM metrics too");
             assertTrue(metric(after, "process_resident_memory_bytes") > 0, "Linux: VmRSS");
             assertTrue(metric(after, "process_files_open_files") > 0);
@@ -180,9 +194,19 @@ class HttpEndpointIT {
             assertTrue(status.get("database").get("up").asBoolean(), status.toString());
             assertTrue(status.get("backups").isArray(), status.toString());
 
-            // a dump first: the probe's refresh after the agent's backup then finds it too
+            // a dump run by hand, outside the agent: /metrics follows within seconds, not at the next
+            // full look at the repository (every 5 minutes)
             Installation.Run dump = walden.walden("dump", "--config", walden.config.toString());
             assertEquals(0, dump.exit(), dump.toString());
+            long dumped = System.nanoTime();
+            String dumpGauge = "walden_dump_last_success_timestamp_seconds{database=\"postgres\"}";
+            while (!get(port, "/metrics").body().contains(dumpGauge)) {
+                assertTrue(System.nanoTime() - dumped < Duration.ofSeconds(30).toNanos(),
+                        "the dump did not show in /metrics within 30 s");
+                Thread.sleep(200);
+            }
+            JsonNode afterDump = new ObjectMapper().readTree(get(port, "/status").body());
+            assertEquals(1, afterDump.get("dumps").size(), afterDump.toString());
             Installation.Run backup = walden.walden("backup", "--config", walden.config.toString());
             assertEquals(0, backup.exit(), backup.toString());
             double windowEnd = awaitNumber(port, "walden_recoverable_window_end_timestamp_seconds");
@@ -225,15 +249,24 @@ class HttpEndpointIT {
             assertEquals("ok\n", awaitHealth(port, 200));
             assertEquals(404, get(port, "/nothing").statusCode());
 
+            int logBefore = walden.agentLog().length();
             cluster.stop();
             String down = awaitHealth(port, 503);
-            assertTrue(down.startsWith("unhealthy: database postgresql://postgres@localhost:" + cluster.port()
-                    + "/postgres?host=" + cluster.socketDirectory() + " does not answer"), down);
+            assertTrue(down.startsWith("unhealthy: PostgreSQL on socket '" + cluster.socketDirectory() + "/.s.PGSQL."
+                    + cluster.port() + "' as 'postgres' (database 'postgres') does not answer: "), down);
             assertEquals(0.0, metric(get(port, "/metrics").body(), "walden_database_up"));
             assertFalse(new ObjectMapper().readTree(get(port, "/status").body()).get("database").get("up").asBoolean());
             cluster.start();
             assertEquals("ok\n", awaitHealth(port, 200));
             assertEquals(1.0, metric(get(port, "/metrics").body(), "walden_database_up"));
+            // the log hears of both changes, once each
+            String log = walden.agentLog().substring(logBefore);
+            String target = "PostgreSQL on socket '" + cluster.socketDirectory() + "/.s.PGSQL." + cluster.port()
+                    + "' as 'postgres' (database 'postgres')";
+            assertEquals(1, count(log, "level=WARN logger=agent.DatabaseProbe msg=\"" + target + " does not answer: "),
+                    log);
+            assertEquals(1, count(log, "level=INFO logger=agent.DatabaseProbe msg=\"" + target + " answers again (no "
+                    + "answer for "), log);
 
             // no agent behind a socket file left by a crash, then no socket at all: the same exits
             walden.killAgent();
@@ -248,6 +281,14 @@ class HttpEndpointIT {
             assertEquals("", found.stdout() + found.stderr());
             assertEquals(1, fetch(walden, "0000000100000000000000FF", fetched).exit());
         }
+    }
+
+    private static int count(String text, String part) {
+        int n = 0;
+        for (int at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + 1)) {
+            n++;
+        }
+        return n;
     }
 
     private static Installation.Run fetch(Installation walden, String name, Path to) throws Exception {

@@ -115,6 +115,7 @@ class OperatorOutputIT {
                     seen.subList(0, 4), audit.stdout());
             assertTrue(seen.get(4).startsWith("expire posix:") && seen.get(4).endsWith(" ok"), seen.toString());
             assertTrue(seen.get(5).startsWith("verify posix:") && seen.get(5).endsWith(" ok"), seen.toString());
+            assertEquals("check posix:" + walden.repository + " ok", seen.get(6), "walden check is audited too");
             JsonNode first = JSON.readTree(audit.stdout()).get("entries").get(0);
             assertTrue(first.get("trigger").asText().startsWith("walden backup by " + user),
                     "the agent records who asked for the backup: " + first);

@@ -56,7 +56,7 @@ public final class ConfigKeys {
             "connections the agent serves at a time; one more is answered too_many_connections and closed (1-65536)");
     public static final ConfigKey AGENT_FRAME_TIMEOUT = new ConfigKey("agent.frame_timeout", "10s",
             "longest a request may take to arrive, from its first byte to its last, before the connection is closed (100ms-120s)");
-    public static final ConfigKey HTTP_LISTEN = new ConfigKey("http.listen", "127.0.0.1:9187",
+    public static final ConfigKey HTTP_LISTEN = new ConfigKey("http.listen", "127.0.0.1:10187",
             "host:port of the agent's HTTP endpoint (/metrics, /health, /status); off: no endpoint");
     public static final ConfigKey COMPRESSION = new ConfigKey("compression", "zstd",
             "compression of stored WAL: zstd, lz4, gzip or none");

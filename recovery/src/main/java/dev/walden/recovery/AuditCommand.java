@@ -24,9 +24,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** {@code walden audit}: the trail of backups, dumps, expiries, restores and recoveries. */
+/** {@code walden audit}: the trail of backups, dumps, expiries, restores, recoveries and checks. */
 @Command(name = "audit", mixinStandardHelpOptions = true,
-        description = {"Show the audit trail: every base backup, dump, expiry, restore and recovery, with who ran "
+        description = {"Show the audit trail: every base backup, dump, expiry, restore, recovery and check, with who ran "
                 + "it (OS user, host, pid), what and on which target, how it ended and how long it took.",
                 "The trail lives in the repository (audit/, one object per event, never rewritten or expired by "
                         + "walden), so it records what every host did with this repository."},
