@@ -43,6 +43,8 @@ class WholeConfigTest {
             Map.entry("agent.store_timeout", "2m"), // not below push.timeout
             Map.entry("agent.shutdown_timeout", "later"),
             Map.entry("agent.look_ahead", "maybe"),
+            Map.entry("agent.max_connections", "0"),
+            Map.entry("agent.frame_timeout", "1h"),
             Map.entry("http.listen", "9187"),
             Map.entry("compression", "brotli"),
             Map.entry("compression.level", "99"),
