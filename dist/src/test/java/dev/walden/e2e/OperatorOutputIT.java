@@ -123,7 +123,7 @@ class OperatorOutputIT {
             Installation.Run text = walden.walden("audit", "--config", config, "--since", "1h");
             runs.add(text);
             assertEquals(0, text.exit(), text.toString());
-            assertEquals(6, text.stdout().lines().count(), text.stdout());
+            assertEquals(7, text.stdout().lines().count(), text.stdout());
             assertTrue(text.stdout().lines().allMatch(l -> l.contains(" by " + user + "@")), text.stdout());
 
             walden.stopAgent();
