@@ -6,6 +6,7 @@ import dev.walden.catalog.BackupManifest;
 import dev.walden.console.Sizes;
 import dev.walden.db.ConnectionSettings;
 import dev.walden.repo.Compression;
+import dev.walden.repo.ParallelCopies;
 import dev.walden.repo.Repository;
 import dev.walden.storage.StorageLock;
 import dev.walden.storage.StorageLockedException;
@@ -22,10 +23,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -243,35 +241,21 @@ public final class BaseBackup {
         AtomicLong done = new AtomicLong();
         AtomicLong filesDone = new AtomicLong();
         long filesTotal = sources.size() + 1L;
-        ExecutorService pool = Executors.newFixedThreadPool(options.workers(), r -> {
-            Thread t = new Thread(r, "walden-backup-copy");
-            t.setDaemon(true);
-            return t;
-        });
-        try {
-            List<Future<java.util.Optional<FileCopier.Copied>>> futures = new ArrayList<>();
-            for (int i = 0; i < sources.size(); i++) {
-                DataDirectoryScan.SourceFile source = sources.get(i);
-                String key = BackupCatalog.fileKey(label, source.path(), i, options.compression());
-                futures.add(pool.submit(() -> {
-                    var copied = copier.copy(source, key);
-                    progress.copied(done.addAndGet(source.size()), total, filesDone.incrementAndGet(), filesTotal);
-                    return copied;
-                }));
-            }
-            for (Future<java.util.Optional<FileCopier.Copied>> future : futures) {
-                future.get().ifPresent(c -> {
-                    files.add(c.file());
-                    failures.addAll(c.failures());
-                });
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while copying", e);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().toString(), e.getCause());
-        } finally {
-            pool.shutdownNow();
+        List<Callable<java.util.Optional<FileCopier.Copied>>> copies = new ArrayList<>();
+        for (int i = 0; i < sources.size(); i++) {
+            DataDirectoryScan.SourceFile source = sources.get(i);
+            String key = BackupCatalog.fileKey(label, source.path(), i, options.compression());
+            copies.add(() -> {
+                var copied = copier.copy(source, key);
+                progress.copied(done.addAndGet(source.size()), total, filesDone.incrementAndGet(), filesTotal);
+                return copied;
+            });
+        }
+        for (var copied : ParallelCopies.run("walden-backup-copy", options.workers(), copies, "copying")) {
+            copied.ifPresent(c -> {
+                files.add(c.file());
+                failures.addAll(c.failures());
+            });
         }
         files.sort(Comparator.comparing(BackupManifest.BackupFile::path));
         // pg_control last: recovery from the backup must see the checkpoint of the backup start

@@ -4,6 +4,7 @@ import dev.walden.catalog.BackupManifest;
 import dev.walden.console.ProgressBar;
 import dev.walden.repo.Compression;
 import dev.walden.repo.ObjectRead;
+import dev.walden.repo.ParallelCopies;
 import dev.walden.storage.Storage;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,10 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.Callable;
 
 /**
  * Writes a base backup into a new data directory, in parallel, every file checked against its
@@ -67,33 +65,17 @@ final class BackupRestorer {
         Compression compression = Compression.fromConfigName(manifest.compression());
         long total = manifest.files().stream().mapToLong(BackupManifest.BackupFile::size).sum();
         ProgressBar progress = new ProgressBar(out, "restoring", manifest.files().size(), "files", total);
-        ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
-            Thread t = new Thread(r, "walden-restore");
-            t.setDaemon(true);
-            return t;
-        });
-        try {
-            List<Future<?>> futures = new ArrayList<>();
-            for (BackupManifest.BackupFile file : manifest.files()) {
-                Path target = place(pgdata, locations, file.path());
-                futures.add(pool.submit(() -> {
-                    write(file, target, compression, manifest.label());
-                    progress.advance(file.size());
-                    return null;
-                }));
-            }
-            for (Future<?> f : futures) {
-                f.get();
-            }
-            progress.finish();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while restoring", e);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().toString(), e.getCause());
-        } finally {
-            pool.shutdownNow();
+        List<Callable<Void>> copies = new ArrayList<>();
+        for (BackupManifest.BackupFile file : manifest.files()) {
+            Path target = place(pgdata, locations, file.path());
+            copies.add(() -> {
+                write(file, target, compression, manifest.label());
+                progress.advance(file.size());
+                return null;
+            });
         }
+        ParallelCopies.run("walden-restore", workers, copies, "restoring");
+        progress.finish();
         if (!locations.isEmpty()) {
             StringBuilder map = new StringBuilder();
             locations.forEach((oid, location) -> map.append(oid).append(' ').append(location).append('\n'));

@@ -1,6 +1,7 @@
 package dev.walden.recovery;
 
 import dev.walden.console.ProgressBar;
+import dev.walden.repo.ParallelCopies;
 import dev.walden.repo.Repository;
 import dev.walden.wal.WalFileName;
 import java.io.IOException;
@@ -11,10 +12,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.Callable;
 
 /**
  * Fetches the WAL a recovery needs into a local directory before PostgreSQL starts, in
@@ -51,34 +49,18 @@ final class WalStager {
         long walBytes = files.stream().filter(WalFileName::holdsWal).count() * segmentBytes;
         ProgressBar progress = new ProgressBar(out, "staging WAL", files.size(), "files", walBytes);
         WalFetcher fetcher = new WalFetcher(repository);
-        ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
-            Thread t = new Thread(r, "walden-stage");
-            t.setDaemon(true);
-            return t;
-        });
-        try {
-            List<Future<?>> futures = new ArrayList<>();
-            for (WalFileName name : files) {
-                futures.add(pool.submit(() -> {
-                    if (!fetcher.fetch(name, directory.resolve(name.toString()))) {
-                        throw new IOException("WAL file " + name + " vanished from the repository while staging");
-                    }
-                    progress.advance(name.holdsWal() ? segmentBytes : 0);
-                    return null;
-                }));
-            }
-            for (Future<?> f : futures) {
-                f.get();
-            }
-            progress.finish();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while staging WAL", e);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().toString(), e.getCause());
-        } finally {
-            pool.shutdownNow();
+        List<Callable<Void>> copies = new ArrayList<>();
+        for (WalFileName name : files) {
+            copies.add(() -> {
+                if (!fetcher.fetch(name, directory.resolve(name.toString()))) {
+                    throw new IOException("WAL file " + name + " vanished from the repository while staging");
+                }
+                progress.advance(name.holdsWal() ? segmentBytes : 0);
+                return null;
+            });
         }
+        ParallelCopies.run("walden-stage", workers, copies, "staging WAL");
+        progress.finish();
         Path script = directory.resolve(SCRIPT);
         Files.writeString(script, """
                 #!/bin/sh

@@ -23,6 +23,9 @@ public final class FaultInjectingStorage implements Storage {
     private final AtomicReference<String> failureMessage = new AtomicReference<>();
     private volatile CountDownLatch stall;
     private volatile CountDownLatch readStall;
+    private volatile String stubbornKey;
+    private volatile CountDownLatch stubbornStall;
+    private final AtomicInteger stubbornReads = new AtomicInteger();
     private final AtomicInteger commits = new AtomicInteger();
     private final AtomicInteger stalled = new AtomicInteger();
     private final AtomicInteger reads = new AtomicInteger();
@@ -48,14 +51,29 @@ public final class FaultInjectingStorage implements Storage {
         readStall = new CountDownLatch(1);
     }
 
+    /**
+     * Makes reads of {@code key} block until {@link #release()} (bounded to 60 s) and ignore
+     * interrupts meanwhile, as a blocking socket read or a decompressor does.
+     */
+    public void stallReadsIgnoringInterrupts(String key) {
+        stubbornStall = new CountDownLatch(1);
+        stubbornKey = key;
+    }
+
+    /** Reads held by {@link #stallReadsIgnoringInterrupts} right now. */
+    public int stubbornReads() {
+        return stubbornReads.get();
+    }
+
     public void release() {
-        for (CountDownLatch latch : new CountDownLatch[] {stall, readStall}) {
+        for (CountDownLatch latch : new CountDownLatch[] {stall, readStall, stubbornStall}) {
             if (latch != null) {
                 latch.countDown();
             }
         }
         stall = null;
         readStall = null;
+        stubbornStall = null;
     }
 
     /** Objects opened for reading so far. */
@@ -141,7 +159,31 @@ public final class FaultInjectingStorage implements Storage {
                 throw new java.io.InterruptedIOException("read interrupted");
             }
         }
+        CountDownLatch stubborn = stubbornStall;
+        if (stubborn != null && key.equals(stubbornKey)) {
+            awaitIgnoringInterrupts(stubborn);
+        }
         return delegate.read(key);
+    }
+
+    private void awaitIgnoringInterrupts(CountDownLatch latch) {
+        stubbornReads.incrementAndGet();
+        boolean interrupted = false;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        try {
+            while (latch.getCount() > 0 && System.nanoTime() < deadline) {
+                try {
+                    latch.await(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            stubbornReads.decrementAndGet();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     @Override
