@@ -9,6 +9,7 @@ import dev.walden.protocol.ErrorReply;
 import dev.walden.protocol.Frame;
 import dev.walden.protocol.FrameCodec;
 import dev.walden.protocol.FrameType;
+import dev.walden.protocol.RawConnection;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;

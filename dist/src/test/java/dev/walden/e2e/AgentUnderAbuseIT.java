@@ -11,6 +11,7 @@ import dev.walden.protocol.Frame;
 import dev.walden.protocol.FrameCodec;
 import dev.walden.protocol.FrameType;
 import dev.walden.protocol.PushRequest;
+import dev.walden.protocol.RawConnection;
 import dev.walden.protocol.StatusReply;
 import dev.walden.repo.StoredWal;
 import dev.walden.storage.PosixStorage;

@@ -1,8 +1,5 @@
-package dev.walden.e2e;
+package dev.walden.protocol;
 
-import dev.walden.protocol.Frame;
-import dev.walden.protocol.FrameCodec;
-import dev.walden.protocol.ProtocolException;
 import java.io.IOException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -17,7 +14,7 @@ import java.time.Duration;
  * frame, pipeline requests without reading, or hold the connection open and silent, none of
  * which the protocol's own client would do. Every wait is bounded.
  */
-final class RawConnection implements AutoCloseable {
+public final class RawConnection implements AutoCloseable {
     private final SocketChannel channel;
     private final Selector selector;
     private final SelectionKey key;
@@ -32,17 +29,17 @@ final class RawConnection implements AutoCloseable {
         key = channel.register(selector, 0);
     }
 
-    static RawConnection open(Path socket) throws IOException {
+    public static RawConnection open(Path socket) throws IOException {
         return new RawConnection(SocketChannel.open(UnixDomainSocketAddress.of(socket)));
     }
 
     /** Writes what the socket takes now without waiting; returns how many bytes it took. */
-    int offer(ByteBuffer bytes) throws IOException {
+    public int offer(ByteBuffer bytes) throws IOException {
         return channel.write(bytes);
     }
 
     /** Writes all of {@code bytes}, waiting at most {@code timeout}. */
-    void send(byte[] bytes, Duration timeout) throws IOException {
+    public void send(byte[] bytes, Duration timeout) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         ByteBuffer buffer = ByteBuffer.wrap(bytes);
         key.interestOps(SelectionKey.OP_WRITE);
@@ -53,7 +50,7 @@ final class RawConnection implements AutoCloseable {
         }
     }
 
-    void send(Frame frame, Duration timeout) throws IOException {
+    public void send(Frame frame, Duration timeout) throws IOException {
         send(FrameCodec.encode(frame), timeout);
     }
 
@@ -62,7 +59,7 @@ final class RawConnection implements AutoCloseable {
      *
      * @throws IOException when neither happens within {@code timeout}, or the bytes are no frame
      */
-    Frame read(Duration timeout) throws IOException {
+    public Frame read(Duration timeout) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         key.interestOps(SelectionKey.OP_READ);
         while (true) {
@@ -93,7 +90,7 @@ final class RawConnection implements AutoCloseable {
     }
 
     /** Whether the agent has closed this connection (end of stream with nothing unread), waiting at most {@code timeout}. */
-    boolean closedWithin(Duration timeout) throws IOException {
+    public boolean closedWithin(Duration timeout) throws IOException {
         try {
             return read(timeout) == null;
         } catch (IOException e) {
