@@ -10,11 +10,11 @@ import java.io.PrintWriter;
  * What {@code walden backup} shows, whether the backup runs here or in the agent: phase lines as
  * they come, and a progress bar (bytes, rate, ETA) while files are copied.
  */
-final class BackupProgressView implements BaseBackup.Progress, AgentClient.Progress {
+public final class BackupProgressView implements BaseBackup.Progress, AgentClient.Progress {
     private final PrintWriter out;
     private ProgressBar bar;
 
-    BackupProgressView(PrintWriter out) {
+    public BackupProgressView(PrintWriter out) {
         this.out = out;
     }
 

@@ -56,13 +56,13 @@ public final class HttpEndpoint implements AutoCloseable {
     }
 
     /** Parses {@code http.listen}: {@code host:port}, or {@code off}. */
-    static java.util.Optional<InetSocketAddress> parseListen(String value) {
+    public static java.util.Optional<InetSocketAddress> parseListen(String value) {
         return checkListen(value).map(unresolved -> new InetSocketAddress(unresolved.getHostString(),
                 unresolved.getPort()));
     }
 
     /** Checks {@code http.listen} as {@link #parseListen} does, without resolving the host name. */
-    static java.util.Optional<InetSocketAddress> checkListen(String value) {
+    public static java.util.Optional<InetSocketAddress> checkListen(String value) {
         String v = value.strip();
         if (v.equals("off") || v.isEmpty()) {
             return java.util.Optional.empty();

@@ -10,11 +10,11 @@ import java.nio.file.Path;
  * PostgreSQL's archiver to get to it. Archiving a file PostgreSQL pushes too is harmless: the
  * second one finds it already archived, identical.
  */
-final class PgWalSource implements BaseBackup.WalSource {
+public final class PgWalSource implements BaseBackup.WalSource {
     private final SegmentArchiver archiver;
     private final Path pgWal;
 
-    PgWalSource(SegmentArchiver archiver, Path pgWal) {
+    public PgWalSource(SegmentArchiver archiver, Path pgWal) {
         this.archiver = archiver;
         this.pgWal = pgWal;
     }

@@ -15,14 +15,14 @@ import java.nio.file.Path;
  * holding synthetic WAL with exact headers: for agent tests that need precise control over
  * what lands in pg_wal. The real server is exercised end to end in the dist module.
  */
-final class FakePgdata {
-    static final ClusterIdentity CLUSTER = new ClusterIdentity(7400000000000000001L, 15,
+public final class FakePgdata {
+    public static final ClusterIdentity CLUSTER = new ClusterIdentity(7400000000000000001L, 15,
             new WalSegmentSize(1024 * 1024));
 
-    final Path pgdata;
-    final Path pgWal;
+    public final Path pgdata;
+    public final Path pgWal;
 
-    FakePgdata(Path dir) throws IOException {
+    public FakePgdata(Path dir) throws IOException {
         pgdata = dir.resolve("pgdata");
         pgWal = Files.createDirectories(pgdata.resolve("pg_wal"));
         Files.createDirectories(pgWal.resolve("archive_status"));
@@ -35,12 +35,12 @@ final class FakePgdata {
     }
 
     /** Writes a valid segment of this cluster into pg_wal and returns its path. */
-    Path segment(String name, long seed) throws IOException {
+    public Path segment(String name, long seed) throws IOException {
         return Files.write(pgWal.resolve(name), SyntheticWal.segment(CLUSTER, WalFileName.parse(name), seed));
     }
 
     /** Writes a segment of another database system (same version and size) into pg_wal. */
-    Path foreignSegment(String name, long systemIdentifier) throws IOException {
+    public Path foreignSegment(String name, long systemIdentifier) throws IOException {
         return Files.write(pgWal.resolve(name), SyntheticWal.segment(CLUSTER.walMagic(), systemIdentifier,
                 CLUSTER.segmentSize(), WalFileName.parse(name), 1));
     }

@@ -15,7 +15,7 @@ import java.util.function.ToLongFunction;
  * the filesystem each lands on, plus a reserve, because the default place is next to production's
  * data directory and a recovery must not fill production's disk halfway through.
  */
-final class DiskSpace {
+public final class DiskSpace {
     /** Left free after the recovery: the recovered server writes WAL, and production may share the disk. */
     static final long RESERVE_BYTES = 1L << 30;
 

@@ -15,14 +15,14 @@ import java.util.Optional;
  * the agent: the notice is sent only when {@code agent.socket} is set and the socket exists,
  * waits at most {@link #TIMEOUT}, and every failure is ignored; nothing is printed either way.
  */
-final class FetchNoticeSender {
+public final class FetchNoticeSender {
     /** A recovery fetches one file after another: a missing agent may cost each of them this much at most. */
     static final Duration TIMEOUT = Duration.ofMillis(200);
 
     private FetchNoticeSender() {
     }
 
-    static void send(ConfigSource config, String walName, FetchNotice.Result result) {
+    public static void send(ConfigSource config, String walName, FetchNotice.Result result) {
         try {
             Optional<Path> socket = config.path(ConfigKeys.AGENT_SOCKET);
             if (socket.isEmpty() || !Files.exists(socket.get())) {

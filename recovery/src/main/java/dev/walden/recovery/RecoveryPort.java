@@ -23,9 +23,9 @@ import java.util.Optional;
  * file after a crash names the port it comes back on). Nor a port something listens on here:
  * the copy listens on localhost, so binding it there, as PostgreSQL will, is the test.
  */
-final class RecoveryPort {
+public final class RecoveryPort {
     /** The largest TCP port. */
-    static final int MAX = 65535;
+    public static final int MAX= 65535;
 
     private RecoveryPort() {
     }

@@ -7,6 +7,7 @@ import dev.walden.catalog.DumpCatalog;
 import dev.walden.catalog.DumpManifest;
 import dev.walden.catalog.WalCatalog;
 import dev.walden.console.ProgressBar;
+import dev.walden.console.Sizes;
 import dev.walden.repo.Checksums;
 import dev.walden.repo.Compression;
 import dev.walden.repo.Repository;
@@ -45,6 +46,17 @@ public final class RepositoryVerifier {
                          @JsonProperty("problems") List<Problem> problems,
                          @JsonProperty("recoverable") RepositoryReport.Window recoverable,
                          @JsonProperty("windows") List<RepositoryReport.Window> windows) {
+
+        /** One line: what was checked and the first problem, as printed and as the audit log records it. */
+        public String summary() {
+            String checked = "checked " + objectsChecked + (objectsChecked == 1 ? " object (" : " objects (")
+                    + Sizes.bytes(bytesChecked) + " of original data)";
+            if (healthy) {
+                return checked + ": healthy";
+            }
+            Problem first = problems.get(0);
+            return checked + ": " + problems.size() + " problem(s), the first " + first.kind() + ": " + first.message();
+        }
     }
 
     private final Repository repository;

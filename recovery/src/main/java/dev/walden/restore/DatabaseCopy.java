@@ -2,12 +2,12 @@ package dev.walden.restore;
 
 import dev.walden.backup.BackupSettings;
 import dev.walden.config.ConfigException;
-import dev.walden.console.Shell;
 import dev.walden.config.ConfigSource;
+import dev.walden.console.Shell;
 import dev.walden.db.ConnectionSettings;
 import dev.walden.dump.StderrTail;
 import dev.walden.recovery.PointInTimeRecovery;
-import dev.walden.recovery.RecoverCommand;
+import dev.walden.recovery.RecoveryReport;
 import dev.walden.recovery.RefusedException;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -56,7 +56,7 @@ public final class DatabaseCopy {
                 Path.of(System.getProperty("java.io.tmpdir")), 1), out);
         // refusals first, before a cluster is recovered for nothing
         LogicalRestore.Plan plan = restore.check(source, "being recovered", into, replace, "--into-database");
-        if (plan.replaces() && !force && !RestoreCommand.confirm(into, out)) {
+        if (plan.replaces() && !force && !ReplaceConfirmation.ask(into, out)) {
             throw new RefusedException("not confirmed; database '" + into + "' is unchanged (-f replaces without "
                     + "asking)");
         }
@@ -64,7 +64,7 @@ public final class DatabaseCopy {
         PointInTimeRecovery.Recovered recovered = new PointInTimeRecovery(config, out).recover(request);
         Path dump = null;
         try {
-            RecoverCommand.report(recovered, request, out);
+            RecoveryReport.print(recovered, request, out);
             dump = Files.createTempFile(recovered.pgdata().getParent(), "walden-copy-", ".dump",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             out.printf("copying database '%s' out of the recovered cluster%n", source);

@@ -397,7 +397,7 @@ public final class LogicalRestore {
     }
 
     /** {@code name + suffix}, shortening {@code name} so the whole fits in an identifier. */
-    static String truncate(String name, String suffix) {
+    public static String truncate(String name, String suffix) {
         int room = Sql.MAX_IDENTIFIER_BYTES - suffix.length();
         StringBuilder kept = new StringBuilder();
         int bytes = 0;

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class RepositoryVerifierTest {
+public class RepositoryVerifierTest {
     private static final ClusterIdentity CLUSTER = new ClusterIdentity(3L, 15, new WalSegmentSize(1024 * 1024));
 
     @TempDir
@@ -39,7 +39,7 @@ class RepositoryVerifierTest {
     }
 
     /** Archives segment {@code segno} of timeline 1 and returns the file that holds it. */
-    static Path segment(Repository repository, PosixStorage storage, long segno) throws IOException {
+    public static Path segment(Repository repository, PosixStorage storage, long segno) throws IOException {
         WalFileName name = WalFileName.segment(1, segno, CLUSTER.segmentSize());
         byte[] bytes = SyntheticWal.segment(CLUSTER, name, segno);
         StoredWal stored = repository.wal().store(name, Checksums.sha256(new ByteArrayInputStream(bytes)),
@@ -64,7 +64,7 @@ class RepositoryVerifierTest {
         String last = progress.toString().lines().reduce((a, b) -> b).orElse("");
         assertTrue(last.startsWith("verifying [####################] 100%  2/2 objects, 2.0 MiB of 2.0 MiB in "),
                 "the bar ends at 100 % with the last object, read or not: " + progress);
-        assertTrue(VerifyCommand.summary(result).startsWith("checked 2 objects (1.0 MiB of original data): 2 problem(s), "
-                + "the first corrupt: WAL object 'wal/0000000100000000/000000010000000000000002-"), VerifyCommand.summary(result));
+        assertTrue(result.summary().startsWith("checked 2 objects (1.0 MiB of original data): 2 problem(s), "
+                + "the first corrupt: WAL object 'wal/0000000100000000/000000010000000000000002-"), result.summary());
     }
 }

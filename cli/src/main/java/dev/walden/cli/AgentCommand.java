@@ -1,0 +1,108 @@
+package dev.walden.cli;
+
+import dev.walden.agent.Agent;
+import dev.walden.agent.AgentConfig;
+import dev.walden.agent.AgentMetrics;
+import dev.walden.agent.HttpEndpoint;
+import dev.walden.agent.JobSetup;
+import dev.walden.agent.PrometheusMetrics;
+import dev.walden.config.ConfigException;
+import dev.walden.config.ConfigKeys;
+import dev.walden.config.ConfigSource;
+import dev.walden.log.LogSetup;
+import dev.walden.repo.StorageFactory;
+import dev.walden.storage.Storage;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code walden agent}: run the resident agent until SIGTERM or SIGINT. */
+@Command(name = "agent", mixinStandardHelpOptions = true,
+        description = {"Run the resident agent: listen on agent.socket and archive the WAL files walden-push hands "
+                + "over into the repository; take base backups on request (walden backup) and run the daily "
+                + "schedule (backup, dumps, expiry; see 'schedule').",
+                "It needs the repository that 'walden init' made for the cluster in pgdata, and never creates one "
+                        + "itself: a backup disk that isn't mounted must not become a fresh repository on the root "
+                        + "filesystem. Stops cleanly on SIGTERM or SIGINT, letting files being archived finish "
+                        + "(agent.shutdown_timeout)."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:stopped cleanly by SIGTERM or SIGINT",
+                "1:could not start (no repository: run 'walden init' first), or could not stop cleanly (the message "
+                        + "says why)"})
+public final class AgentCommand implements Callable<Integer> {
+    private static final System.Logger LOG = System.getLogger(Agent.class.getName());
+
+    @Mixin
+    ConfigOption config;
+
+    @Override
+    public Integer call() throws ConfigException, IOException, InterruptedException {
+        ConfigSource source = config.locate();
+        check(source);
+        LogSetup.apply(source.required(ConfigKeys.LOG_FORMAT), source.required(ConfigKeys.LOG_LEVEL));
+        AgentConfig agentConfig = AgentConfig.from(source);
+        JobSetup jobs = JobSetup.from(source, System.getenv());
+        Optional<InetSocketAddress> listen;
+        try {
+            listen = HttpEndpoint.parseListen(source.required(ConfigKeys.HTTP_LISTEN));
+        } catch (IllegalArgumentException e) {
+            throw source.invalid(ConfigKeys.HTTP_LISTEN, e.getMessage());
+        }
+        Storage storage = StorageFactory.open(source);
+        // Metrics record from the first push on; without the endpoint nobody could read them.
+        Optional<PrometheusMetrics> metrics = listen.map(l -> new PrometheusMetrics());
+        Agent agent = Agent.start(agentConfig, storage, Clock.systemUTC(), Optional.of(jobs),
+                metrics.<AgentMetrics>map(m -> m).orElse(AgentMetrics.NONE));
+        Optional<HttpEndpoint> http = Optional.empty();
+        if (listen.isPresent()) {
+            try {
+                http = Optional.of(HttpEndpoint.start(listen.get(), agent, metrics.get(), jobs.settings().connection(),
+                        Clock.systemUTC()));
+                LOG.log(System.Logger.Level.INFO, "HTTP endpoint on " + http.get().address().getHostString() + ":"
+                        + http.get().address().getPort() + " (/metrics, /health, /status)");
+            } catch (IOException e) {
+                // archiving matters more than metrics: keep archiving, and say so loudly
+                LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; the agent runs without it");
+            }
+        }
+        Optional<HttpEndpoint> endpoint = http;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            int status = 0;
+            try {
+                endpoint.ifPresent(HttpEndpoint::close);
+                agent.close();
+            } catch (IOException | RuntimeException e) {
+                System.err.println("walden agent: error while stopping: " + e.getMessage());
+                status = 1;
+            }
+            // The JVM would exit 143 after SIGTERM; a clean stop is a success for systemd & co.
+            Runtime.getRuntime().halt(status);
+        }, "walden-shutdown"));
+        agent.awaitClose();
+        return 0;
+    }
+
+    /** Checks the keys only this command reads ({@code log.*}, {@code http.listen}), resolving nothing. */
+    public static void check(ConfigSource source) throws ConfigException {
+        try {
+            LogSetup.style(source.required(ConfigKeys.LOG_FORMAT));
+        } catch (IllegalArgumentException e) {
+            throw source.invalid(ConfigKeys.LOG_FORMAT, e.getMessage());
+        }
+        try {
+            LogSetup.level(source.required(ConfigKeys.LOG_LEVEL));
+        } catch (IllegalArgumentException e) {
+            throw source.invalid(ConfigKeys.LOG_LEVEL, e.getMessage());
+        }
+        try {
+            HttpEndpoint.checkListen(source.required(ConfigKeys.HTTP_LISTEN));
+        } catch (IllegalArgumentException e) {
+            throw source.invalid(ConfigKeys.HTTP_LISTEN, e.getMessage());
+        }
+    }
+}

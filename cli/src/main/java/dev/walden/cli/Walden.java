@@ -1,0 +1,93 @@
+package dev.walden.cli;
+
+import dev.walden.cli.AgentCommand;
+import dev.walden.cli.AuditCommand;
+import dev.walden.cli.CheckCommand;
+import dev.walden.cli.InitCommand;
+import dev.walden.cli.StatusCommand;
+import dev.walden.cli.backup.BackupCommand;
+import dev.walden.cli.backup.DumpCommand;
+import dev.walden.cli.backup.ExpireCommand;
+import dev.walden.cli.recovery.FetchCommand;
+import dev.walden.cli.recovery.ListCommand;
+import dev.walden.cli.recovery.RecoverCommand;
+import dev.walden.cli.recovery.RestoreCommand;
+import dev.walden.cli.recovery.VerifyCommand;
+import dev.walden.config.ConfigException;
+import dev.walden.config.ConfigSource;
+import dev.walden.config.Secrets;
+import dev.walden.log.LogSetup;
+import dev.walden.protocol.WaldenVersion;
+import picocli.CommandLine.Command;
+import picocli.CommandLine;
+
+/** {@code walden}: the command line. Each subcommand is a class of its own module. */
+@Command(name = "walden", mixinStandardHelpOptions = true, versionProvider = Walden.Version.class,
+        description = "PostgreSQL WAL archiving, backup and point-in-time recovery.",
+        subcommands = {InitCommand.class, AgentCommand.class, CheckCommand.class, BackupCommand.class, DumpCommand.class,
+                ExpireCommand.class, ListCommand.class, RecoverCommand.class, RestoreCommand.class, VerifyCommand.class,
+                FetchCommand.class, StatusCommand.class, AuditCommand.class, DemoCommand.class,
+                CommandLine.HelpCommand.class})
+public final class Walden {
+    /** Exit code for a command that failed to start; each command documents its own others. */
+    static final int FAILED = 1;
+
+    public static void main(String[] args) {
+        LogSetup.fromEnvironment(System.getenv());
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        ConfigSource.checkEveryLocated(WholeConfig::check);
+        CommandLine cli = new CommandLine(new Walden());
+        cli.getCommandSpec().exitCodeOnExecutionException(FAILED);
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            // one line, naming what failed; a stack trace only helps a developer
+            String message = e instanceof ConfigException || e instanceof java.io.IOException
+                    ? e.getMessage() : e.toString();
+            cmd.getErr().println("walden " + cmd.getCommandName() + ": " + Secrets.redact(message));
+            return cmd.getCommandSpec().exitCodeOnExecutionException();
+        });
+        cli.setParameterExceptionHandler(Walden::usageError);
+        // restore_command: any failure, a usage error included, must exit above 125, or
+        // PostgreSQL takes it for "not found" and ends recovery early
+        CommandLine fetch = cli.getSubcommands().get("fetch");
+        fetch.getCommandSpec().exitCodeOnInvalidInput(FetchCommand.USAGE);
+        fetch.getCommandSpec().exitCodeOnExecutionException(FetchCommand.IO_ERROR);
+        cli.setExecutionStrategy(parsed -> {
+            CommandLine.ParseResult sub = parsed.subcommand();
+            if (sub != null && sub.commandSpec() == fetch.getCommandSpec()
+                    && (sub.isUsageHelpRequested() || sub.isVersionHelpRequested()) && sub.hasMatchedPositional(0)) {
+                // with %f %p given, an exit 0 would tell PostgreSQL the file was written
+                fetch.getErr().println("walden fetch: --help and --version take no file arguments; nothing fetched");
+                return FetchCommand.USAGE;
+            }
+            return new CommandLine.RunLast().execute(parsed);
+        });
+        return cli;
+    }
+
+    /**
+     * A mistake in the options: one line naming it and where the help is (a mistyped option also
+     * gets picocli's "did you mean"), not sixty lines of usage that push the message off screen.
+     */
+    private static int usageError(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        String name = cmd.getCommandSpec().qualifiedName();
+        String message = e.getMessage() == null ? "invalid arguments" : e.getMessage();
+        if (message.length() > 1 && Character.isUpperCase(message.charAt(0)) && Character.isLowerCase(message.charAt(1))) {
+            message = Character.toLowerCase(message.charAt(0)) + message.substring(1); // picocli's "Unknown option"
+        }
+        cmd.getErr().println(name + ": " + Secrets.redact(message) + " (see '" + name + " --help')");
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, cmd.getErr());
+        cmd.getErr().flush();
+        return cmd.getCommandSpec().exitCodeOnInvalidInput();
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"walden " + WaldenVersion.get()};
+        }
+    }
+}
