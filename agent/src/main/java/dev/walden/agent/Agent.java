@@ -1,5 +1,18 @@
 package dev.walden.agent;
 
+import dev.walden.agent.archive.ArchiveDispatcher;
+import dev.walden.agent.archive.ArchivedIndex;
+import dev.walden.agent.archive.LookAhead;
+import dev.walden.agent.archive.PgWalSource;
+import dev.walden.agent.archive.ReadyWatcher;
+import dev.walden.agent.archive.SegmentArchiver;
+import dev.walden.agent.archive.WalDirectory;
+import dev.walden.agent.jobs.AgentJobs;
+import dev.walden.agent.jobs.JobSetup;
+import dev.walden.agent.jobs.Scheduler;
+import dev.walden.agent.server.AgentServer;
+import dev.walden.agent.server.AgentSocket;
+import dev.walden.agent.server.DescriptorBudget;
 import dev.walden.config.Durations;
 import dev.walden.protocol.FrameCodec;
 import dev.walden.protocol.WaldenVersion;
@@ -234,7 +247,7 @@ public final class Agent implements AutoCloseable {
         return config;
     }
 
-    ArchiveDispatcher dispatcher() {
+    public ArchiveDispatcher dispatcher() {
         return dispatcher;
     }
 

@@ -1,5 +1,6 @@
 package dev.walden.agent;
 
+import dev.walden.agent.server.AgentSocket;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;

@@ -1,5 +1,6 @@
 package dev.walden.agent;
 
+import dev.walden.agent.archive.ArchiveResult;
 import dev.walden.protocol.FetchNotice;
 import java.time.Duration;
 

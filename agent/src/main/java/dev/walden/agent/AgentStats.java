@@ -1,5 +1,6 @@
 package dev.walden.agent;
 
+import dev.walden.agent.archive.ArchiveResult;
 import dev.walden.protocol.ErrorCode;
 import java.time.Instant;
 import java.util.EnumMap;
@@ -40,7 +41,7 @@ public final class AgentStats {
     }
 
     /** A file is durably in the repository (newly, or it was already there). */
-    void stored(ArchiveResult.Stored s, Instant at) {
+    public void stored(ArchiveResult.Stored s, Instant at) {
         (s.alreadyArchived() ? alreadyArchived : archived).incrementAndGet();
         if (!s.alreadyArchived()) {
             originalBytes.addAndGet(s.originalBytes());
@@ -51,7 +52,7 @@ public final class AgentStats {
     }
 
     /** A PUSH was answered with this error. */
-    void answeredOk(Instant at) {
+    public void answeredOk(Instant at) {
         lastAnsweredOk.set(at);
     }
 
@@ -60,7 +61,7 @@ public final class AgentStats {
         return java.util.Optional.ofNullable(lastAnsweredOk.get());
     }
 
-    void answeredWith(ArchiveResult.Failed f, Instant at) {
+    public void answeredWith(ArchiveResult.Failed f, Instant at) {
         failures.get(f.code()).incrementAndGet();
         failedAt(f, at);
     }
@@ -69,7 +70,7 @@ public final class AgentStats {
      * Archiving a file failed after every request for it had been answered (they timed out): not
      * an answer to count, but the newest failure all the same.
      */
-    void failedAt(ArchiveResult.Failed f, Instant at) {
+    public void failedAt(ArchiveResult.Failed f, Instant at) {
         lastFailure.set(f.message());
         lastFailureCode.set(f.code());
         lastFailureAt.set(at);

@@ -10,12 +10,12 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 
 /** The replies an agent pipeline on an {@link EmbeddedChannel} writes, as frames. */
-final class Replies {
+public final class Replies {
     private Replies() {
     }
 
     /** Reads the next reply the handler wrote, waiting up to 10 s for replies that come from a worker. */
-    static Frame next(EmbeddedChannel ch) throws Exception {
+    public static Frame next(EmbeddedChannel ch) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline) {
             ch.runPendingTasks();
@@ -29,7 +29,7 @@ final class Replies {
     }
 
     /** The next reply already written, or {@code null}. */
-    static Frame poll(EmbeddedChannel ch) throws Exception {
+    public static Frame poll(EmbeddedChannel ch) throws Exception {
         ByteBuf out = ch.readOutbound();
         if (out == null) {
             return null;

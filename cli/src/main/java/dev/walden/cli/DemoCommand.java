@@ -2,7 +2,7 @@ package dev.walden.cli;
 
 import dev.walden.agent.Agent;
 import dev.walden.agent.AgentConfig;
-import dev.walden.agent.JobSetup;
+import dev.walden.agent.jobs.JobSetup;
 import dev.walden.cluster.LocalCluster;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;

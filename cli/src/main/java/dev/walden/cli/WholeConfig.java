@@ -1,7 +1,7 @@
 package dev.walden.cli;
 
 import dev.walden.agent.AgentConfig;
-import dev.walden.agent.JobSetup;
+import dev.walden.agent.jobs.JobSetup;
 import dev.walden.cli.AgentCommand;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;

@@ -1,10 +1,10 @@
 package dev.walden.cli.backup;
 
 import dev.walden.agent.AgentConfig;
-import dev.walden.agent.BackupProgressView;
-import dev.walden.agent.PgWalSource;
-import dev.walden.agent.SegmentArchiver;
-import dev.walden.agent.WalDirectory;
+import dev.walden.agent.archive.PgWalSource;
+import dev.walden.agent.archive.SegmentArchiver;
+import dev.walden.agent.archive.WalDirectory;
+import dev.walden.agent.jobs.BackupProgressView;
 import dev.walden.backup.BackupSettings;
 import dev.walden.backup.BaseBackup;
 import dev.walden.catalog.AuditLog;

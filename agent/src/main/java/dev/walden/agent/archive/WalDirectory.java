@@ -1,0 +1,92 @@
+package dev.walden.agent.archive;
+
+import dev.walden.protocol.ErrorCode;
+import dev.walden.wal.WalFileException;
+import dev.walden.wal.WalFileName;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+
+/**
+ * The pg_wal directory the agent serves. A requested path is accepted only when its name is a WAL
+ * file name, its directory is this pg_wal (compared after resolving every symlink, so {@code ..}
+ * and symlinked directories can't lead elsewhere) and it is a regular file, not a symlink.
+ */
+public final class WalDirectory {
+    private final Path pgdata;
+    private final Path configured;
+    private final Path real;
+
+    /** A file that passed: its parsed name and its path inside pg_wal. */
+    public record WalFile(WalFileName name, Path path) {
+    }
+
+    public WalDirectory(Path pgdata, Path pgWal) throws IOException {
+        this.pgdata = pgdata;
+        this.configured = pgWal;
+        try {
+            this.real = pgWal.toRealPath();
+        } catch (NoSuchFileException e) {
+            throw new IOException("pg_wal directory '" + pgWal + "' does not exist");
+        }
+        if (!Files.isDirectory(real)) {
+            throw new IOException("pg_wal '" + pgWal + "' is not a directory");
+        }
+    }
+
+    public Path path() {
+        return configured;
+    }
+
+    /**
+     * Resolves a path as PostgreSQL's {@code %p} names it: absolute, or relative to PGDATA.
+     *
+     * @throws WalFileException BAD_NAME, OUTSIDE_PG_WAL or FILE_NOT_FOUND, naming the path
+     */
+    public WalFile resolve(String requested) throws WalFileException {
+        Path path;
+        try {
+            path = pgdata.resolve(requested);
+        } catch (InvalidPathException e) {
+            throw new WalFileException(ErrorCode.BAD_NAME, "'" + requested + "' is not a valid path");
+        }
+        Path fileName = path.getFileName();
+        WalFileName name;
+        try {
+            name = WalFileName.parse(fileName == null ? "" : fileName.toString());
+        } catch (IllegalArgumentException e) {
+            throw new WalFileException(ErrorCode.BAD_NAME, e.getMessage());
+        }
+        Path parent;
+        try {
+            parent = path.getParent().toRealPath();
+        } catch (IOException e) {
+            throw new WalFileException(ErrorCode.OUTSIDE_PG_WAL, "'" + requested + "' is not inside pg_wal '"
+                    + configured + "' (its directory does not exist)");
+        }
+        if (!parent.equals(real)) {
+            throw new WalFileException(ErrorCode.OUTSIDE_PG_WAL, "'" + requested + "' is not inside pg_wal '"
+                    + configured + "'; walden archives only files PostgreSQL wrote there");
+        }
+        Path file = real.resolve(name.toString());
+        BasicFileAttributes attrs;
+        try {
+            attrs = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            throw new WalFileException(ErrorCode.FILE_NOT_FOUND, "'" + name + "' does not exist in pg_wal '"
+                    + configured + "'");
+        }
+        if (attrs.isSymbolicLink()) {
+            throw new WalFileException(ErrorCode.OUTSIDE_PG_WAL, "'" + requested + "' is a symbolic link; walden "
+                    + "archives only regular files inside pg_wal");
+        }
+        if (!attrs.isRegularFile()) {
+            throw new WalFileException(ErrorCode.BAD_NAME, "'" + requested + "' is not a regular file");
+        }
+        return new WalFile(name, file);
+    }
+}

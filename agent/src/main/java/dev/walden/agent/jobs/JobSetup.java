@@ -1,0 +1,63 @@
+package dev.walden.agent.jobs;
+
+import com.cronutils.model.Cron;
+import com.cronutils.model.CronType;
+import com.cronutils.model.definition.CronDefinitionBuilder;
+import com.cronutils.parser.CronParser;
+import dev.walden.backup.BackupSettings;
+import dev.walden.config.ConfigException;
+import dev.walden.config.ConfigKeys;
+import dev.walden.config.ConfigSource;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What the agent needs to take backups and dumps, and when it runs them on its own.
+ *
+ * @param schedule the daily run, a five-field cron expression in the local time zone; empty: none
+ * @param jobs what a scheduled run does, in this order: backup, dump, expire
+ */
+public record JobSetup(BackupSettings settings, Optional<Cron> schedule, List<String> jobs) {
+    public static final List<String> KNOWN_JOBS = List.of("backup", "dump", "expire");
+
+    public static JobSetup from(ConfigSource config, Map<String, String> env) throws ConfigException {
+        return new JobSetup(BackupSettings.from(config, env), schedule(config), jobs(config));
+    }
+
+    /**
+     * Checks every value the agent's jobs read, by the same rules, without requiring what only
+     * taking them needs (pgdata, the database connection).
+     */
+    public static void check(ConfigSource config) throws ConfigException {
+        BackupSettings.check(config);
+        schedule(config);
+        jobs(config);
+    }
+
+    private static Optional<Cron> schedule(ConfigSource config) throws ConfigException {
+        String expression = config.raw(ConfigKeys.SCHEDULE).orElse("").strip();
+        if (expression.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.UNIX))
+                    .parse(expression).validate());
+        } catch (IllegalArgumentException e) {
+            throw config.invalid(ConfigKeys.SCHEDULE, "'" + expression + "' is not a cron expression ("
+                    + e.getMessage() + "); e.g. '0 2 * * *' for 02:00 every day");
+        }
+    }
+
+    private static List<String> jobs(ConfigSource config) throws ConfigException {
+        List<String> jobs = Arrays.stream(config.raw(ConfigKeys.SCHEDULE_JOBS).orElse("").split(","))
+                .map(String::strip).filter(s -> !s.isEmpty()).toList();
+        for (String job : jobs) {
+            if (!KNOWN_JOBS.contains(job)) {
+                throw config.invalid(ConfigKeys.SCHEDULE_JOBS, "unknown job '" + job + "' (expected backup, dump, expire)");
+            }
+        }
+        return KNOWN_JOBS.stream().filter(jobs::contains).toList();
+    }
+}

@@ -1,0 +1,242 @@
+package dev.walden.agent.server;
+
+import dev.walden.agent.AgentMetrics;
+import dev.walden.agent.archive.ArchiveDispatcher;
+import dev.walden.agent.jobs.AgentJobs;
+import dev.walden.backup.BaseBackup;
+import dev.walden.protocol.ErrorCode;
+import dev.walden.protocol.ErrorReply;
+import dev.walden.protocol.FetchNotice;
+import dev.walden.protocol.Frame;
+import dev.walden.protocol.FrameType;
+import dev.walden.protocol.Meter;
+import dev.walden.protocol.ProtocolException;
+import dev.walden.protocol.PushRequest;
+import dev.walden.protocol.StatusReply;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.timeout.IdleStateEvent;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * One connection's requests. A connection carries one request at a time, and replies always come
+ * back in request order. The handler reads the connection only while it can take a request: not
+ * while a PUSH or BACKUP is in progress, and not while the client leaves its replies unread (the
+ * channel is unwritable above the write-buffer high-water mark). Either way auto-read goes off, so
+ * requests a client pipelined stay undecoded in {@link FrameDecoder} and in the socket, and a
+ * client that never reads costs the agent at most the high-water mark in replies.
+ */
+public final class RequestHandler extends ChannelInboundHandlerAdapter {
+    private static final System.Logger LOG = System.getLogger(RequestHandler.class.getName());
+
+    /** How often a long request (BACKUP) shows it is alive when it has nothing else to say. */
+    static final long HEARTBEAT_SECONDS = 30;
+    private static final long METER_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final ArchiveDispatcher dispatcher;
+    private final Optional<AgentJobs> jobs;
+    private final Supplier<Map<String, String>> status;
+    private final AgentMetrics metrics;
+    /**
+     * Requests decoded but not yet handled. The decoder stops as soon as reading stops, so this
+     * holds at most the one frame that was being decoded when it did.
+     */
+    private final ArrayDeque<Frame> pending = new ArrayDeque<>();
+    private boolean busy;
+    private boolean reading = true;
+
+    public RequestHandler(ArchiveDispatcher dispatcher, Supplier<Map<String, String>> status) {
+        this(dispatcher, Optional.empty(), status, AgentMetrics.NONE);
+    }
+
+    public RequestHandler(ArchiveDispatcher dispatcher, Optional<AgentJobs> jobs, Supplier<Map<String, String>> status,
+                          AgentMetrics metrics) {
+        this.dispatcher = dispatcher;
+        this.jobs = jobs;
+        this.status = status;
+        this.metrics = metrics;
+    }
+
+    /** Requests decoded and not yet handled. */
+    int pending() {
+        return pending.size();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        pending.add((Frame) msg);
+        drain(ctx);
+    }
+
+    private void drain(ChannelHandlerContext ctx) {
+        while (!busy && ctx.channel().isWritable() && !pending.isEmpty()) {
+            handle(ctx, pending.poll());
+        }
+        // one switch for both reasons not to read, so neither can turn reading on while the other holds
+        boolean read = !busy && ctx.channel().isWritable() && pending.isEmpty();
+        if (read != reading) {
+            reading = read;
+            ctx.channel().config().setAutoRead(read);
+            if (read) {
+                ctx.pipeline().fireUserEventTriggered(FrameDecoder.RESUME);
+            }
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        drain(ctx); // the client read its replies: take its next request
+        super.channelWritabilityChanged(ctx);
+    }
+
+    private void handle(ChannelHandlerContext ctx, Frame frame) {
+        switch (frame.type()) {
+            case PING -> ctx.writeAndFlush(Frame.ok("pong"));
+            case STATUS -> ctx.writeAndFlush(new StatusReply(status.get()).toFrame());
+            case PUSH -> push(ctx, frame);
+            case BACKUP -> backup(ctx, frame);
+            case FETCHED -> fetched(ctx, frame);
+            default -> ctx.writeAndFlush(new ErrorReply(ErrorCode.UNKNOWN_REQUEST,
+                    frame.type() + " is a reply, not a request").toFrame());
+        }
+    }
+
+    private void push(ChannelHandlerContext ctx, Frame frame) {
+        PushRequest request;
+        try {
+            request = PushRequest.fromFrame(frame);
+        } catch (ProtocolException e) {
+            ctx.writeAndFlush(new ErrorReply(e.code(), e.getMessage()).toFrame());
+            return;
+        }
+        busy = true;
+        // A refusal (full queue, shutting down) is answered through the same callback, at once;
+        // execute() still runs it after this method, so replies stay in request order.
+        dispatcher.submit(request.path(), result -> ctx.executor().execute(() -> {
+            busy = false;
+            ctx.writeAndFlush(result.toFrame());
+            drain(ctx);
+        }));
+    }
+
+    private void fetched(ChannelHandlerContext ctx, Frame frame) {
+        try {
+            metrics.fetched(FetchNotice.fromFrame(frame).result());
+            ctx.writeAndFlush(Frame.ok("noted"));
+        } catch (ProtocolException e) {
+            ctx.writeAndFlush(new ErrorReply(e.code(), e.getMessage()).toFrame());
+        }
+    }
+
+    private void backup(ChannelHandlerContext ctx, Frame request) {
+        if (jobs.isEmpty()) {
+            ctx.writeAndFlush(new ErrorReply(ErrorCode.BACKUP_FAILED, "this agent runs without backup settings")
+                    .toFrame());
+            return;
+        }
+        busy = true;
+        // The heartbeat speaks only once the backup has started: while it waits behind another
+        // job (a dump that hangs, say) the client's silence timeout must be free to fire.
+        AtomicLong lastSent = new AtomicLong(System.nanoTime());
+        AtomicBoolean started = new AtomicBoolean();
+        ctx.writeAndFlush(progress("backup queued"));
+        ScheduledFuture<?> heartbeat = ctx.executor().scheduleAtFixedRate(() -> {
+            if (started.get() && System.nanoTime() - lastSent.get() > TimeUnit.SECONDS.toNanos(HEARTBEAT_SECONDS - 1)) {
+                lastSent.set(System.nanoTime());
+                ctx.writeAndFlush(progress("backup still running"));
+            }
+        }, HEARTBEAT_SECONDS, HEARTBEAT_SECONDS, TimeUnit.SECONDS);
+        String requester = requester(request);
+        // clients that send METER-less BACKUPs (an empty body: walden before METER existed) get lines only
+        boolean meters = !request.bodyText().isBlank();
+        jobs.get().backup(new BaseBackup.Progress() {
+            @Override
+            public void report(String line) {
+                started.set(true);
+                lastSent.set(System.nanoTime());
+                ctx.writeAndFlush(progress(line));
+            }
+
+            @Override
+            public void copied(long bytesDone, long bytesTotal, long filesDone, long filesTotal) {
+                long now = System.nanoTime();
+                long last = lastSent.get();
+                // one METER a second is plenty for a bar; the last file always gets one. A client
+                // that leaves its replies unread gets none: the next one says more than a queued one
+                if (!meters || !ctx.channel().isWritable()) {
+                    return;
+                }
+                if (filesDone == filesTotal || (now - last >= METER_EVERY_NANOS && lastSent.compareAndSet(last, now))) {
+                    lastSent.set(now);
+                    ctx.writeAndFlush(new Meter("copying", "files", bytesDone, bytesTotal, filesDone, filesTotal).toFrame());
+                }
+            }
+        }, requester).whenComplete((manifest, failure) -> ctx.executor().execute(() -> {
+            heartbeat.cancel(false);
+            busy = false;
+            if (failure != null) {
+                Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                        ? failure.getCause() : failure;
+                ctx.writeAndFlush(new ErrorReply(ErrorCode.BACKUP_FAILED, String.valueOf(cause.getMessage())).toFrame());
+            } else if (!manifest.isComplete()) {
+                ctx.writeAndFlush(new ErrorReply(ErrorCode.BACKUP_FAILED, "backup " + manifest.label()
+                        + " is incomplete: " + manifest.statusDetail()).toFrame());
+            } else {
+                ctx.writeAndFlush(Frame.ok("backup " + manifest.label() + " complete (" + manifest.files().size()
+                        + " files, WAL " + manifest.startWal() + " .. " + manifest.stopWal() + ")"));
+            }
+            drain(ctx);
+        }));
+    }
+
+    /**
+     * Who asked for a backup, as the client says (BACKUP's optional body), for the audit trail; it
+     * is only as trustworthy as the socket's permissions, and kept to one short printable line.
+     */
+    private static String requester(Frame request) {
+        String text = request.bodyText().replaceAll("\\p{Cntrl}", " ").strip();
+        if (text.isEmpty()) {
+            return "agent request";
+        }
+        return text.length() > 200 ? text.substring(0, 200) : text;
+    }
+
+    private static Frame progress(String line) {
+        return new Frame(FrameType.PROGRESS, line.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+        if (event instanceof IdleStateEvent && !busy) {
+            ctx.close(); // a client that connects and says nothing must not hold a connection forever
+            return;
+        }
+        super.userEventTriggered(ctx, event);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        if (root instanceof ProtocolException e) {
+            LOG.log(Level.WARNING, "closing " + PeerName.of(ctx.channel()) + ", which broke the protocol: "
+                    + e.getMessage());
+            // the answer is best effort: a client that reads nothing must not keep the connection by it
+            ctx.writeAndFlush(new ErrorReply(e.code(), e.getMessage()).toFrame());
+            ctx.close();
+        } else {
+            LOG.log(Level.WARNING, "closing a connection after an error: " + root, root);
+            ctx.close();
+        }
+    }
+}

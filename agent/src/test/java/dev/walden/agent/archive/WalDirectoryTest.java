@@ -1,0 +1,94 @@
+package dev.walden.agent.archive;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.walden.agent.FakePgdata;
+import dev.walden.protocol.ErrorCode;
+import dev.walden.wal.WalFileException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class WalDirectoryTest {
+    @TempDir
+    Path dir;
+    FakePgdata pg;
+    WalDirectory walDirectory;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        pg = new FakePgdata(dir);
+        walDirectory = new WalDirectory(pg.pgdata, pg.pgWal);
+    }
+
+    private WalFileException refused(String path) {
+        return assertThrows(WalFileException.class, () -> walDirectory.resolve(path));
+    }
+
+    @Test
+    void acceptsAbsoluteAndPgdataRelativePaths() throws IOException {
+        Path segment = pg.pgWal.resolve("000000010000000000000001");
+        assertEquals(segment.toRealPath(), walDirectory.resolve(segment.toString()).path());
+        assertEquals(segment.toRealPath(), walDirectory.resolve("pg_wal/000000010000000000000001").path());
+    }
+
+    @Test
+    void followsASymlinkedPgWalDirectory() throws IOException {
+        Path elsewhere = Files.createDirectories(dir.resolve("wal-disk"));
+        Files.move(pg.pgWal.resolve("000000010000000000000001"), elsewhere.resolve("000000010000000000000001"));
+        Files.delete(pg.pgWal.resolve("archive_status"));
+        Files.delete(pg.pgWal);
+        Files.createSymbolicLink(pg.pgWal, elsewhere);
+        WalDirectory linked = new WalDirectory(pg.pgdata, pg.pgWal);
+        assertEquals(elsewhere.resolve("000000010000000000000001").toRealPath(),
+                linked.resolve("pg_wal/000000010000000000000001").path());
+    }
+
+    @Test
+    void refusesPathsOutsidePgWal() throws IOException {
+        Path outside = Files.createDirectories(dir.resolve("elsewhere"));
+        Files.copy(pg.pgWal.resolve("000000010000000000000001"), outside.resolve("000000010000000000000002"));
+        WalFileException e = refused(outside.resolve("000000010000000000000002").toString());
+        assertEquals(ErrorCode.OUTSIDE_PG_WAL, e.code());
+        assertTrue(e.getMessage().endsWith("is not inside pg_wal '" + pg.pgWal
+                + "'; walden archives only files PostgreSQL wrote there"), e.getMessage());
+        assertEquals(ErrorCode.OUTSIDE_PG_WAL, refused("pg_wal/../elsewhere/000000010000000000000002").code());
+        assertEquals(ErrorCode.OUTSIDE_PG_WAL, refused("pg_wal/archive_status/../../elsewhere/000000010000000000000002")
+                .code());
+        assertEquals(ErrorCode.OUTSIDE_PG_WAL, refused("pg_wal/archive_status/000000010000000000000001").code());
+        assertEquals(ErrorCode.OUTSIDE_PG_WAL, refused("/nonexistent/dir/000000010000000000000001").code());
+    }
+
+    @Test
+    void refusesASymlinkInsidePgWalThatEscapesIt() throws IOException {
+        Path secret = Files.writeString(dir.resolve("secret"), "not WAL");
+        Files.createSymbolicLink(pg.pgWal.resolve("000000010000000000000009"), secret);
+        WalFileException e = refused("pg_wal/000000010000000000000009");
+        assertEquals(ErrorCode.OUTSIDE_PG_WAL, e.code());
+        assertTrue(e.getMessage().contains("is a symbolic link"), e.getMessage());
+    }
+
+    @Test
+    void refusesBadNamesAndMissingFiles() {
+        WalFileException badName = refused("pg_wal/../../../../etc/passwd");
+        assertEquals(ErrorCode.BAD_NAME, badName.code());
+        assertEquals("'passwd' is not a WAL file name (expected a segment, .partial, .backup or .history name)",
+                badName.getMessage());
+        assertEquals(ErrorCode.BAD_NAME, refused("pg_wal/000000010000000000000001.ready").code());
+        assertEquals(ErrorCode.BAD_NAME, refused("").code());
+        WalFileException missing = refused("pg_wal/000000010000000000000007");
+        assertEquals(ErrorCode.FILE_NOT_FOUND, missing.code());
+        assertEquals("'000000010000000000000007' does not exist in pg_wal '" + pg.pgWal + "'", missing.getMessage());
+    }
+
+    @Test
+    void refusesADirectoryWithAWalName() throws IOException {
+        Files.createDirectory(pg.pgWal.resolve("000000010000000000000005"));
+        assertEquals(ErrorCode.BAD_NAME, refused("pg_wal/000000010000000000000005").code());
+    }
+}
