@@ -130,10 +130,10 @@ public record RecoveryPlan(BackupManifest backup, TimelinePath path, List<WalFil
      * The last segment a recovery to a time surely needs: the first one archived at or after that
      * time. Every earlier one was archived before the target, so recovery must pass through it
      * without finding the stop; this one or a later one holds the first commit after the target
-     * (later when archiving lagged a segment switch: the restore script fetches those). When
-     * everything was archived before the target, the target lies beyond the archive, unless WAL of
-     * the path was archived past a gap: then the gap is what stands in the way, and waiting for
-     * archiving won't close it.
+     * (later when archiving lagged a segment switch: the staged restore_command,
+     * {@code restore-wal.sh}, hands those to {@code walden fetch}). When everything was archived
+     * before the target, the target lies beyond the archive, unless WAL of the path was archived
+     * past a gap: then the gap is what stands in the way, and waiting for archiving won't close it.
      */
     private static long lastForTime(RecoveryTarget.Time target, BackupReach reach, WalCatalog catalog,
                                     WalSegmentSize size) throws IOException {
