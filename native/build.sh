@@ -57,11 +57,12 @@ warnings=(-Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wshadow -Wvla -Wst
 hardening=(-O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection -Wl,-z,relro,-z,now,-z,noexecstack)
 
 # walden-push is linked statically by default (-static-pie: still position-independent, full
-# RELRO): PostgreSQL starts it once per WAL file, and loading libc.so was 0.6-1.0 ms of a ~3.8 ms
-# call on our 2-vCPU VM (docs/benchmarks.md). It uses only libc's file, socket and string
-# functions (no NSS, iconv or dlopen, the parts static glibc can't do), and each build links the
-# libc.a installed then. WALDEN_NATIVE_LINK=dynamic links the system's libc.so instead, so that
-# libc updates apply without rebuilding walden; without a static libc the build fails and names it.
+# RELRO): PostgreSQL starts it once per WAL file, and loading libc.so is a measurable part of
+# each call (docs/benchmarks.md, "Where a call's time goes"). It uses only libc's file, socket
+# and string functions (no NSS, iconv or dlopen, the parts static glibc can't do), and each build
+# links the libc.a installed then. WALDEN_NATIVE_LINK=dynamic links the system's libc.so instead,
+# so that libc updates apply without rebuilding walden; without a static libc the build fails and
+# names it.
 link=${WALDEN_NATIVE_LINK:-static}
 case $link in
     static)

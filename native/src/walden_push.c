@@ -6,7 +6,8 @@
  * reference): same flags, configuration lookup, environment variables, timeouts, exit codes and
  * one-line messages; PushClientConformanceIT runs both against the same fake agents and compares.
  * It exists because PostgreSQL starts the archive command once per segment, one after another:
- * a JVM start costs ~60 ms per file, this costs well under one (docs/benchmarks.md).
+ * a JVM start is paid on every file, and this program starts in a fraction of that time
+ * (docs/benchmarks.md, "Per call").
  *
  * C11 and libc only. Every buffer is fixed-size and every copy into one is bounded.
  */

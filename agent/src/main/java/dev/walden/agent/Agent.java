@@ -134,7 +134,7 @@ public final class Agent implements AutoCloseable {
                 watcher = lookAhead(config, repository, index, dispatcher);
             }
             if (jobs.isPresent()) {
-                // dumps are named in local time, as the scripts walden replaces named them
+                // dumps are named in local time, as the daily pg_dump cron script walden replaces named them
                 agentJobs = new AgentJobs(repository, jobs.get(), new PgWalSource(archiver, config.pgWal()),
                         clock.withZone(java.time.ZoneId.systemDefault()), owner, metrics);
             }

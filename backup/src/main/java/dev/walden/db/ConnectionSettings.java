@@ -5,7 +5,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * How walden reaches the database, resolved the way the scripts it replaces did, from the
+ * How walden reaches the database, resolved the way the two scripts it replaces (the daily
+ * {@code pg_dump} cron script and the "safe restore" script) did, from the
  * environment (and a {@code .env} file for what the environment doesn't set):
  * <ol>
  *   <li>the usual libpq variables {@code PGHOST}, {@code PGPORT}, {@code PGUSER},

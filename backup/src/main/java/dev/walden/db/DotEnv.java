@@ -14,7 +14,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A {@code .env} file, as the scripts walden replaces read it: {@code KEY=value} lines, optional
+ * A {@code .env} file, as the two scripts walden replaces (the daily {@code pg_dump} cron script and
+ * the "safe restore" script) read it: {@code KEY=value} lines, optional
  * {@code export }, {@code #} comments, values optionally in single or double quotes. Parsed in
  * this one place.
  *

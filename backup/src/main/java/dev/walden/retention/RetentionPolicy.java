@@ -9,7 +9,7 @@ package dev.walden.retention;
  *       be recovered.</li>
  *   <li>{@code backupCount}: at most this many complete base backups, the newest.</li>
  *   <li>{@code dumpDays}, {@code dumpCount}: likewise per database for verified dumps, by age
- *       alone (the 7 days of the scripts walden replaces).</li>
+ *       alone (the 7 days of the daily {@code pg_dump} cron script walden replaces).</li>
  * </ul>
  * The newest complete backup and the newest verified dump of each database are never expired.
  */

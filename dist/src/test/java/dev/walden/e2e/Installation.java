@@ -99,8 +99,9 @@ final class Installation implements AutoCloseable {
     }
 
     /**
-     * How walden reaches the database: a .env next to the config file, as the scripts walden
-     * replaces kept it (the Unix socket, so no password).
+     * How walden reaches the database: a .env next to the config file, as the two scripts walden
+     * replaces (the daily pg_dump cron script and the "safe restore" script) kept it (the Unix
+     * socket, so no password).
      */
     void connectTo(LocalCluster cluster) throws IOException {
         Files.writeString(dir.resolve(".env"), "DB_HOST=" + cluster.socketDirectory() + "\nDB_PORT=" + cluster.port()

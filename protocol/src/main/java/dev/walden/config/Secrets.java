@@ -59,7 +59,8 @@ public final class Secrets {
 
     /**
      * Whether a variable of this name holds a secret: {@link #ENVIRONMENT}, or a name with
-     * PASSWORD, PASSWD, SECRET or TOKEN in it ({@code DB_PASSWORD} of the scripts walden replaces).
+     * PASSWORD, PASSWD, SECRET or TOKEN in it ({@code DB_PASSWORD} of the two scripts walden replaces:
+     * the daily {@code pg_dump} cron script and the "safe restore" script).
      */
     public static boolean isSecretVariable(String name) {
         String upper = name.toUpperCase(java.util.Locale.ROOT);

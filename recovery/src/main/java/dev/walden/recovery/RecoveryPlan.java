@@ -40,7 +40,8 @@ public record RecoveryPlan(BackupManifest backup, TimelinePath path, List<WalFil
             throw new IOException("the repository holds no usable base backup; take one with 'walden backup'");
         }
         BackupManifest backup = choose(usable, target, backupLabel);
-        TimelinePath path = TimelinePath.resolve(repository.wal(), backup.startTimeline(), targetTimeline, size);
+        TimelinePath path = TimelinePath.resolve(repository.wal(), backup.startTimeline(), Lsn.parse(backup.stopLsn()),
+                targetTimeline, size);
         WalCatalog catalog = WalCatalog.read(repository.storage(), size);
         BackupReach reach = BackupReach.of(backup, path, catalog, size);
         if (!reach.consistent()) {
@@ -55,7 +56,7 @@ public record RecoveryPlan(BackupManifest backup, TimelinePath path, List<WalFil
                 end = mandatory;
             }
             case RecoveryTarget.Time t -> {
-                mandatory = lastForTime(t, reach);
+                mandatory = lastForTime(t, reach, catalog, size);
                 end = mandatory + 1; // usually holds the first commit after the target; later ones are fetched
             }
             default -> {
@@ -81,27 +82,42 @@ public record RecoveryPlan(BackupManifest backup, TimelinePath path, List<WalFil
     private static BackupManifest choose(List<BackupManifest> usable, RecoveryTarget target,
                                          Optional<String> label) throws IOException {
         if (label.isPresent()) {
-            return usable.stream().filter(m -> m.label().equals(label.get())).findFirst().orElseThrow(
+            BackupManifest named = usable.stream().filter(m -> m.label().equals(label.get())).findFirst().orElseThrow(
                     () -> new IOException("no backup " + label.get() + " in the repository ('walden list' shows them)"));
+            if (!endsBefore(named, target)) {
+                // PostgreSQL would stop before the backup is consistent, once everything is restored
+                throw new IOException(target.describe() + " is before the end of backup " + named.label()
+                        + " (consistent at " + end(named, target) + "); recovery from it can't stop earlier than that");
+            }
+            return named;
         }
         BackupManifest oldest = usable.get(0);
         BackupManifest chosen = null;
         for (BackupManifest m : usable) {
-            boolean before = switch (target) {
-                case RecoveryTarget.Time t -> !Instant.parse(m.stopTime()).isAfter(t.at().toInstant());
-                case RecoveryTarget.AtLsn l -> Lsn.parse(m.stopLsn()).compareTo(l.lsn()) <= 0;
-                default -> true;
-            };
-            if (before) {
+            if (endsBefore(m, target)) {
                 chosen = m;
             }
         }
         if (chosen == null) {
-            String reached = target instanceof RecoveryTarget.Time ? oldest.stopTime() : oldest.stopLsn();
             throw new IOException(target.describe() + " is before the end of the oldest usable backup ("
-                    + oldest.label() + ", consistent at " + reached + "); recovery can't go back further than that");
+                    + oldest.label() + ", consistent at " + end(oldest, target) + "); recovery can't go back further "
+                    + "than that");
         }
         return chosen;
+    }
+
+    /** Whether the backup ended at or before a time or LSN target; any backup will do for the others. */
+    private static boolean endsBefore(BackupManifest m, RecoveryTarget target) {
+        return switch (target) {
+            case RecoveryTarget.Time t -> !Instant.parse(m.stopTime()).isAfter(t.at().toInstant());
+            case RecoveryTarget.AtLsn l -> Lsn.parse(m.stopLsn()).compareTo(l.lsn()) <= 0;
+            default -> true;
+        };
+    }
+
+    /** Where the backup ended, as the target is given: a time or an LSN. */
+    private static String end(BackupManifest m, RecoveryTarget target) {
+        return target instanceof RecoveryTarget.Time ? m.stopTime() : m.stopLsn();
     }
 
     private static IOException missing(BackupReach reach, RecoveryTarget target) {
@@ -114,13 +130,23 @@ public record RecoveryPlan(BackupManifest backup, TimelinePath path, List<WalFil
      * The last segment a recovery to a time surely needs: the first one archived at or after that
      * time. Every earlier one was archived before the target, so recovery must pass through it
      * without finding the stop; this one or a later one holds the first commit after the target
-     * (later when archiving lagged a segment switch: the restore script fetches those). When
-     * everything was archived before the target, the target lies beyond the archive.
+     * (later when archiving lagged a segment switch: the staged restore_command,
+     * {@code restore-wal.sh}, hands those to {@code walden fetch}). When everything was archived
+     * before the target, the target lies beyond the archive, unless WAL of the path was archived
+     * past a gap: then the gap is what stands in the way, and waiting for archiving won't close it.
      */
-    private static long lastForTime(RecoveryTarget.Time target, BackupReach reach) throws IOException {
+    private static long lastForTime(RecoveryTarget.Time target, BackupReach reach, WalCatalog catalog,
+                                    WalSegmentSize size) throws IOException {
         OptionalLong segno = reach.firstArchivedFrom(target.at().toInstant());
         if (segno.isPresent()) {
             return segno.getAsLong();
+        }
+        for (WalCatalog.Archived a : catalog.files()) {
+            WalFileName name = a.wal().name();
+            if (name.kind() == WalFileName.Kind.SEGMENT && name.segmentNumber(size) > reach.end()
+                    && reach.path().timelineFor(name.segmentNumber(size)) == name.timeline()) {
+                throw missing(reach, target);
+            }
         }
         WalCatalog.Archived last = reach.last().orElseThrow();
         throw new IOException(target.describe() + " is after the newest archived WAL (" + last.wal().name()

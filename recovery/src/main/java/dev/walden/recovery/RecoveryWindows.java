@@ -3,13 +3,12 @@ package dev.walden.recovery;
 import dev.walden.catalog.BackupManifest;
 import dev.walden.catalog.WalCatalog;
 import dev.walden.repo.Repository;
+import dev.walden.wal.Lsn;
 import dev.walden.wal.WalSegmentSize;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -34,14 +33,11 @@ final class RecoveryWindows {
     static List<RepositoryReport.Window> of(Repository repository, List<BackupManifest> usable, WalCatalog catalog)
             throws IOException {
         WalSegmentSize size = repository.cluster().segmentSize();
-        Map<Integer, TimelinePath> paths = new HashMap<>();
+        TimelinePath.Histories histories = new TimelinePath.Histories(repository.wal());
         List<Optional<BackupReach>> reaches = new ArrayList<>();
         for (BackupManifest backup : usable) {
-            TimelinePath path = paths.get(backup.startTimeline());
-            if (path == null) {
-                path = TimelinePath.resolve(repository.wal(), backup.startTimeline(), Optional.empty(), size);
-                paths.put(backup.startTimeline(), path);
-            }
+            TimelinePath path = TimelinePath.resolve(histories, backup.startTimeline(), Lsn.parse(backup.stopLsn()),
+                    Optional.empty(), size);
             reaches.add(Optional.of(BackupReach.of(backup, path, catalog, size)).filter(BackupReach::consistent));
         }
         List<RepositoryReport.Window> windows = new ArrayList<>();

@@ -16,7 +16,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The logical dumps in a repository, named as the scripts walden replaces named them:
+ * The logical dumps in a repository, named as the daily {@code pg_dump} cron script walden replaces
+ * named them:
  * {@code dumps/<db>/<db>_backup_<yyyyMMdd_HHmmss>.sql} (local time; {@code .sql.gz},
  * {@code .sql.zst} when compressed, {@code .dump} for the custom format), each with a
  * {@code .json} manifest once verified, and a {@code latest_backup.<ext>} pointer per database.

@@ -90,9 +90,10 @@ public enum Compression {
                 yield zstd;
             }
             // 256 KiB blocks: lz4-java allocates two buffers of the block size per stream and
-            // clears one per block; with 4 MiB blocks that was 8 MiB of garbage per WAL segment,
-            // which took the agent's peak RSS past 300 MiB while draining a backlog. 64 KiB
-            // blocks (lz4's default) cost 1.2 % of ratio on WAL, 256 KiB 0.4 %.
+            // clears one per block. Large blocks make that megabytes of garbage per WAL segment,
+            // which took the agent's peak RSS past its memory target while draining a backlog;
+            // small ones (lz4's default 64 KiB) cost compression ratio. 256 KiB balances the two
+            // (figures in docs/benchmarks.md, "The lz4 block size").
             case LZ4 -> new LZ4FrameOutputStream(out, LZ4FrameOutputStream.BLOCKSIZE.SIZE_256KB, -1L,
                     level == 0 ? LZ4Factory.fastestInstance().fastCompressor()
                             : LZ4Factory.fastestInstance().highCompressor(level),

@@ -68,9 +68,9 @@ public final class ObjectPut {
     /**
      * Stores content whose SHA-256 the caller took in an earlier read of the same source, and
      * commits it only if these are still those bytes: their CRC-32C must equal {@code crc32c},
-     * taken in that same earlier read. A CRC-32C costs about a tenth of a SHA-256 (both run on
-     * the CPU's instructions for them), and it only has to catch a file that changed between two
-     * reads, not an adversary. The result carries {@code sha256}.
+     * taken in that same earlier read. A CRC-32C costs far less than a second SHA-256 (both run
+     * on the CPU's instructions for them), and it only has to catch a file that changed between
+     * two reads, not an adversary. The result carries {@code sha256}.
      */
     public static Result putUnchanged(Storage storage, String key, InputStream content, Compression compression,
                                       int level, String sha256, long crc32c) throws IOException {
@@ -89,9 +89,9 @@ public final class ObjectPut {
      * {@code keyFor.apply(sha256)}. Returns empty, having stored nothing, when the compressed
      * bytes outgrow {@code maxHeldBytes}: the caller then takes the SHA-256 in a read of its own
      * and stores in a second one ({@link #putUnchanged}), which bounds memory whatever the size.
-     * Holding the compressed rather than the original bytes is what makes one read affordable: a
-     * 16 MiB WAL segment of bulk inserts is about 1 MiB compressed, one of pgbench's updates 5.7
-     * (zstd) to 8.8 MiB (lz4).
+     * Holding the compressed rather than the original bytes is what makes one read affordable:
+     * WAL compresses well, so a segment held compressed is a fraction of its size (the ratios
+     * measured on real WAL are in docs/benchmarks.md).
      *
      * @param inspector sees every chunk of original bytes; may throw to abort (nothing stored)
      * @param commitCheck when present, runs once the content is hashed: nothing is stored if it throws

@@ -117,6 +117,11 @@ public final class MemoryStorage implements Storage {
         objects.computeIfPresent(key, (k, e) -> new Entry(bytes, e.modified));
     }
 
+    /** Sets an object's modification time, as a storage that wrote it then would report it: for tests of time. */
+    public void setModified(String key, Instant modified) {
+        objects.computeIfPresent(key, (k, e) -> new Entry(e.bytes, modified));
+    }
+
     public Map<String, byte[]> snapshot() {
         Map<String, byte[]> copy = new java.util.TreeMap<>();
         objects.forEach((k, e) -> copy.put(k, e.bytes.clone()));

@@ -34,8 +34,9 @@ import org.jctools.queues.atomic.MpscAtomicArrayQueue;
  * one of {@code workers} permits is free, so the backlog waits in the queue, where it is bounded
  * and visible, rather than in an executor's unbounded one. A single consumer also gives one place
  * to coalesce duplicates: a request for a path that is already being archived joins that job
- * instead of archiving the file twice (later, look-ahead archiving of {@code .ready} files feeds
- * the same queue).
+ * instead of archiving the file twice, whether a push or the look-ahead ({@link Background})
+ * started it. Look-ahead work never enters the queue: the dispatcher hands it to a worker only
+ * when one is free and no request is waiting.
  *
  * <p>The queue is JCTools' atomic-field-updater variant: at hundreds of requests a second its
  * speed is the same, and it needs no {@code sun.misc.Unsafe}, which JDK 24+ warns about.

@@ -34,8 +34,8 @@ import java.util.zip.CRC32C;
  *
  * <p>A file not archived yet is read once: hashed (the SHA-256 is part of the object name),
  * checked and compressed in the same pass, the compressed bytes held in memory until the hash
- * names the object. Reading once saves a second pass over 16 MiB and its CRC-32C: about 2 ms of
- * CPU per segment, a tenth of the hashing and compressing. Memory is bounded by
+ * names the object. Reading once saves the CPU of a second pass over the file and of the CRC-32C
+ * that guards it (measured in docs/benchmarks.md, StoreBenchmark). Memory is bounded by
  * {@link #MAX_HELD_BYTES} per worker: a file that compresses to more (a larger-than-default
  * segment that compresses badly) is read twice instead, once to hash it and once to store it, the
  * second read checking a CRC-32C taken in the first, so a file that changed in between is never
