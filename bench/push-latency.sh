@@ -67,7 +67,7 @@ done
 
 read -r java < "$home/lib/java.path"
 lib=$home/lib
-cp_=$lib/walden-push.jar:$lib/walden-protocol.jar
+cp_=$lib/walden-push.jar:$lib/walden-protocol.jar:$lib/walden-config.jar
 flags=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -Xss512k -XX:MaxRAM=256m)
 # a dynamic AppCDS archive: what bin/walden-push-java uses on JDK 21-24
 "$java" "${flags[@]}" -XX:ArchiveClassesAtExit="$tmp/push.jsa" -Xlog:cds=off -Xlog:cds+dynamic=off \

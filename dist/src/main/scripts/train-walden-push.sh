@@ -7,7 +7,7 @@ dist=$1
 java_home=$2
 java=$java_home/bin/java
 lib=$dist/lib
-cp=$lib/walden-push.jar:$lib/walden-protocol.jar
+cp=$lib/walden-push.jar:$lib/walden-protocol.jar:$lib/walden-config.jar
 # must match bin/walden-push, or the JVM may refuse the cache
 flags=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -Xss512k -XX:MaxRAM=256m)
 

@@ -1,6 +1,6 @@
 package dev.walden.wal;
 
-import dev.walden.protocol.ErrorCode;
+import dev.walden.wal.WalFileException.Reason;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -22,7 +22,7 @@ public final class WalFileCheck {
         if (name.holdsWal()) {
             checkSegmentNumber(name, cluster);
             if (size != cluster.segmentSize().bytes()) {
-                throw new WalFileException(ErrorCode.BAD_SIZE, "'" + name + "' is " + size + " bytes, but WAL segments"
+                throw new WalFileException(Reason.BAD_SIZE, "'" + name + "' is " + size + " bytes, but WAL segments"
                         + " of this cluster are " + cluster.segmentSize().bytes() + " bytes (truncated or foreign file)");
             }
         } else {
@@ -30,7 +30,7 @@ public final class WalFileCheck {
                 checkSegmentNumber(name, cluster);
             }
             if (size == 0 || size > MAX_TEXT_FILE_BYTES) {
-                throw new WalFileException(ErrorCode.BAD_SIZE, "'" + name + "' is " + size + " bytes; a "
+                throw new WalFileException(Reason.BAD_SIZE, "'" + name + "' is " + size + " bytes; a "
                         + name.kind().name().toLowerCase() + " file is between 1 byte and 1 MiB");
             }
         }
@@ -40,7 +40,7 @@ public final class WalFileCheck {
         try {
             name.segmentNumber(cluster.segmentSize());
         } catch (IllegalArgumentException e) {
-            throw new WalFileException(ErrorCode.BAD_NAME, e.getMessage());
+            throw new WalFileException(Reason.BAD_NAME, e.getMessage());
         }
     }
 
@@ -53,42 +53,42 @@ public final class WalFileCheck {
         WalPageHeader h = WalPageHeader.parse(head);
         int expectedMagic = cluster.walMagic();
         if (h.isZero()) {
-            throw new WalFileException(ErrorCode.BAD_HEADER, "'" + name + "' has no WAL page header: its first page is"
+            throw new WalFileException(Reason.BAD_HEADER, "'" + name + "' has no WAL page header: its first page is"
                     + " all zeros (a pre-allocated segment that was never written?)");
         }
         if (h.magic() != expectedMagic) {
             String other = PgVersion.majorForMagic(h.magic()).map(v -> " (WAL of PostgreSQL " + v + ")").orElse("");
-            throw new WalFileException(ErrorCode.BAD_HEADER, String.format("'%s' has page magic 0x%04X%s, but this "
+            throw new WalFileException(Reason.BAD_HEADER, String.format("'%s' has page magic 0x%04X%s, but this "
                     + "cluster runs PostgreSQL %d (0x%04X)", name, h.magic(), other, cluster.pgMajor(), expectedMagic));
         }
         if ((h.info() & WalPageHeader.XLP_LONG_HEADER) == 0 || (h.info() & ~WalPageHeader.XLP_ALL_FLAGS) != 0) {
-            throw new WalFileException(ErrorCode.BAD_HEADER, String.format(
+            throw new WalFileException(Reason.BAD_HEADER, String.format(
                     "'%s' has page flags 0x%04X; the first page of a segment has the long header flag (0x0002) and "
                     + "no flag outside 0x000F", name, h.info()));
         }
         if (h.systemIdentifier() != cluster.systemIdentifier()) {
-            throw new WalFileException(ErrorCode.FOREIGN_SYSTEM, "'" + name + "' belongs to database system "
+            throw new WalFileException(Reason.FOREIGN_SYSTEM, "'" + name + "' belongs to database system "
                     + Long.toUnsignedString(h.systemIdentifier()) + ", but this repository holds system "
                     + Long.toUnsignedString(cluster.systemIdentifier())
                     + " (another cluster archiving here?)");
         }
         if (h.segmentSize() != cluster.segmentSize().bytes()) {
-            throw new WalFileException(ErrorCode.BAD_HEADER, "'" + name + "' header says " + h.segmentSize()
+            throw new WalFileException(Reason.BAD_HEADER, "'" + name + "' header says " + h.segmentSize()
                     + "-byte segments, but this cluster uses " + cluster.segmentSize().bytes());
         }
         if (h.blockSize() < 1024 || h.blockSize() > 65536 || Long.bitCount(h.blockSize()) != 1) {
-            throw new WalFileException(ErrorCode.BAD_HEADER, "'" + name + "' header has an invalid WAL block size "
+            throw new WalFileException(Reason.BAD_HEADER, "'" + name + "' header has an invalid WAL block size "
                     + h.blockSize());
         }
         Lsn expectedAddress = cluster.segmentSize().startOf(name.segmentNumber(cluster.segmentSize()));
         if (!h.pageAddress().equals(expectedAddress)) {
-            throw new WalFileException(ErrorCode.BAD_HEADER, "'" + name + "' starts with the page of " + h.pageAddress()
+            throw new WalFileException(Reason.BAD_HEADER, "'" + name + "' starts with the page of " + h.pageAddress()
                     + ", but its name says " + expectedAddress + " (renamed or recycled file?)");
         }
         // A segment that starts a new timeline is copied from its parent, so its first page may
         // carry an older timeline; it can never carry a newer one.
         if (Integer.compareUnsigned(h.timeline(), name.timeline()) > 0 || h.timeline() == 0) {
-            throw new WalFileException(ErrorCode.BAD_HEADER, String.format(
+            throw new WalFileException(Reason.BAD_HEADER, String.format(
                     "'%s' first page is on timeline %d, not on the file's timeline %d or an ancestor",
                     name, Integer.toUnsignedLong(h.timeline()), Integer.toUnsignedLong(name.timeline())));
         }
@@ -112,11 +112,11 @@ public final class WalFileCheck {
                             + history.entries().get(history.entries().size() - 1).timeline() + " as an ancestor");
                 }
             } catch (IllegalArgumentException e) {
-                throw new WalFileException(ErrorCode.BAD_HEADER, "'" + name + "' is not a valid timeline history: "
+                throw new WalFileException(Reason.BAD_HEADER, "'" + name + "' is not a valid timeline history: "
                         + e.getMessage());
             }
         } else if (name.kind() == WalFileName.Kind.BACKUP && !text.startsWith("START WAL LOCATION:")) {
-            throw new WalFileException(ErrorCode.BAD_HEADER, "'" + name
+            throw new WalFileException(Reason.BAD_HEADER, "'" + name
                     + "' is not a backup history file (it does not start with 'START WAL LOCATION:')");
         }
     }

@@ -8,6 +8,7 @@ import dev.walden.repo.Repository;
 import dev.walden.repo.StoredWal;
 import dev.walden.wal.ClusterIdentity;
 import dev.walden.wal.WalFileCheck;
+import dev.walden.wal.WalFileException.Reason;
 import dev.walden.wal.WalFileException;
 import dev.walden.wal.WalFileName;
 import dev.walden.wal.WalPageHeader;
@@ -85,7 +86,7 @@ public final class SegmentArchiver {
             WalDirectory.WalFile file = walDirectory.resolve(requestedPath);
             return archive(file, start);
         } catch (WalFileException e) {
-            return new ArchiveResult.Failed(e.code(), e.getMessage());
+            return new ArchiveResult.Failed(WireCodes.of(e.reason()), e.getMessage());
         } catch (IOException e) {
             return new ArchiveResult.Failed(ErrorCode.STORAGE_FAILED, e.getMessage());
         } catch (RuntimeException e) {
@@ -115,7 +116,7 @@ public final class SegmentArchiver {
                 StoredWal stored = existing.get();
                 String sha256 = firstRead(file, channel, cluster).sha256();
                 if (!stored.sha256().equals(sha256)) {
-                    throw new WalFileException(ErrorCode.DUPLICATE_DIFFERS, "'" + file.name() + "' is already archived"
+                    throw new WalFileException(Reason.DUPLICATE_DIFFERS, "'" + file.name() + "' is already archived"
                             + " with different content (SHA-256 " + stored.sha256() + " in the repository, "
                             + sha256 + " in pg_wal); nothing was overwritten");
                 }
@@ -166,10 +167,10 @@ public final class SegmentArchiver {
         try {
             inPgWal = walDirectory.resolve(file.path().resolveSibling(history.toString()).toString());
         } catch (WalFileException e) {
-            if (e.code() != ErrorCode.FILE_NOT_FOUND) {
+            if (e.reason() != Reason.FILE_NOT_FOUND) {
                 throw e;
             }
-            throw new WalFileException(ErrorCode.MISSING_HISTORY, "'" + file.name() + "' is on timeline "
+            throw new WalFileException(Reason.MISSING_HISTORY, "'" + file.name() + "' is on timeline "
                     + file.name().timeline() + ", but '" + history + "' is neither in the repository nor in pg_wal:"
                     + " recovery could not follow that timeline; put the history file back into pg_wal (a copy from"
                     + " the server that created the timeline) and PostgreSQL's next attempt archives both");
@@ -177,7 +178,7 @@ public final class SegmentArchiver {
         try {
             archive(inPgWal, clock.instant());
         } catch (WalFileException e) {
-            throw new WalFileException(e.code(), "'" + file.name() + "' needs '" + history
+            throw new WalFileException(e.reason(), "'" + file.name() + "' needs '" + history
                     + "' archived first, which failed: " + e.getMessage());
         }
     }
@@ -203,7 +204,7 @@ public final class SegmentArchiver {
 
     private static WalFileException readFailed(WalDirectory.WalFile file, IOException e) {
         String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        return new WalFileException(ErrorCode.READ_FAILED, "cannot read '" + file.name() + "' in pg_wal: " + reason);
+        return new WalFileException(Reason.READ_FAILED, "cannot read '" + file.name() + "' in pg_wal: " + reason);
     }
 
     /** Says that a failure while streaming the file to the repository was reading pg_wal, not storing. */

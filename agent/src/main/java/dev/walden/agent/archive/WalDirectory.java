@@ -1,6 +1,6 @@
 package dev.walden.agent.archive;
 
-import dev.walden.protocol.ErrorCode;
+import dev.walden.wal.WalFileException.Reason;
 import dev.walden.wal.WalFileException;
 import dev.walden.wal.WalFileName;
 import java.io.IOException;
@@ -52,24 +52,24 @@ public final class WalDirectory {
         try {
             path = pgdata.resolve(requested);
         } catch (InvalidPathException e) {
-            throw new WalFileException(ErrorCode.BAD_NAME, "'" + requested + "' is not a valid path");
+            throw new WalFileException(Reason.BAD_NAME, "'" + requested + "' is not a valid path");
         }
         Path fileName = path.getFileName();
         WalFileName name;
         try {
             name = WalFileName.parse(fileName == null ? "" : fileName.toString());
         } catch (IllegalArgumentException e) {
-            throw new WalFileException(ErrorCode.BAD_NAME, e.getMessage());
+            throw new WalFileException(Reason.BAD_NAME, e.getMessage());
         }
         Path parent;
         try {
             parent = path.getParent().toRealPath();
         } catch (IOException e) {
-            throw new WalFileException(ErrorCode.OUTSIDE_PG_WAL, "'" + requested + "' is not inside pg_wal '"
+            throw new WalFileException(Reason.OUTSIDE_PG_WAL, "'" + requested + "' is not inside pg_wal '"
                     + configured + "' (its directory does not exist)");
         }
         if (!parent.equals(real)) {
-            throw new WalFileException(ErrorCode.OUTSIDE_PG_WAL, "'" + requested + "' is not inside pg_wal '"
+            throw new WalFileException(Reason.OUTSIDE_PG_WAL, "'" + requested + "' is not inside pg_wal '"
                     + configured + "'; walden archives only files PostgreSQL wrote there");
         }
         Path file = real.resolve(name.toString());
@@ -77,15 +77,15 @@ public final class WalDirectory {
         try {
             attrs = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         } catch (IOException e) {
-            throw new WalFileException(ErrorCode.FILE_NOT_FOUND, "'" + name + "' does not exist in pg_wal '"
+            throw new WalFileException(Reason.FILE_NOT_FOUND, "'" + name + "' does not exist in pg_wal '"
                     + configured + "'");
         }
         if (attrs.isSymbolicLink()) {
-            throw new WalFileException(ErrorCode.OUTSIDE_PG_WAL, "'" + requested + "' is a symbolic link; walden "
+            throw new WalFileException(Reason.OUTSIDE_PG_WAL, "'" + requested + "' is a symbolic link; walden "
                     + "archives only regular files inside pg_wal");
         }
         if (!attrs.isRegularFile()) {
-            throw new WalFileException(ErrorCode.BAD_NAME, "'" + requested + "' is not a regular file");
+            throw new WalFileException(Reason.BAD_NAME, "'" + requested + "' is not a regular file");
         }
         return new WalFile(name, file);
     }

@@ -3,13 +3,10 @@ package dev.walden.agent.server;
 import dev.walden.agent.AgentMetrics;
 import dev.walden.agent.archive.ArchiveDispatcher;
 import dev.walden.agent.jobs.AgentJobs;
-import dev.walden.backup.BaseBackup;
 import dev.walden.protocol.ErrorCode;
 import dev.walden.protocol.ErrorReply;
 import dev.walden.protocol.FetchNotice;
 import dev.walden.protocol.Frame;
-import dev.walden.protocol.FrameType;
-import dev.walden.protocol.Meter;
 import dev.walden.protocol.ProtocolException;
 import dev.walden.protocol.PushRequest;
 import dev.walden.protocol.StatusReply;
@@ -18,15 +15,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.lang.System.Logger.Level;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -35,14 +26,11 @@ import java.util.function.Supplier;
  * while a PUSH or BACKUP is in progress, and not while the client leaves its replies unread (the
  * channel is unwritable above the write-buffer high-water mark). Either way auto-read goes off, so
  * requests a client pipelined stay undecoded in {@link FrameDecoder} and in the socket, and a
- * client that never reads costs the agent at most the high-water mark in replies.
+ * client that never reads costs the agent at most the high-water mark in replies. BACKUP streams
+ * its progress through {@link BackupStream}.
  */
 public final class RequestHandler extends ChannelInboundHandlerAdapter {
     private static final System.Logger LOG = System.getLogger(RequestHandler.class.getName());
-
-    /** How often a long request (BACKUP) shows it is alive when it has nothing else to say. */
-    static final long HEARTBEAT_SECONDS = 30;
-    private static final long METER_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final ArchiveDispatcher dispatcher;
     private final Optional<AgentJobs> jobs;
@@ -146,74 +134,10 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         busy = true;
-        // The heartbeat speaks only once the backup has started: while it waits behind another
-        // job (a dump that hangs, say) the client's silence timeout must be free to fire.
-        AtomicLong lastSent = new AtomicLong(System.nanoTime());
-        AtomicBoolean started = new AtomicBoolean();
-        ctx.writeAndFlush(progress("backup queued"));
-        ScheduledFuture<?> heartbeat = ctx.executor().scheduleAtFixedRate(() -> {
-            if (started.get() && System.nanoTime() - lastSent.get() > TimeUnit.SECONDS.toNanos(HEARTBEAT_SECONDS - 1)) {
-                lastSent.set(System.nanoTime());
-                ctx.writeAndFlush(progress("backup still running"));
-            }
-        }, HEARTBEAT_SECONDS, HEARTBEAT_SECONDS, TimeUnit.SECONDS);
-        String requester = requester(request);
-        // clients that send METER-less BACKUPs (an empty body: walden before METER existed) get lines only
-        boolean meters = !request.bodyText().isBlank();
-        jobs.get().backup(new BaseBackup.Progress() {
-            @Override
-            public void report(String line) {
-                started.set(true);
-                lastSent.set(System.nanoTime());
-                ctx.writeAndFlush(progress(line));
-            }
-
-            @Override
-            public void copied(long bytesDone, long bytesTotal, long filesDone, long filesTotal) {
-                long now = System.nanoTime();
-                long last = lastSent.get();
-                // one METER a second is plenty for a bar; the last file always gets one. A client
-                // that leaves its replies unread gets none: the next one says more than a queued one
-                if (!meters || !ctx.channel().isWritable()) {
-                    return;
-                }
-                if (filesDone == filesTotal || (now - last >= METER_EVERY_NANOS && lastSent.compareAndSet(last, now))) {
-                    lastSent.set(now);
-                    ctx.writeAndFlush(new Meter("copying", "files", bytesDone, bytesTotal, filesDone, filesTotal).toFrame());
-                }
-            }
-        }, requester).whenComplete((manifest, failure) -> ctx.executor().execute(() -> {
-            heartbeat.cancel(false);
+        BackupStream.run(ctx, request, jobs.get(), () -> {
             busy = false;
-            if (failure != null) {
-                Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                        ? failure.getCause() : failure;
-                ctx.writeAndFlush(new ErrorReply(ErrorCode.BACKUP_FAILED, String.valueOf(cause.getMessage())).toFrame());
-            } else if (!manifest.isComplete()) {
-                ctx.writeAndFlush(new ErrorReply(ErrorCode.BACKUP_FAILED, "backup " + manifest.label()
-                        + " is incomplete: " + manifest.statusDetail()).toFrame());
-            } else {
-                ctx.writeAndFlush(Frame.ok("backup " + manifest.label() + " complete (" + manifest.files().size()
-                        + " files, WAL " + manifest.startWal() + " .. " + manifest.stopWal() + ")"));
-            }
             drain(ctx);
-        }));
-    }
-
-    /**
-     * Who asked for a backup, as the client says (BACKUP's optional body), for the audit trail; it
-     * is only as trustworthy as the socket's permissions, and kept to one short printable line.
-     */
-    private static String requester(Frame request) {
-        String text = request.bodyText().replaceAll("\\p{Cntrl}", " ").strip();
-        if (text.isEmpty()) {
-            return "agent request";
-        }
-        return text.length() > 200 ? text.substring(0, 200) : text;
-    }
-
-    private static Frame progress(String line) {
-        return new Frame(FrameType.PROGRESS, line.getBytes(StandardCharsets.UTF_8));
+        });
     }
 
     @Override

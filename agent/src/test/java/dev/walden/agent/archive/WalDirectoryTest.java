@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.walden.agent.FakePgdata;
-import dev.walden.protocol.ErrorCode;
+import dev.walden.wal.WalFileException.Reason;
 import dev.walden.wal.WalFileException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -54,14 +54,14 @@ class WalDirectoryTest {
         Path outside = Files.createDirectories(dir.resolve("elsewhere"));
         Files.copy(pg.pgWal.resolve("000000010000000000000001"), outside.resolve("000000010000000000000002"));
         WalFileException e = refused(outside.resolve("000000010000000000000002").toString());
-        assertEquals(ErrorCode.OUTSIDE_PG_WAL, e.code());
+        assertEquals(Reason.OUTSIDE_PG_WAL, e.reason());
         assertTrue(e.getMessage().endsWith("is not inside pg_wal '" + pg.pgWal
                 + "'; walden archives only files PostgreSQL wrote there"), e.getMessage());
-        assertEquals(ErrorCode.OUTSIDE_PG_WAL, refused("pg_wal/../elsewhere/000000010000000000000002").code());
-        assertEquals(ErrorCode.OUTSIDE_PG_WAL, refused("pg_wal/archive_status/../../elsewhere/000000010000000000000002")
-                .code());
-        assertEquals(ErrorCode.OUTSIDE_PG_WAL, refused("pg_wal/archive_status/000000010000000000000001").code());
-        assertEquals(ErrorCode.OUTSIDE_PG_WAL, refused("/nonexistent/dir/000000010000000000000001").code());
+        assertEquals(Reason.OUTSIDE_PG_WAL, refused("pg_wal/../elsewhere/000000010000000000000002").reason());
+        assertEquals(Reason.OUTSIDE_PG_WAL, refused("pg_wal/archive_status/../../elsewhere/000000010000000000000002")
+                .reason());
+        assertEquals(Reason.OUTSIDE_PG_WAL, refused("pg_wal/archive_status/000000010000000000000001").reason());
+        assertEquals(Reason.OUTSIDE_PG_WAL, refused("/nonexistent/dir/000000010000000000000001").reason());
     }
 
     @Test
@@ -69,26 +69,26 @@ class WalDirectoryTest {
         Path secret = Files.writeString(dir.resolve("secret"), "not WAL");
         Files.createSymbolicLink(pg.pgWal.resolve("000000010000000000000009"), secret);
         WalFileException e = refused("pg_wal/000000010000000000000009");
-        assertEquals(ErrorCode.OUTSIDE_PG_WAL, e.code());
+        assertEquals(Reason.OUTSIDE_PG_WAL, e.reason());
         assertTrue(e.getMessage().contains("is a symbolic link"), e.getMessage());
     }
 
     @Test
     void refusesBadNamesAndMissingFiles() {
         WalFileException badName = refused("pg_wal/../../../../etc/passwd");
-        assertEquals(ErrorCode.BAD_NAME, badName.code());
+        assertEquals(Reason.BAD_NAME, badName.reason());
         assertEquals("'passwd' is not a WAL file name (expected a segment, .partial, .backup or .history name)",
                 badName.getMessage());
-        assertEquals(ErrorCode.BAD_NAME, refused("pg_wal/000000010000000000000001.ready").code());
-        assertEquals(ErrorCode.BAD_NAME, refused("").code());
+        assertEquals(Reason.BAD_NAME, refused("pg_wal/000000010000000000000001.ready").reason());
+        assertEquals(Reason.BAD_NAME, refused("").reason());
         WalFileException missing = refused("pg_wal/000000010000000000000007");
-        assertEquals(ErrorCode.FILE_NOT_FOUND, missing.code());
+        assertEquals(Reason.FILE_NOT_FOUND, missing.reason());
         assertEquals("'000000010000000000000007' does not exist in pg_wal '" + pg.pgWal + "'", missing.getMessage());
     }
 
     @Test
     void refusesADirectoryWithAWalName() throws IOException {
         Files.createDirectory(pg.pgWal.resolve("000000010000000000000005"));
-        assertEquals(ErrorCode.BAD_NAME, refused("pg_wal/000000010000000000000005").code());
+        assertEquals(Reason.BAD_NAME, refused("pg_wal/000000010000000000000005").reason());
     }
 }
