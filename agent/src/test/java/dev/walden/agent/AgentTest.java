@@ -9,7 +9,7 @@ import dev.walden.repo.Compression;
 import dev.walden.repo.Repository;
 import dev.walden.storage.FaultInjectingStorage;
 import dev.walden.storage.MemoryStorage;
-import dev.walden.storage.PosixStorage;
+import dev.walden.storage.posix.PosixStorage;
 import dev.walden.wal.WalFileName;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

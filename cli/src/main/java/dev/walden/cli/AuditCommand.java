@@ -1,11 +1,11 @@
 package dev.walden.cli;
 
 import dev.walden.catalog.AuditLog;
-import dev.walden.catalog.Json;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigSource;
 import dev.walden.config.Durations;
 import dev.walden.console.Sizes;
+import dev.walden.repo.Json;
 import dev.walden.repo.StorageFactory;
 import dev.walden.storage.Storage;
 import java.io.IOException;

@@ -19,7 +19,7 @@ import dev.walden.recovery.RecoveryReport;
 import dev.walden.recovery.RecoveryTarget;
 import dev.walden.recovery.RepositoryVerifier;
 import dev.walden.repo.Repository;
-import dev.walden.storage.PosixStorage;
+import dev.walden.storage.posix.PosixStorage;
 import dev.walden.wal.ClusterIdentity;
 import java.io.IOException;
 import java.io.PrintWriter;

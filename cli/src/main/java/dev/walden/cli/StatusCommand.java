@@ -1,6 +1,5 @@
 package dev.walden.cli;
 
-import dev.walden.catalog.Json;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;
@@ -11,6 +10,7 @@ import dev.walden.protocol.Frame;
 import dev.walden.protocol.FrameType;
 import dev.walden.protocol.ProtocolException;
 import dev.walden.protocol.StatusReply;
+import dev.walden.repo.Json;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;

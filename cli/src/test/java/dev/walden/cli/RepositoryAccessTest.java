@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import dev.walden.repo.Repository;
-import dev.walden.storage.PosixStorage;
+import dev.walden.storage.posix.PosixStorage;
 import dev.walden.wal.ClusterIdentity;
 import dev.walden.wal.WalSegmentSize;
 import java.io.PrintWriter;

@@ -14,7 +14,7 @@ import dev.walden.protocol.PushRequest;
 import dev.walden.protocol.RawConnection;
 import dev.walden.protocol.StatusReply;
 import dev.walden.repo.StoredWal;
-import dev.walden.storage.PosixStorage;
+import dev.walden.storage.posix.PosixStorage;
 import dev.walden.wal.WalFileName;
 import java.io.IOException;
 import java.nio.ByteBuffer;

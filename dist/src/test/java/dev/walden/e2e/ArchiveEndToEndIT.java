@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.walden.cluster.LocalCluster;
 import dev.walden.repo.Repository;
 import dev.walden.repo.StoredWal;
-import dev.walden.storage.PosixStorage;
+import dev.walden.storage.posix.PosixStorage;
 import dev.walden.wal.WalFileName;
 import dev.walden.wal.WalSegmentSize;
 import java.nio.file.Files;

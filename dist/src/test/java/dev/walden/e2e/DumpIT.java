@@ -8,7 +8,7 @@ import dev.walden.catalog.DumpCatalog;
 import dev.walden.catalog.DumpManifest;
 import dev.walden.cluster.LocalCluster;
 import dev.walden.repo.Checksums;
-import dev.walden.storage.PosixStorage;
+import dev.walden.storage.posix.PosixStorage;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.file.Files;

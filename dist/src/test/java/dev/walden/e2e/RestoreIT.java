@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.walden.catalog.DumpCatalog;
 import dev.walden.cluster.LocalCluster;
-import dev.walden.storage.PosixStorage;
+import dev.walden.storage.posix.PosixStorage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;

@@ -7,7 +7,7 @@ import dev.walden.catalog.BackupCatalog;
 import dev.walden.catalog.DumpCatalog;
 import dev.walden.cluster.LocalCluster;
 import dev.walden.storage.ObjectWriter;
-import dev.walden.storage.PosixStorage;
+import dev.walden.storage.posix.PosixStorage;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;

@@ -2,6 +2,8 @@ package dev.walden.recovery;
 
 import dev.walden.catalog.BackupCatalog;
 import dev.walden.catalog.BackupManifest;
+import dev.walden.catalog.BackupReach;
+import dev.walden.catalog.TimelinePath;
 import dev.walden.catalog.WalCatalog;
 import dev.walden.repo.Repository;
 import dev.walden.wal.Lsn;

@@ -5,6 +5,7 @@ import dev.walden.catalog.BackupCatalog;
 import dev.walden.catalog.BackupManifest;
 import dev.walden.catalog.DumpCatalog;
 import dev.walden.catalog.DumpManifest;
+import dev.walden.catalog.RepositoryReport;
 import dev.walden.catalog.WalCatalog;
 import dev.walden.console.ProgressBar;
 import dev.walden.console.Sizes;

@@ -2,12 +2,12 @@ package dev.walden.restore;
 
 import dev.walden.catalog.DumpCatalog;
 import dev.walden.catalog.DumpManifest;
-import dev.walden.catalog.Json;
 import dev.walden.dump.DumpFormat;
 import dev.walden.repo.Checksums;
 import dev.walden.repo.Compression;
-import dev.walden.storage.PosixStorage;
+import dev.walden.repo.Json;
 import dev.walden.storage.Storage;
+import dev.walden.storage.posix.PosixStorage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

@@ -8,7 +8,7 @@ import dev.walden.repo.Checksums;
 import dev.walden.repo.Compression;
 import dev.walden.repo.Repository;
 import dev.walden.repo.StoredWal;
-import dev.walden.storage.PosixStorage;
+import dev.walden.storage.posix.PosixStorage;
 import dev.walden.wal.ClusterIdentity;
 import dev.walden.wal.SyntheticWal;
 import dev.walden.wal.WalFileName;

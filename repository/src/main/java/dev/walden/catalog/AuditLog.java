@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.walden.config.Secrets;
+import dev.walden.repo.Json;
 import dev.walden.storage.HostName;
 import dev.walden.storage.ObjectInfo;
 import dev.walden.storage.ObjectWriter;

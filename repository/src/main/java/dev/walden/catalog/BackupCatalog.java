@@ -1,6 +1,7 @@
 package dev.walden.catalog;
 
 import dev.walden.repo.Compression;
+import dev.walden.repo.Json;
 import dev.walden.storage.NoSuchObjectException;
 import dev.walden.storage.ObjectInfo;
 import dev.walden.storage.ObjectWriter;

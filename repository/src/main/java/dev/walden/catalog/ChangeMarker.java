@@ -1,6 +1,7 @@
 package dev.walden.catalog;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.walden.repo.Json;
 import dev.walden.storage.HostName;
 import dev.walden.storage.NoSuchObjectException;
 import dev.walden.storage.ObjectWriter;

@@ -1,5 +1,6 @@
 package dev.walden.catalog;
 
+import dev.walden.repo.Json;
 import dev.walden.storage.NoSuchObjectException;
 import dev.walden.storage.ObjectInfo;
 import dev.walden.storage.ObjectWriter;

@@ -1,7 +1,7 @@
 package dev.walden.repo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.walden.catalog.Json;
+import dev.walden.repo.Json;
 import dev.walden.storage.NoSuchObjectException;
 import dev.walden.storage.ObjectWriter;
 import dev.walden.storage.Storage;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.walden.storage.MemoryStorage;
 import dev.walden.storage.ObjectWriter;
-import dev.walden.storage.PosixStorage;
+import dev.walden.storage.posix.PosixStorage;
 import dev.walden.wal.ClusterIdentity;
 import dev.walden.wal.WalSegmentSize;
 import java.io.IOException;

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.walden.config.ConfigSource;
-import dev.walden.storage.PosixStorage;
 import dev.walden.storage.Storage;
+import dev.walden.storage.posix.PosixStorage;
 import dev.walden.wal.ClusterIdentity;
 import dev.walden.wal.WalSegmentSize;
 import java.io.IOException;

@@ -2,7 +2,7 @@ package dev.walden.agent.http;
 
 import dev.walden.agent.AgentStats;
 import dev.walden.catalog.ChangeMarker;
-import dev.walden.recovery.RepositoryReport;
+import dev.walden.catalog.RepositoryReport;
 import dev.walden.repo.Repository;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

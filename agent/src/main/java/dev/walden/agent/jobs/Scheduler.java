@@ -2,7 +2,7 @@ package dev.walden.agent.jobs;
 
 import com.cronutils.model.Cron;
 import com.cronutils.model.time.ExecutionTime;
-import dev.walden.catalog.Json;
+import dev.walden.repo.Json;
 import dev.walden.storage.NoSuchObjectException;
 import dev.walden.storage.ObjectWriter;
 import dev.walden.storage.Storage;

@@ -2,11 +2,11 @@ package dev.walden.cli.backup;
 
 import dev.walden.backup.BackupSettings;
 import dev.walden.catalog.AuditLog;
-import dev.walden.catalog.Json;
 import dev.walden.cli.ConfigOption;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigSource;
 import dev.walden.console.Sizes;
+import dev.walden.repo.Json;
 import dev.walden.repo.Repository;
 import dev.walden.repo.StorageFactory;
 import dev.walden.retention.Expirer;

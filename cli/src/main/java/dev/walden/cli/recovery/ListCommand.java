@@ -1,12 +1,12 @@
 package dev.walden.cli.recovery;
 
-import dev.walden.catalog.Json;
+import dev.walden.catalog.RepositoryReport;
 import dev.walden.catalog.WalCatalog;
 import dev.walden.cli.ConfigOption;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigSource;
 import dev.walden.console.Sizes;
-import dev.walden.recovery.RepositoryReport;
+import dev.walden.repo.Json;
 import dev.walden.repo.Repository;
 import dev.walden.repo.StorageFactory;
 import dev.walden.storage.Storage;

@@ -2,7 +2,6 @@ package dev.walden.cli.recovery;
 
 import dev.walden.backup.BackupSettings;
 import dev.walden.catalog.AuditLog;
-import dev.walden.catalog.Json;
 import dev.walden.cli.ConfigOption;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
@@ -18,6 +17,7 @@ import dev.walden.recovery.RecoveryPort;
 import dev.walden.recovery.RecoveryReport;
 import dev.walden.recovery.RecoveryTarget;
 import dev.walden.recovery.RefusedException;
+import dev.walden.repo.Json;
 import dev.walden.repo.StorageFactory;
 import dev.walden.restore.DatabaseCopy;
 import dev.walden.storage.Storage;

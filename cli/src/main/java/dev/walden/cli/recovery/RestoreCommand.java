@@ -2,7 +2,6 @@ package dev.walden.cli.recovery;
 
 import dev.walden.backup.BackupSettings;
 import dev.walden.catalog.AuditLog;
-import dev.walden.catalog.Json;
 import dev.walden.cli.ConfigOption;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigSource;
@@ -11,6 +10,7 @@ import dev.walden.console.Sizes;
 import dev.walden.db.ConnectionSettings;
 import dev.walden.dump.DumpFormat;
 import dev.walden.recovery.RefusedException;
+import dev.walden.repo.Json;
 import dev.walden.repo.Repository;
 import dev.walden.repo.StorageFactory;
 import dev.walden.restore.DumpContents;

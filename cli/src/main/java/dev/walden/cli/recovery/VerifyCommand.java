@@ -1,12 +1,12 @@
 package dev.walden.cli.recovery;
 
 import dev.walden.catalog.AuditLog;
-import dev.walden.catalog.Json;
 import dev.walden.cli.ConfigOption;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;
 import dev.walden.recovery.RepositoryVerifier;
+import dev.walden.repo.Json;
 import dev.walden.repo.Repository;
 import dev.walden.repo.StorageFactory;
 import dev.walden.storage.Storage;

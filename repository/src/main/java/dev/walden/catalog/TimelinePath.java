@@ -1,4 +1,4 @@
-package dev.walden.recovery;
+package dev.walden.catalog;
 
 import dev.walden.repo.WalArchive;
 import dev.walden.wal.Lsn;

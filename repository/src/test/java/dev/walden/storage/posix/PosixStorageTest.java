@@ -1,10 +1,14 @@
-package dev.walden.storage;
+package dev.walden.storage.posix;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.walden.storage.ObjectWriter;
+import dev.walden.storage.Storage;
+import dev.walden.storage.StorageContractTest;
+import dev.walden.storage.posix.PosixStorage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

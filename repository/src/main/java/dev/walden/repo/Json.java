@@ -1,4 +1,4 @@
-package dev.walden.catalog;
+package dev.walden.repo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;

@@ -1,4 +1,4 @@
-package dev.walden.recovery;
+package dev.walden.catalog;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;

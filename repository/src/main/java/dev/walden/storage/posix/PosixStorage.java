@@ -1,13 +1,21 @@
-package dev.walden.storage;
+package dev.walden.storage.posix;
 
 import dev.walden.config.FileAccess;
+import dev.walden.storage.NoSuchObjectException;
+import dev.walden.storage.ObjectInfo;
+import dev.walden.storage.ObjectWriter;
+import dev.walden.storage.Storage;
+import dev.walden.storage.StorageKeys;
+import dev.walden.storage.StorageLock;
+import dev.walden.storage.StorageLockedException;
+import dev.walden.storage.WriteOption;
 import java.io.BufferedOutputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.channels.Channels;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;

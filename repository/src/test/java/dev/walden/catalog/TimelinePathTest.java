@@ -1,9 +1,9 @@
-package dev.walden.recovery;
+package dev.walden.catalog;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.walden.recovery.TimelinePath.Step;
+import dev.walden.catalog.TimelinePath.Step;
 import dev.walden.repo.Checksums;
 import dev.walden.repo.Compression;
 import dev.walden.repo.Repository;

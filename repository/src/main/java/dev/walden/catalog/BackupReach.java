@@ -1,4 +1,4 @@
-package dev.walden.recovery;
+package dev.walden.catalog;
 
 import dev.walden.catalog.BackupManifest;
 import dev.walden.catalog.WalCatalog;
