@@ -6,6 +6,8 @@ import dev.walden.catalog.DumpManifest;
 import dev.walden.config.Durations;
 import dev.walden.db.ConnectionSettings;
 import dev.walden.db.Database;
+import dev.walden.postgres.PgProgram;
+import dev.walden.postgres.StderrTail;
 import dev.walden.repo.Compression;
 import dev.walden.repo.ObjectPut;
 import dev.walden.storage.Storage;

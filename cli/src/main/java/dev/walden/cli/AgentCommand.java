@@ -19,7 +19,6 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 /** {@code walden agent}: run the resident agent until SIGTERM or SIGINT. */
 @Command(name = "agent", mixinStandardHelpOptions = true,

@@ -2,7 +2,6 @@ package dev.walden.cli;
 
 import dev.walden.catalog.AuditLog;
 import dev.walden.config.ConfigException;
-import dev.walden.config.ConfigSource;
 import dev.walden.config.Durations;
 import dev.walden.console.Sizes;
 import dev.walden.repo.Json;

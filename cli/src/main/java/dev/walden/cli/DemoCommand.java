@@ -3,11 +3,12 @@ package dev.walden.cli;
 import dev.walden.agent.Agent;
 import dev.walden.agent.AgentConfig;
 import dev.walden.agent.jobs.JobSetup;
-import dev.walden.cluster.LocalCluster;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;
 import dev.walden.console.Sizes;
+import dev.walden.postgres.LocalCluster;
+import dev.walden.postgres.PgBinaries;
 import dev.walden.protocol.AgentClient;
 import dev.walden.protocol.AgentClientException;
 import dev.walden.protocol.ErrorReply;
@@ -89,7 +90,7 @@ public final class DemoCommand implements Callable<Integer> {
     public Integer call() throws IOException, SQLException, InterruptedException, ConfigException {
         out = spec.commandLine().getOut();
         Path push = waldenHome().resolve("bin/walden-push");
-        Path bin = LocalCluster.findBinaries(Optional.ofNullable(pgBin).or(DemoCommand::configuredPgBin));
+        Path bin = PgBinaries.server(Optional.ofNullable(pgBin).or(DemoCommand::configuredPgBin));
         Path dir = Files.createTempDirectory("walden-demo-");
         waldenLogger.setLevel(Level.WARNING); // the demo narrates; keep the agent quiet
         Path socket = dir.resolve("agent.sock");

@@ -2,7 +2,6 @@ package dev.walden.cli;
 
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
-import dev.walden.config.ConfigSource;
 import dev.walden.protocol.AgentClient;
 import dev.walden.protocol.AgentClientException;
 import dev.walden.protocol.ErrorReply;

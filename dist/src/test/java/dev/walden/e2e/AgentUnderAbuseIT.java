@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.walden.cluster.LocalCluster;
+import dev.walden.postgres.LocalCluster;
 import dev.walden.protocol.ErrorCode;
 import dev.walden.protocol.ErrorReply;
 import dev.walden.protocol.Frame;

@@ -1,6 +1,6 @@
 package dev.walden.e2e;
 
-import dev.walden.cluster.LocalCluster;
+import dev.walden.postgres.LocalCluster;
 import java.io.IOException;
 import java.sql.SQLException;
 import java.time.Duration;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.walden.catalog.DumpCatalog;
 import dev.walden.catalog.DumpManifest;
-import dev.walden.cluster.LocalCluster;
+import dev.walden.postgres.LocalCluster;
 import dev.walden.repo.Checksums;
 import dev.walden.storage.posix.PosixStorage;
 import java.io.ByteArrayInputStream;

@@ -1,6 +1,7 @@
 package dev.walden.e2e;
 
-import dev.walden.cluster.LocalCluster;
+import dev.walden.postgres.LocalCluster;
+import dev.walden.postgres.PgBinaries;
 import dev.walden.protocol.AgentClient;
 import dev.walden.protocol.AgentClientException;
 import dev.walden.protocol.Frame;
@@ -52,7 +53,7 @@ final class Installation implements AutoCloseable {
     /** PostgreSQL binaries: $WALDEN_PG_BIN or Debian's PostgreSQL 15. */
     static Path pgBin() throws IOException {
         String env = System.getenv("WALDEN_PG_BIN");
-        return LocalCluster.findBinaries(Optional.of(Path.of(env == null || env.isBlank()
+        return PgBinaries.server(Optional.of(Path.of(env == null || env.isBlank()
                 ? "/usr/lib/postgresql/15/bin" : env)));
     }
 

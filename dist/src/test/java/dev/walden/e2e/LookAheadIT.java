@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.walden.cluster.LocalCluster;
+import dev.walden.postgres.LocalCluster;
 import dev.walden.repo.StoredWal;
 import dev.walden.storage.posix.PosixStorage;
 import dev.walden.wal.WalFileName;

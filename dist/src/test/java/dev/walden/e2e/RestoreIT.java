@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.walden.catalog.DumpCatalog;
-import dev.walden.cluster.LocalCluster;
+import dev.walden.postgres.LocalCluster;
 import dev.walden.storage.posix.PosixStorage;
 import java.nio.file.Files;
 import java.nio.file.Path;

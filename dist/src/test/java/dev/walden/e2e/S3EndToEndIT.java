@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.walden.cluster.LocalCluster;
+import dev.walden.postgres.LocalCluster;
 import dev.walden.storage.s3.S3TestServer;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -3,7 +3,7 @@ package dev.walden.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.walden.cluster.LocalCluster;
+import dev.walden.postgres.LocalCluster;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -2,12 +2,11 @@ package dev.walden.recovery;
 
 import dev.walden.backup.BackupSettings;
 import dev.walden.catalog.BackupManifest;
-import dev.walden.cluster.LocalCluster;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;
 import dev.walden.db.ConnectionSettings;
-import dev.walden.dump.PgProgram;
+import dev.walden.postgres.PgBinaries;
 import dev.walden.repo.Repository;
 import dev.walden.repo.StorageFactory;
 import dev.walden.storage.Storage;
@@ -295,23 +294,7 @@ public final class PointInTimeRecovery {
 
     /** PostgreSQL's programs of the backup's major version. */
     private Path binaries(Optional<Path> pgBin, int major) throws IOException, ConfigException {
-        Optional<Path> configured = pgBin.isPresent() ? pgBin : config.path(ConfigKeys.PG_BIN);
-        Path bin;
-        if (configured.isPresent()) {
-            bin = LocalCluster.findBinaries(configured);
-        } else if (Files.isExecutable(Path.of("/usr/lib/postgresql/" + major + "/bin/postgres"))) {
-            bin = Path.of("/usr/lib/postgresql/" + major + "/bin");
-        } else if (Files.isExecutable(Path.of("/usr/pgsql-" + major + "/bin/postgres"))) {
-            bin = Path.of("/usr/pgsql-" + major + "/bin");
-        } else {
-            bin = LocalCluster.findBinaries(Optional.empty());
-        }
-        PgProgram postgres = PgProgram.find("postgres", Optional.of(bin));
-        if (postgres.major() != major) {
-            throw new IOException("the backup is PostgreSQL " + major + ", but " + postgres.path() + " is PostgreSQL "
-                    + postgres.version() + ": set pg_bin (or --pg-bin) to PostgreSQL " + major + "'s programs");
-        }
-        return bin;
+        return PgBinaries.server(pgBin.isPresent() ? pgBin : config.path(ConfigKeys.PG_BIN), major);
     }
 
     /** Stops a server left running in {@code pgdata} by a recovery that failed (SIGTERM, smart shutdown). */

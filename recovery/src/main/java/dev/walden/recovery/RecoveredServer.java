@@ -1,8 +1,8 @@
 package dev.walden.recovery;
 
-import dev.walden.cluster.LocalCluster;
 import dev.walden.db.ConnectionSettings;
 import dev.walden.db.Database;
+import dev.walden.postgres.LocalCluster;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;

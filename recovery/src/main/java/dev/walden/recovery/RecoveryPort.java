@@ -1,7 +1,7 @@
 package dev.walden.recovery;
 
-import dev.walden.cluster.LocalCluster;
 import dev.walden.db.ConnectionSettings;
+import dev.walden.postgres.LocalCluster;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetAddress;

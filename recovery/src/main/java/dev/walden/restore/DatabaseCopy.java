@@ -5,7 +5,7 @@ import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigSource;
 import dev.walden.console.Shell;
 import dev.walden.db.ConnectionSettings;
-import dev.walden.dump.StderrTail;
+import dev.walden.postgres.StderrTail;
 import dev.walden.recovery.PointInTimeRecovery;
 import dev.walden.recovery.RecoveryReport;
 import dev.walden.recovery.RefusedException;

@@ -4,7 +4,6 @@ import dev.walden.catalog.RepositoryReport;
 import dev.walden.catalog.WalCatalog;
 import dev.walden.cli.ConfigOption;
 import dev.walden.config.ConfigException;
-import dev.walden.config.ConfigSource;
 import dev.walden.console.Sizes;
 import dev.walden.repo.Json;
 import dev.walden.repo.Repository;

@@ -1,4 +1,4 @@
-package dev.walden.cluster;
+package dev.walden.postgres;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -44,38 +43,6 @@ public final class LocalCluster implements AutoCloseable {
         this.socketDir = dir.resolve("sock");
         this.log = dir.resolve("postgres.log");
         this.port = port;
-    }
-
-    /**
-     * Finds PostgreSQL's programs: {@code configured} when given, else the newest
-     * {@code /usr/lib/postgresql/<major>/bin} (Debian, Ubuntu) or {@code /usr/pgsql-<major>/bin}
-     * (RHEL), else the directory of {@code initdb} on the PATH.
-     */
-    public static Path findBinaries(Optional<Path> configured) throws IOException {
-        if (configured.isPresent()) {
-            Path bin = configured.get();
-            if (!Files.isExecutable(bin.resolve("postgres")) || !Files.isExecutable(bin.resolve("initdb"))) {
-                throw new IOException("'" + bin + "' holds no PostgreSQL server programs (postgres, initdb, pg_ctl)");
-            }
-            return bin;
-        }
-        List<Path> candidates = new ArrayList<>();
-        for (int major = 18; major >= 13; major--) {
-            candidates.add(Path.of("/usr/lib/postgresql/" + major + "/bin"));
-            candidates.add(Path.of("/usr/pgsql-" + major + "/bin"));
-        }
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-            if (!dir.isEmpty()) {
-                candidates.add(Path.of(dir));
-            }
-        }
-        for (Path bin : candidates) {
-            if (Files.isExecutable(bin.resolve("postgres")) && Files.isExecutable(bin.resolve("initdb"))) {
-                return bin.toRealPath();
-            }
-        }
-        throw new IOException("no PostgreSQL server programs found (looked in /usr/lib/postgresql/*/bin, "
-                + "/usr/pgsql-*/bin and the PATH): install the server (e.g. apt-get install postgresql-15) or set pg_bin");
     }
 
     /**

@@ -1,4 +1,4 @@
-package dev.walden.dump;
+package dev.walden.postgres;
 
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -1,8 +1,7 @@
-package dev.walden.dump;
+package dev.walden.postgres;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -19,21 +18,7 @@ public record PgProgram(Path path, String version, int major) {
      * @throws IOException saying where it looked when it isn't there
      */
     public static PgProgram find(String name, Optional<Path> bin) throws IOException {
-        Path path = null;
-        if (bin.isPresent()) {
-            path = bin.get().resolve(name);
-        } else {
-            for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-                if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, name))) {
-                    path = Path.of(dir, name);
-                    break;
-                }
-            }
-        }
-        if (path == null || !Files.isExecutable(path)) {
-            throw new IOException("no " + name + (bin.isPresent() ? " in '" + bin.get() + "'" : " on the PATH")
-                    + "; set pg_bin to PostgreSQL's programs, e.g. /usr/lib/postgresql/15/bin");
-        }
+        Path path = PgBinaries.program(name, bin);
         Process p = new ProcessBuilder(path.toString(), "--version").redirectErrorStream(true).start();
         String out;
         try {
