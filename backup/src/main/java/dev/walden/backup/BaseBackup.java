@@ -3,9 +3,13 @@ package dev.walden.backup;
 import dev.walden.catalog.BackupCatalog;
 import dev.walden.catalog.BackupLabel;
 import dev.walden.catalog.BackupManifest;
+import dev.walden.config.ConfigException;
+import dev.walden.config.ConfigKeys;
+import dev.walden.config.ConfigSource;
 import dev.walden.console.Sizes;
 import dev.walden.db.ConnectionSettings;
 import dev.walden.repo.Compression;
+import dev.walden.repo.CompressionSetting;
 import dev.walden.repo.ParallelCopies;
 import dev.walden.repo.Repository;
 import dev.walden.storage.StorageLock;
@@ -59,6 +63,18 @@ public final class BaseBackup {
 
     public record Options(int workers, boolean fastCheckpoint, Duration walTimeout, boolean verifyChecksums,
                           Compression compression, int level) {
+
+        /** What backup.* and compression say. */
+        public static Options from(ConfigSource config) throws ConfigException {
+            CompressionSetting compression = CompressionSetting.from(config);
+            String checkpoint = config.required(ConfigKeys.BACKUP_CHECKPOINT);
+            if (!checkpoint.equals("fast") && !checkpoint.equals("spread")) {
+                throw config.invalid(ConfigKeys.BACKUP_CHECKPOINT, "'" + checkpoint + "' is neither fast nor spread");
+            }
+            return new Options(config.integer(ConfigKeys.BACKUP_WORKERS, 1, 64), checkpoint.equals("fast"),
+                    config.duration(ConfigKeys.BACKUP_WAL_TIMEOUT), config.bool(ConfigKeys.BACKUP_VERIFY_CHECKSUMS),
+                    compression.compression(), compression.level());
+        }
     }
 
     private final Repository repository;

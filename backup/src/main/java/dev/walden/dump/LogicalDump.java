@@ -3,6 +3,9 @@ package dev.walden.dump;
 import dev.walden.catalog.ChangeMarker;
 import dev.walden.catalog.DumpCatalog;
 import dev.walden.catalog.DumpManifest;
+import dev.walden.config.ConfigException;
+import dev.walden.config.ConfigKeys;
+import dev.walden.config.ConfigSource;
 import dev.walden.config.Durations;
 import dev.walden.db.ConnectionSettings;
 import dev.walden.db.Database;
@@ -24,6 +27,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.ZonedDateTime;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -44,6 +48,26 @@ public final class LogicalDump {
     private static final int TAIL_BYTES = 4096;
 
     public record Options(Optional<Path> pgBin, DumpFormat format, Compression compression, Duration timeout) {
+
+        /** What pg_bin and dump.* say. */
+        public static Options from(ConfigSource config) throws ConfigException {
+            Optional<Path> pgBin = config.path(ConfigKeys.PG_BIN);
+            Compression compression = config.parsed(ConfigKeys.DUMP_COMPRESSION, name -> {
+                Compression c = Compression.fromConfigName(name);
+                if (c == Compression.LZ4) {
+                    throw new IllegalArgumentException("'lz4' is not offered for dumps (expected none, gzip or zstd)");
+                }
+                return c;
+            });
+            return new Options(pgBin, config.parsed(ConfigKeys.DUMP_FORMAT, DumpFormat::fromConfigName), compression,
+                    config.duration(ConfigKeys.DUMP_TIMEOUT));
+        }
+    }
+
+    /** The databases dump.databases names; empty when it names none (then the connection's database is dumped). */
+    public static List<String> databases(ConfigSource config) throws ConfigException {
+        return Arrays.stream(config.raw(ConfigKeys.DUMP_DATABASES).orElse("").split(","))
+                .map(String::strip).filter(s -> !s.isEmpty()).toList();
     }
 
     private final Storage storage;

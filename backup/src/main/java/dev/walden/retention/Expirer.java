@@ -1,9 +1,9 @@
 package dev.walden.retention;
 
 import dev.walden.catalog.BackupCatalog;
-import dev.walden.catalog.ChangeMarker;
 import dev.walden.catalog.BackupLabel;
 import dev.walden.catalog.BackupManifest;
+import dev.walden.catalog.ChangeMarker;
 import dev.walden.catalog.DumpCatalog;
 import dev.walden.catalog.WalCatalog;
 import dev.walden.repo.Repository;

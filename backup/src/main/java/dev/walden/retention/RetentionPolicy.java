@@ -1,5 +1,9 @@
 package dev.walden.retention;
 
+import dev.walden.config.ConfigException;
+import dev.walden.config.ConfigKeys;
+import dev.walden.config.ConfigSource;
+
 /**
  * How long backups and dumps are kept. A limit of 0 is off.
  *
@@ -18,5 +22,13 @@ public record RetentionPolicy(int backupDays, int backupCount, int dumpDays, int
         if (backupDays < 0 || backupCount < 0 || dumpDays < 0 || dumpCount < 0) {
             throw new IllegalArgumentException("retention limits can't be negative");
         }
+    }
+
+    /** What retention.* says. */
+    public static RetentionPolicy from(ConfigSource config) throws ConfigException {
+        return new RetentionPolicy(config.integer(ConfigKeys.RETENTION_BACKUP_DAYS, 0, 36500),
+                config.integer(ConfigKeys.RETENTION_BACKUP_COUNT, 0, 100000),
+                config.integer(ConfigKeys.RETENTION_DUMP_DAYS, 0, 36500),
+                config.integer(ConfigKeys.RETENTION_DUMP_COUNT, 0, 100000));
     }
 }

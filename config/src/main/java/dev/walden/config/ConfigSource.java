@@ -279,6 +279,18 @@ public final class ConfigSource {
         }
     }
 
+    /**
+     * The key's value read by {@code parser}; an {@link IllegalArgumentException} it throws
+     * becomes an error that names the key and where it was set.
+     */
+    public <T> T parsed(ConfigKey key, java.util.function.Function<String, T> parser) throws ConfigException {
+        try {
+            return parser.apply(required(key));
+        } catch (IllegalArgumentException e) {
+            throw invalid(key, e.getMessage());
+        }
+    }
+
     /** An error about the key's value that names the key and where it was set. */
     public ConfigException invalid(ConfigKey key, String problem) {
         return new ConfigException(key + " (" + origin(key) + "): " + problem);

@@ -1,5 +1,9 @@
 package dev.walden.db;
 
+import dev.walden.config.ConfigException;
+import dev.walden.config.ConfigSource;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -38,6 +42,25 @@ public final class ConnectionSettings {
         // whatever prints a log line takes it out again (see Secrets)
         password.ifPresent(dev.walden.config.Secrets::register);
         this.sslmode = sslmode;
+    }
+
+    /**
+     * The connection for {@code config}: from {@code env}, with a {@code .env} file in the config
+     * file's directory filling in what the environment doesn't set.
+     */
+    public static ConnectionSettings from(ConfigSource config, Map<String, String> env) throws ConfigException {
+        Map<String, String> dotEnv;
+        Path dotEnvFile = config.baseDirectory().resolve(".env");
+        try {
+            dotEnv = DotEnv.read(dotEnvFile);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read '" + dotEnvFile + "': " + e.getMessage(), e);
+        }
+        try {
+            return resolve(env, dotEnv, System.getProperty("user.name"));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("database connection: " + e.getMessage());
+        }
     }
 
     /**
