@@ -160,10 +160,9 @@ public final class DemoCommand implements Callable<Integer> {
 
             Path target = dir.resolve("recovered");
             say("walden recover --target-time " + instant + " --pgdata " + target);
-            PointInTimeRecovery.Request request = new PointInTimeRecovery.Request(
-                    new RecoveryTarget.Time(OffsetDateTime.parse(instant)), RecoveryTarget.Action.PROMOTE,
-                    Optional.empty(), false, target, Optional.empty(), Optional.empty(), Map.of(), Optional.of(bin),
-                    true, true, Duration.ofMinutes(5), false);
+            PointInTimeRecovery.Request request = PointInTimeRecovery.Request.to(
+                    new RecoveryTarget.Time(OffsetDateTime.parse(instant)), target).pgBin(Optional.of(bin))
+                    .timeout(Duration.ofMinutes(5)).build();
             recovered = new PointInTimeRecovery(config, out).recover(request);
             RecoveryReport.print(recovered, request, out);
             showRows(recovered.port());

@@ -46,13 +46,105 @@ public final class PointInTimeRecovery {
                          boolean exclusive, Path pgdata, Optional<Integer> port, Optional<String> backup,
                          Map<String, Path> tablespaces, Optional<Path> pgBin, boolean stage, boolean start,
                          Duration timeout, boolean privateCopy, boolean keepStaged) {
-        /** A request whose staged WAL goes once it is no longer needed. */
-        public Request(RecoveryTarget target, RecoveryTarget.Action action, Optional<Integer> timeline,
-                       boolean exclusive, Path pgdata, Optional<Integer> port, Optional<String> backup,
-                       Map<String, Path> tablespaces, Optional<Path> pgBin, boolean stage, boolean start,
-                       Duration timeout, boolean privateCopy) {
-            this(target, action, timeline, exclusive, pgdata, port, backup, tablespaces, pgBin, stage, start, timeout,
-                    privateCopy, false);
+
+        /**
+         * A request to recover to {@code target} into {@code pgdata}, with walden recover's
+         * defaults: promote, the newest timeline, the newest fitting backup, a free port, WAL
+         * staged, the server started, one hour to reach the target.
+         */
+        public static Builder to(RecoveryTarget target, Path pgdata) {
+            return new Builder(target, pgdata);
+        }
+    }
+
+    /** Builds a {@link Request}: each setting named, the others walden recover's defaults. */
+    public static final class Builder {
+        private final RecoveryTarget target;
+        private final Path pgdata;
+        private RecoveryTarget.Action action = RecoveryTarget.Action.PROMOTE;
+        private Optional<Integer> timeline = Optional.empty();
+        private boolean exclusive;
+        private Optional<Integer> port = Optional.empty();
+        private Optional<String> backup = Optional.empty();
+        private Map<String, Path> tablespaces = Map.of();
+        private Optional<Path> pgBin = Optional.empty();
+        private boolean stage = true;
+        private boolean start = true;
+        private Duration timeout = Duration.ofHours(1);
+        private boolean privateCopy;
+        private boolean keepStaged;
+
+        private Builder(RecoveryTarget target, Path pgdata) {
+            this.target = target;
+            this.pgdata = pgdata;
+        }
+
+        public Builder action(RecoveryTarget.Action action) {
+            this.action = action;
+            return this;
+        }
+
+        /** The timeline to follow; empty for the newest archived one. */
+        public Builder timeline(Optional<Integer> timeline) {
+            this.timeline = timeline;
+            return this;
+        }
+
+        /** Stop just before the target rather than just after it. */
+        public Builder exclusive(boolean exclusive) {
+            this.exclusive = exclusive;
+            return this;
+        }
+
+        public Builder port(Optional<Integer> port) {
+            this.port = port;
+            return this;
+        }
+
+        public Builder backup(Optional<String> label) {
+            this.backup = label;
+            return this;
+        }
+
+        public Builder tablespaces(Map<String, Path> tablespaces) {
+            this.tablespaces = tablespaces;
+            return this;
+        }
+
+        public Builder pgBin(Optional<Path> pgBin) {
+            this.pgBin = pgBin;
+            return this;
+        }
+
+        public Builder stage(boolean stage) {
+            this.stage = stage;
+            return this;
+        }
+
+        public Builder start(boolean start) {
+            this.start = start;
+            return this;
+        }
+
+        public Builder timeout(Duration timeout) {
+            this.timeout = timeout;
+            return this;
+        }
+
+        /** A throwaway copy only walden reads: socket only, trust on its private socket. */
+        public Builder privateCopy(boolean privateCopy) {
+            this.privateCopy = privateCopy;
+            return this;
+        }
+
+        public Builder keepStaged(boolean keepStaged) {
+            this.keepStaged = keepStaged;
+            return this;
+        }
+
+        public Request build() {
+            return new Request(target, action, timeline, exclusive, pgdata, port, backup, tablespaces, pgBin, stage,
+                    start, timeout, privateCopy, keepStaged);
         }
     }
 

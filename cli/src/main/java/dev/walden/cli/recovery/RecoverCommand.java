@@ -186,9 +186,11 @@ public final class RecoverCommand implements Callable<Integer> {
         PrintWriter out = json ? spec.commandLine().getErr() : data;
         ConfigSource source = config.locate();
         Path directory = (pgdata != null ? pgdata : defaultDirectory(source)).toAbsolutePath();
-        PointInTimeRecovery.Request request = new PointInTimeRecovery.Request(recoveryTarget, recoveryAction,
-                recoveryTimeline, exclusive, directory, Optional.ofNullable(port), Optional.ofNullable(backup),
-                tablespaces, Optional.ofNullable(pgBin), !noStage, !noStart, limit, intoDatabase != null, keepStaged);
+        PointInTimeRecovery.Request request = PointInTimeRecovery.Request.to(recoveryTarget, directory)
+                .action(recoveryAction).timeline(recoveryTimeline).exclusive(exclusive)
+                .port(Optional.ofNullable(port)).backup(Optional.ofNullable(backup)).tablespaces(tablespaces)
+                .pgBin(Optional.ofNullable(pgBin)).stage(!noStage).start(!noStart).timeout(limit)
+                .privateCopy(intoDatabase != null).keepStaged(keepStaged).build();
         Instant started = Instant.now();
         String what = intoDatabase != null ? "database " + intoDatabase + " (copied from a recovery)"
                 : directory + " (a new cluster)";
