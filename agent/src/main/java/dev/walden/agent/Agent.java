@@ -13,6 +13,7 @@ import dev.walden.agent.jobs.Scheduler;
 import dev.walden.agent.server.AgentServer;
 import dev.walden.agent.server.AgentSocket;
 import dev.walden.agent.server.DescriptorBudget;
+import dev.walden.concurrent.DaemonThreads;
 import dev.walden.config.Durations;
 import dev.walden.protocol.FrameCodec;
 import dev.walden.protocol.WaldenVersion;
@@ -142,11 +143,7 @@ public final class Agent implements AutoCloseable {
             AgentServer server = AgentServer.start(socket, dispatcher, Optional.ofNullable(agentJobs),
                     () -> self[0].status(),
                     new AgentServer.Limits(IDLE_TIMEOUT, config.frameTimeout(), config.maxConnections()), metrics);
-            ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "walden-housekeeping");
-                t.setDaemon(true);
-                return t;
-            });
+            ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("walden-housekeeping"));
             housekeeping.scheduleWithFixedDelay(() -> removeAbandonedWrites(storage), 1, 1, TimeUnit.HOURS);
             if (agentJobs != null && jobs.get().schedule().isPresent()) {
                 scheduler = new Scheduler(jobs.get().schedule().get(), Clock.systemDefaultZone(), agentJobs, storage);

@@ -1,10 +1,10 @@
 package dev.walden.recovery;
 
 import dev.walden.catalog.BackupManifest;
+import dev.walden.concurrent.ParallelCopies;
 import dev.walden.console.ProgressBar;
 import dev.walden.repo.Compression;
 import dev.walden.repo.ObjectRead;
-import dev.walden.repo.ParallelCopies;
 import dev.walden.storage.Storage;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,5 +1,6 @@
 package dev.walden.recovery;
 
+import dev.walden.concurrent.DaemonThreads;
 import java.time.Duration;
 
 /**
@@ -16,16 +17,14 @@ public final class ProcessDeadline implements AutoCloseable {
 
     /** Runs {@code onExpiry} after {@code timeout} unless closed first. */
     public static ProcessDeadline start(Duration timeout, Runnable onExpiry) {
-        Thread timer = new Thread(() -> {
+        Thread timer = DaemonThreads.start("walden-deadline", () -> {
             try {
                 Thread.sleep(timeout.toMillis());
             } catch (InterruptedException e) {
                 return; // closed in time
             }
             onExpiry.run();
-        }, "walden-deadline");
-        timer.setDaemon(true);
-        timer.start();
+        });
         return new ProcessDeadline(timer);
     }
 

@@ -7,6 +7,7 @@ import dev.walden.catalog.DumpCatalog;
 import dev.walden.catalog.DumpManifest;
 import dev.walden.catalog.RepositoryReport;
 import dev.walden.catalog.WalCatalog;
+import dev.walden.concurrent.DaemonThreads;
 import dev.walden.console.ProgressBar;
 import dev.walden.console.Sizes;
 import dev.walden.repo.Checksums;
@@ -174,11 +175,7 @@ public final class RepositoryVerifier {
     }
 
     private void run(List<Callable<Void>> checks) throws IOException {
-        ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
-            Thread t = new Thread(r, "walden-verify");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService pool = Executors.newFixedThreadPool(workers, DaemonThreads.named("walden-verify"));
         try {
             for (Future<Void> f : pool.invokeAll(checks)) {
                 f.get();

@@ -1,7 +1,7 @@
 package dev.walden.recovery;
 
+import dev.walden.concurrent.ParallelCopies;
 import dev.walden.console.ProgressBar;
-import dev.walden.repo.ParallelCopies;
 import dev.walden.repo.Repository;
 import dev.walden.wal.WalFileName;
 import java.io.IOException;

@@ -2,6 +2,7 @@ package dev.walden.agent.archive;
 
 import dev.walden.agent.AgentMetrics;
 import dev.walden.agent.AgentStats;
+import dev.walden.concurrent.DaemonThreads;
 import dev.walden.config.Durations;
 import dev.walden.protocol.ErrorCode;
 import java.lang.System.Logger.Level;
@@ -16,7 +17,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -152,10 +152,9 @@ public final class ArchiveDispatcher implements AutoCloseable {
         this.stats = stats;
         this.workerCount = workers;
         this.permits = new Semaphore(workers);
-        this.workers = Executors.newFixedThreadPool(workers, named("walden-worker"));
-        this.timer = Executors.newSingleThreadScheduledExecutor(named("walden-deadlines"));
-        this.dispatcher = named("walden-dispatcher").newThread(this::dispatchLoop);
-        this.dispatcher.start();
+        this.workers = Executors.newFixedThreadPool(workers, DaemonThreads.numbered("walden-worker"));
+        this.timer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.numbered("walden-deadlines"));
+        this.dispatcher = DaemonThreads.start("walden-dispatcher-1", this::dispatchLoop);
     }
 
     /**
@@ -387,14 +386,5 @@ public final class ArchiveDispatcher implements AutoCloseable {
     @Override
     public void close() {
         shutdown(Duration.ofSeconds(30));
-    }
-
-    private static ThreadFactory named(String prefix) {
-        AtomicInteger n = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
     }
 }

@@ -1,5 +1,6 @@
 package dev.walden.agent.archive;
 
+import dev.walden.concurrent.DaemonThreads;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.ClosedWatchServiceException;
@@ -40,9 +41,7 @@ public final class ReadyWatcher implements AutoCloseable {
         this.sink = sink;
         this.watch = FileSystems.getDefault().newWatchService();
         archiveStatus.register(watch, StandardWatchEventKinds.ENTRY_CREATE);
-        this.thread = new Thread(this::loop, "walden-ready-watch");
-        this.thread.setDaemon(true);
-        this.thread.start();
+        this.thread = DaemonThreads.start("walden-ready-watch", this::loop);
     }
 
     private void loop() {

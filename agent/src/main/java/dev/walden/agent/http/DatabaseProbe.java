@@ -1,5 +1,6 @@
 package dev.walden.agent.http;
 
+import dev.walden.concurrent.DaemonThreads;
 import dev.walden.db.ConnectionSettings;
 import dev.walden.db.Database;
 import io.micrometer.core.instrument.Gauge;
@@ -56,11 +57,7 @@ final class DatabaseProbe implements AutoCloseable {
 
     private final ConnectionSettings settings;
     private final Clock clock;
-    private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "walden-database-probe");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("walden-database-probe"));
     private volatile Verdict verdict;
     /** When the probe running now began (System.nanoTime), or 0 when none runs. */
     private volatile long runningSince;

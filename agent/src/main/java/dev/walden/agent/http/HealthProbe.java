@@ -2,6 +2,7 @@ package dev.walden.agent.http;
 
 import dev.walden.agent.Agent;
 import dev.walden.agent.AgentStats;
+import dev.walden.concurrent.DaemonThreads;
 import dev.walden.config.Secrets;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -33,11 +34,7 @@ final class HealthProbe implements AutoCloseable {
 
     private final Agent agent;
     private final DatabaseProbe database;
-    private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "walden-health");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("walden-health"));
     /** A probe longer than this means the repository hangs: unhealthy, whatever the last verdict said. */
     static final Duration STALLED_AFTER = Duration.ofSeconds(10);
 

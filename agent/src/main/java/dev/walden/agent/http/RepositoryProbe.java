@@ -3,6 +3,7 @@ package dev.walden.agent.http;
 import dev.walden.agent.AgentStats;
 import dev.walden.catalog.ChangeMarker;
 import dev.walden.catalog.RepositoryReport;
+import dev.walden.concurrent.DaemonThreads;
 import dev.walden.repo.Repository;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -53,11 +54,7 @@ final class RepositoryProbe implements AutoCloseable {
     private final Repository repository;
     private final AgentStats stats;
     private final Clock clock;
-    private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "walden-repository-probe");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("walden-repository-probe"));
     private final AtomicBoolean refreshQueued = new AtomicBoolean();
     private final Set<String> dumpGauges = ConcurrentHashMap.newKeySet();
     private volatile Snapshot snapshot;

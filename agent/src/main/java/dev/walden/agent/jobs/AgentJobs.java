@@ -5,6 +5,7 @@ import dev.walden.backup.BaseBackup;
 import dev.walden.catalog.AuditLog;
 import dev.walden.catalog.BackupManifest;
 import dev.walden.catalog.DumpManifest;
+import dev.walden.concurrent.DaemonThreads;
 import dev.walden.console.Sizes;
 import dev.walden.dump.LogicalDump;
 import dev.walden.repo.Repository;
@@ -35,11 +36,7 @@ public final class AgentJobs implements AutoCloseable {
     private final Clock clock;
     private final String owner;
     private final AgentMetrics metrics;
-    private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "walden-jobs");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService executor = Executors.newSingleThreadExecutor(DaemonThreads.named("walden-jobs"));
 
     public AgentJobs(Repository repository, JobSetup setup, BaseBackup.WalSource walSource, Clock clock, String owner,
               AgentMetrics metrics) {

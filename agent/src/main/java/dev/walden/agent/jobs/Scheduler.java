@@ -2,6 +2,7 @@ package dev.walden.agent.jobs;
 
 import com.cronutils.model.Cron;
 import com.cronutils.model.time.ExecutionTime;
+import dev.walden.concurrent.DaemonThreads;
 import dev.walden.repo.Json;
 import dev.walden.storage.NoSuchObjectException;
 import dev.walden.storage.ObjectWriter;
@@ -35,11 +36,7 @@ public final class Scheduler implements AutoCloseable {
     private final AgentJobs jobs;
     private final Storage storage;
     private final AtomicBoolean running = new AtomicBoolean();
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "walden-schedule");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("walden-schedule"));
     private volatile ZonedDateTime next;
 
     public Scheduler(Cron cron, Clock clock, AgentJobs jobs, Storage storage) {

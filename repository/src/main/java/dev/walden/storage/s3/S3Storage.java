@@ -1,5 +1,6 @@
 package dev.walden.storage.s3;
 
+import dev.walden.concurrent.DaemonThreads;
 import dev.walden.storage.NoSuchObjectException;
 import dev.walden.storage.ObjectInfo;
 import dev.walden.storage.ObjectWriter;
@@ -31,8 +32,8 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.LegacyMd5Plugin;
+import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
@@ -89,11 +90,7 @@ public final class S3Storage implements Storage {
         this.http = http;
         this.settings = settings;
         this.root = settings.prefix().isEmpty() ? "" : settings.prefix() + "/";
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "walden-s3-lease");
-            t.setDaemon(true);
-            return t;
-        });
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("walden-s3-lease"));
     }
 
     /** Connects and checks that the bucket is there and reachable with the credentials found. */

@@ -1,4 +1,4 @@
-package dev.walden.repo;
+package dev.walden.concurrent;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -35,11 +35,7 @@ public final class ParallelCopies {
      */
     public static <T> List<T> run(String threadName, int workers, List<Callable<T>> copies, String what)
             throws IOException {
-        ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
-            Thread t = new Thread(r, threadName);
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService pool = Executors.newFixedThreadPool(workers, DaemonThreads.named(threadName));
         try {
             List<Future<T>> futures = new ArrayList<>(copies.size());
             for (Callable<T> copy : copies) {

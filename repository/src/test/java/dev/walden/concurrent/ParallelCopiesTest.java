@@ -1,4 +1,4 @@
-package dev.walden.repo;
+package dev.walden.concurrent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
