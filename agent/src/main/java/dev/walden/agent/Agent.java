@@ -129,8 +129,8 @@ public final class Agent implements AutoCloseable {
             ArchivedIndex index = config.lookAhead() ? new ArchivedIndex() : ArchivedIndex.disabled();
             SegmentArchiver archiver = new SegmentArchiver(walDirectory, repository, config.compression(),
                     config.compressionLevel(), clock, index, SegmentArchiver.MAX_HELD_BYTES);
-            dispatcher = new ArchiveDispatcher(archiver::archive, config.workers(), config.queueCapacity(),
-                    config.storeTimeout(), clock, stats, metrics);
+            dispatcher = new ArchiveDispatcher(walDirectory::resolve, archiver::archive, config.workers(),
+                    config.queueCapacity(), config.storeTimeout(), clock, stats, metrics);
             if (config.lookAhead()) {
                 watcher = lookAhead(config, repository, index, dispatcher);
             }
@@ -188,8 +188,7 @@ public final class Agent implements AutoCloseable {
     private static Optional<ReadyWatcher> lookAhead(AgentConfig config, Repository repository, ArchivedIndex index,
                                                     ArchiveDispatcher dispatcher) {
         java.nio.file.Path archiveStatus = config.pgWal().resolve("archive_status");
-        LookAhead ahead = new LookAhead(config.pgdata(), archiveStatus, index, System::nanoTime);
-        // pushes meet look-aheads of the same file from the first request on
+        LookAhead ahead = new LookAhead(archiveStatus, index, System::nanoTime);
         dispatcher.lookAheadFrom(ahead);
         boolean[] loaded = {false};
         try {

@@ -99,7 +99,7 @@ class WholeConfigTest {
         assertDoesNotThrow(() -> WholeConfig.check(config("repository.type = s3\n")), "the bucket: when opened");
         assertDoesNotThrow(() -> WholeConfig.check(config("http.listen = metrics.invalid:9999\n")),
                 "a host name is not resolved by a command that doesn't listen");
-        assertDoesNotThrow(() -> WholeConfig.check(ConfigSource.load(Path.of("src/main/conf/walden.conf.example"),
+        assertDoesNotThrow(() -> WholeConfig.check(ConfigSource.load(Path.of("../dist/src/main/conf/walden.conf.example"),
                 true, Map.of())));
     }
 

@@ -5,6 +5,7 @@ import dev.walden.agent.AgentStats;
 import dev.walden.concurrent.DaemonThreads;
 import dev.walden.config.Durations;
 import dev.walden.protocol.ErrorCode;
+import dev.walden.wal.WalFileException;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
@@ -49,7 +50,8 @@ public final class ArchiveDispatcher implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ArchiveDispatcher.class.getName());
 
     private final MpscAtomicArrayQueue<Request> queue;
-    private final Function<String, ArchiveResult> archiver;
+    private final Intake intake;
+    private final Function<WalDirectory.WalFile, ArchiveResult> archiver;
     private final Duration storeTimeout;
     private final Clock clock;
     private final AgentStats stats;
@@ -108,42 +110,57 @@ public final class ArchiveDispatcher implements AutoCloseable {
     }
 
     /**
+     * Checks and resolves a requested path once, as the request leaves the queue: from then on
+     * it is a {@link WalDirectory.WalFile}, and a push and a look-ahead of one file meet on its
+     * resolved path however each spelled it.
+     */
+    @FunctionalInterface
+    public interface Intake {
+        WalDirectory.WalFile resolve(String requested) throws WalFileException;
+    }
+
+    /**
      * Work for idle workers when no push is waiting: files to archive before PostgreSQL asks
      * (look-ahead). A push that arrives for a file being archived ahead joins that job.
      */
     interface Background {
-        /** The next path to archive ahead, if any. */
+        /** The next path to archive ahead, if any; it passes the same {@link Intake} as a push. */
         Optional<String> next();
 
         /** Archiving {@code path} ahead failed; nobody was waiting for it. */
         void failed(String path, ArchiveResult.Failed result);
-
-        /** The file a requested path names, so that a push and a look-ahead of one file meet. */
-        String key(String requestedPath);
     }
 
     /** A file being archived and everyone waiting for it; waiters is guarded by inFlight's bin lock. */
     private static final class Job {
+        /** As requested, for the log. */
         final String path;
-        final String key;
+        final WalDirectory.WalFile file;
         /** Started by the look-ahead: nobody asked for it (though pushes may join). */
         final boolean ahead;
         final List<Waiter> waiters = new ArrayList<>(1);
 
-        Job(String path, String key, boolean ahead) {
+        Job(String path, WalDirectory.WalFile file, boolean ahead) {
             this.path = path;
-            this.key = key;
+            this.file = file;
             this.ahead = ahead;
+        }
+
+        /** The resolved path: one job per file, however it was spelled. */
+        String key() {
+            return file.path().toString();
         }
     }
 
-    public ArchiveDispatcher(Function<String, ArchiveResult> archiver, int workers, int queueCapacity,
-                             Duration storeTimeout, Clock clock, AgentStats stats) {
-        this(archiver, workers, queueCapacity, storeTimeout, clock, stats, AgentMetrics.NONE);
+    public ArchiveDispatcher(Intake intake, Function<WalDirectory.WalFile, ArchiveResult> archiver, int workers,
+                             int queueCapacity, Duration storeTimeout, Clock clock, AgentStats stats) {
+        this(intake, archiver, workers, queueCapacity, storeTimeout, clock, stats, AgentMetrics.NONE);
     }
 
-    public ArchiveDispatcher(Function<String, ArchiveResult> archiver, int workers, int queueCapacity,
-                             Duration storeTimeout, Clock clock, AgentStats stats, AgentMetrics metrics) {
+    public ArchiveDispatcher(Intake intake, Function<WalDirectory.WalFile, ArchiveResult> archiver, int workers,
+                             int queueCapacity, Duration storeTimeout, Clock clock, AgentStats stats,
+                             AgentMetrics metrics) {
+        this.intake = intake;
         this.archiver = archiver;
         this.metrics = metrics;
         this.queue = new MpscAtomicArrayQueue<>(queueCapacity);
@@ -183,8 +200,8 @@ public final class ArchiveDispatcher implements AutoCloseable {
     }
 
     /**
-     * From now on requests are matched to jobs by {@code source}'s keys, and idle workers archive
-     * what it offers once {@link #startLookAhead()} is called; {@link #wake()} when it has more.
+     * Idle workers archive what {@code source} offers once {@link #startLookAhead()} is called;
+     * {@link #wake()} when it has more.
      */
     public void lookAheadFrom(Background source) {
         this.background = source;
@@ -225,7 +242,14 @@ public final class ArchiveDispatcher implements AutoCloseable {
             if (request.waiter.answered.get()) {
                 continue; // timed out while queued; PostgreSQL has already moved on to a retry
             }
-            String key = key(request.path);
+            WalDirectory.WalFile file;
+            try {
+                file = intake.resolve(request.path);
+            } catch (WalFileException e) {
+                refuse(request, new ArchiveResult.Failed(WireCodes.of(e.reason()), e.getMessage()));
+                continue;
+            }
+            String key = file.path().toString();
             boolean[] joined = {false};
             inFlight.computeIfPresent(key, (k, job) -> {
                 job.waiters.add(request.waiter);
@@ -246,7 +270,7 @@ public final class ArchiveDispatcher implements AutoCloseable {
                 request.waiter.answer(shuttingDown());
                 break;
             }
-            Job job = new Job(request.path, key, false);
+            Job job = new Job(request.path, file, false);
             job.waiters.add(request.waiter);
             start(job);
         }
@@ -268,9 +292,16 @@ public final class ArchiveDispatcher implements AutoCloseable {
             permits.release();
             return false;
         }
-        String key = source.key(next.get());
-        Job job = new Job(next.get(), key, true);
-        if (inFlight.putIfAbsent(key, job) != null) {
+        WalDirectory.WalFile file;
+        try {
+            file = intake.resolve(next.get());
+        } catch (WalFileException e) {
+            permits.release(); // PostgreSQL's own push will meet the problem and report it
+            source.failed(next.get(), new ArchiveResult.Failed(WireCodes.of(e.reason()), e.getMessage()));
+            return true;
+        }
+        Job job = new Job(next.get(), file, true);
+        if (inFlight.putIfAbsent(job.key(), job) != null) {
             permits.release(); // a push of it is being archived already
             return true;
         }
@@ -281,21 +312,24 @@ public final class ArchiveDispatcher implements AutoCloseable {
 
     /** Only the dispatcher thread adds jobs, so nothing can have started this file since the join check. */
     private void start(Job job) {
-        inFlight.put(job.key, job);
+        inFlight.put(job.key(), job);
         running.incrementAndGet();
         workers.execute(() -> run(job));
     }
 
-    private String key(String path) {
-        Background source = background;
-        return source == null ? path : source.key(path);
+    /** A request whose path did not pass the intake: answered at once, never a job. */
+    private void refuse(Request request, ArchiveResult.Failed refused) {
+        LOG.log(Level.WARNING, "refused " + request.path + ": " + refused.message());
+        if (!request.waiter.answer(refused)) {
+            stats.failedAt(refused, clock.instant());
+        }
     }
 
     private void run(Job job) {
         ArchiveResult result = null;
         long start = System.nanoTime();
         try {
-            result = archiver.apply(job.path);
+            result = archiver.apply(job.file);
         } catch (Throwable e) { // an Error too (e.g. a native library that won't load): answer, never strand
             result = new ArchiveResult.Failed(ErrorCode.INTERNAL, "internal error archiving '" + job.path + "': " + e);
             LOG.log(Level.ERROR, "internal error archiving " + job.path, e);
@@ -321,7 +355,7 @@ public final class ArchiveDispatcher implements AutoCloseable {
         } finally {
             // Joins happen under inFlight's lock for this key, so they are all ordered before this
             // removal and visible after it; after it, nobody can join this job any more.
-            inFlight.remove(job.key, job);
+            inFlight.remove(job.key(), job);
             for (Waiter waiter : job.waiters) {
                 answeredSomeone |= waiter.answer(result);
             }

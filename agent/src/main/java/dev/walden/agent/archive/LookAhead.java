@@ -28,7 +28,6 @@ public final class LookAhead implements ArchiveDispatcher.Background {
     static final Comparator<String> ORDER = Comparator.comparing((String n) -> !n.endsWith(".history"))
             .thenComparing(Comparator.naturalOrder());
 
-    private final Path pgdata;
     private final Path archiveStatus;
     private final ArchivedIndex index;
     private final LongSupplier nanos;
@@ -36,12 +35,10 @@ public final class LookAhead implements ArchiveDispatcher.Background {
     private final Map<String, Long> failedAt = new ConcurrentHashMap<>();
 
     /**
-     * @param pgdata PostgreSQL's data directory: files are named as its archiver names them
-     *     ({@code pg_wal/<name>}, relative to it), so a push and a look-ahead of one file meet
-     * @param archiveStatus {@code pg_wal/archive_status}
+     * @param archiveStatus {@code pg_wal/archive_status}; files are offered as PostgreSQL's
+     *     archiver names them ({@code pg_wal/<name>}, relative to the data directory)
      */
-    public LookAhead(Path pgdata, Path archiveStatus, ArchivedIndex index, LongSupplier nanos) {
-        this.pgdata = pgdata;
+    public LookAhead(Path archiveStatus, ArchivedIndex index, LongSupplier nanos) {
         this.archiveStatus = archiveStatus;
         this.index = index;
         this.nanos = nanos;
@@ -83,28 +80,6 @@ public final class LookAhead implements ArchiveDispatcher.Background {
     @Override
     public void failed(String path, ArchiveResult.Failed result) {
         failedAt.put(Path.of(path).getFileName().toString(), nanos.getAsLong());
-    }
-
-    /**
-     * The file {@code %p} names, as a path with its directory resolved (symlinks and {@code ..}
-     * included, as {@link WalDirectory} resolves it): walden-push sends an absolute path built from
-     * the archiver's real working directory, the look-ahead {@code pg_wal/<name>} relative to the
-     * configured pgdata, and both must meet even when pgdata is configured through a symlink. A
-     * directory that can't be resolved keeps the lexical path (the request will be refused anyway).
-     */
-    @Override
-    public String key(String requestedPath) {
-        Path path = pgdata.resolve(requestedPath).normalize();
-        Path parent = path.getParent();
-        Path name = path.getFileName();
-        if (parent == null || name == null) {
-            return path.toString();
-        }
-        try {
-            return parent.toRealPath().resolve(name).toString();
-        } catch (java.io.IOException | SecurityException e) {
-            return path.toString();
-        }
     }
 
     int waiting() {

@@ -81,16 +81,29 @@ public final class SegmentArchiver {
 
     /** Archives the file at {@code requestedPath}; never throws, every failure is a {@link ArchiveResult.Failed}. */
     public ArchiveResult archive(String requestedPath) {
+        WalDirectory.WalFile file;
+        try {
+            file = walDirectory.resolve(requestedPath);
+        } catch (WalFileException e) {
+            return new ArchiveResult.Failed(WireCodes.of(e.reason()), e.getMessage());
+        }
+        return archive(file);
+    }
+
+    /**
+     * Archives {@code file}, already checked and resolved ({@link WalDirectory#resolve}); never
+     * throws, every failure is a {@link ArchiveResult.Failed}.
+     */
+    public ArchiveResult archive(WalDirectory.WalFile file) {
         Instant start = clock.instant();
         try {
-            WalDirectory.WalFile file = walDirectory.resolve(requestedPath);
             return archive(file, start);
         } catch (WalFileException e) {
             return new ArchiveResult.Failed(WireCodes.of(e.reason()), e.getMessage());
         } catch (IOException e) {
             return new ArchiveResult.Failed(ErrorCode.STORAGE_FAILED, e.getMessage());
         } catch (RuntimeException e) {
-            return new ArchiveResult.Failed(ErrorCode.INTERNAL, "internal error archiving '" + requestedPath + "': " + e);
+            return new ArchiveResult.Failed(ErrorCode.INTERNAL, "internal error archiving '" + file.path() + "': " + e);
         }
     }
 

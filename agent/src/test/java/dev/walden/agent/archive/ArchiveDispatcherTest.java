@@ -22,8 +22,8 @@ class ArchiveDispatcherTest {
 
     private ArchiveDispatcher start(Function<String, ArchiveResult> archiver, int workers, int capacity,
                                     Duration timeout) {
-        dispatcher = new ArchiveDispatcher(archiver, workers, capacity, timeout, Clock.systemUTC(),
-                new AgentStats(Clock.systemUTC().instant()));
+        dispatcher = new ArchiveDispatcher(AnyPath.INTAKE, AnyPath.byPath(archiver), workers, capacity, timeout,
+                Clock.systemUTC(), new AgentStats(Clock.systemUTC().instant()));
         return dispatcher;
     }
 
@@ -172,10 +172,10 @@ class ArchiveDispatcherTest {
     void refusalsAreAnsweredAtOnceAndCountedByReason() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         AgentStats stats = new AgentStats(Clock.systemUTC().instant());
-        dispatcher = new ArchiveDispatcher(path -> {
+        dispatcher = new ArchiveDispatcher(AnyPath.INTAKE, AnyPath.byPath(path -> {
             await(release);
             return ok();
-        }, 1, 16, Duration.ofSeconds(30), Clock.systemUTC(), stats);
+        }), 1, 16, Duration.ofSeconds(30), Clock.systemUTC(), stats);
         int refused = 0;
         for (int i = 0; i < 100; i++) {
             CompletableFuture<ArchiveResult> answer = new CompletableFuture<>();
@@ -197,10 +197,10 @@ class ArchiveDispatcherTest {
     void aFailureAfterTheTimeoutIsTheLastFailureButNotASecondAnswer() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         AgentStats stats = new AgentStats(Clock.systemUTC().instant());
-        dispatcher = new ArchiveDispatcher(path -> {
+        dispatcher = new ArchiveDispatcher(AnyPath.INTAKE, AnyPath.byPath(path -> {
             await(release);
             return new ArchiveResult.Failed(ErrorCode.STORAGE_FAILED, "No space left on device");
-        }, 1, 16, Duration.ofMillis(300), Clock.systemUTC(), stats);
+        }), 1, 16, Duration.ofMillis(300), Clock.systemUTC(), stats);
         CompletableFuture<ArchiveResult> answer = new CompletableFuture<>();
         dispatcher.submit("/p/1", answer::complete);
         assertEquals(ErrorCode.STORAGE_TIMEOUT, ((ArchiveResult.Failed) answer.get(10, TimeUnit.SECONDS)).code());

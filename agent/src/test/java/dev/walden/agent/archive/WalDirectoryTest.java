@@ -38,6 +38,17 @@ class WalDirectoryTest {
     }
 
     @Test
+    void aPushAndALookAheadOfOneFileResolveToOnePathThroughASymlinkedPgdata() throws IOException {
+        // the dispatcher matches a push to a look-ahead of the same file by this path
+        Path link = Files.createSymbolicLink(dir.resolve("link"), pg.pgdata);
+        WalDirectory throughLink = new WalDirectory(link, link.resolve("pg_wal"));
+        Path lookAhead = throughLink.resolve("pg_wal/000000010000000000000001").path();
+        assertEquals(lookAhead, throughLink.resolve(pg.pgWal.toRealPath().resolve("000000010000000000000001")
+                .toString()).path());
+        assertEquals(lookAhead, throughLink.resolve(link + "/./pg_wal/000000010000000000000001").path());
+    }
+
+    @Test
     void followsASymlinkedPgWalDirectory() throws IOException {
         Path elsewhere = Files.createDirectories(dir.resolve("wal-disk"));
         Files.move(pg.pgWal.resolve("000000010000000000000001"), elsewhere.resolve("000000010000000000000001"));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.walden.agent.AgentMetrics;
 import dev.walden.agent.AgentStats;
+import dev.walden.agent.archive.AnyPath;
 import dev.walden.agent.archive.ArchiveDispatcher;
 import dev.walden.agent.archive.ArchiveResult;
 import dev.walden.protocol.ErrorCode;
@@ -42,7 +43,8 @@ class AgentServerTest {
     private AgentServer server;
 
     private void start(int maxConnections) throws IOException {
-        dispatcher = new ArchiveDispatcher(path -> new ArchiveResult.Failed(ErrorCode.FILE_NOT_FOUND, "no"), 1, 16,
+        dispatcher = new ArchiveDispatcher(AnyPath.INTAKE,
+                AnyPath.byPath(path -> new ArchiveResult.Failed(ErrorCode.FILE_NOT_FOUND, "no")), 1, 16,
                 Duration.ofSeconds(10), Clock.systemUTC(), new AgentStats(Clock.systemUTC().instant()));
         socket = AgentSocket.claim(dir.resolve("agent.sock"), Optional.empty());
         String padding = "x".repeat(150); // a STATUS reply of about 170 bytes

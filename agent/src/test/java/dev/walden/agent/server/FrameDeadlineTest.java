@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.walden.agent.AgentStats;
 import dev.walden.agent.Replies;
+import dev.walden.agent.archive.AnyPath;
 import dev.walden.agent.archive.ArchiveDispatcher;
 import dev.walden.agent.archive.ArchiveResult;
 import dev.walden.protocol.ErrorCode;
@@ -42,14 +43,14 @@ class FrameDeadlineTest {
     @BeforeEach
     void setUp() {
         // every PUSH waits for the test to release it: a request in progress for as long as the test likes
-        dispatcher = new ArchiveDispatcher(path -> {
+        dispatcher = new ArchiveDispatcher(AnyPath.INTAKE, AnyPath.byPath(path -> {
             try {
                 release.await(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
             return new ArchiveResult.Failed(ErrorCode.INTERNAL, "released");
-        }, 1, 16, Duration.ofSeconds(10), Clock.systemUTC(), new AgentStats(Clock.systemUTC().instant()));
+        }), 1, 16, Duration.ofSeconds(10), Clock.systemUTC(), new AgentStats(Clock.systemUTC().instant()));
         ch = new EmbeddedChannel(new FrameDecoder(TIMEOUT), new FrameEncoder(),
                 new RequestHandler(dispatcher, () -> Map.of()));
         ch.freezeTime();

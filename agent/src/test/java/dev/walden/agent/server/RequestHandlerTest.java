@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.walden.agent.AgentStats;
 import dev.walden.agent.Replies;
+import dev.walden.agent.archive.AnyPath;
 import dev.walden.agent.archive.ArchiveDispatcher;
 import dev.walden.agent.archive.ArchiveResult;
 import dev.walden.protocol.ErrorCode;
@@ -37,10 +38,10 @@ class RequestHandlerTest {
     private ArchiveDispatcher dispatcher;
 
     private EmbeddedChannel channel(Function<String, ArchiveResult> archiver, int queueCapacity) {
-        dispatcher = new ArchiveDispatcher(path -> {
+        dispatcher = new ArchiveDispatcher(AnyPath.INTAKE, AnyPath.byPath(path -> {
             archived.add(path);
             return archiver.apply(path);
-        }, 1, queueCapacity, Duration.ofSeconds(10), Clock.systemUTC(), new AgentStats(Clock.systemUTC().instant()));
+        }), 1, queueCapacity, Duration.ofSeconds(10), Clock.systemUTC(), new AgentStats(Clock.systemUTC().instant()));
         return new EmbeddedChannel(new FrameDecoder(Duration.ofSeconds(10)), new FrameEncoder(),
                 new RequestHandler(dispatcher, () -> Map.of("queued", "0")));
     }
