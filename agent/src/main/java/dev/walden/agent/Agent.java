@@ -1,5 +1,7 @@
 package dev.walden.agent;
 
+import dev.walden.agent.archive.AgentMetrics;
+import dev.walden.agent.archive.AgentStats;
 import dev.walden.agent.archive.ArchiveDispatcher;
 import dev.walden.agent.archive.ArchivedIndex;
 import dev.walden.agent.archive.LookAhead;

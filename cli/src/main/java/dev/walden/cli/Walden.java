@@ -1,10 +1,5 @@
 package dev.walden.cli;
 
-import dev.walden.cli.AgentCommand;
-import dev.walden.cli.AuditCommand;
-import dev.walden.cli.CheckCommand;
-import dev.walden.cli.InitCommand;
-import dev.walden.cli.StatusCommand;
 import dev.walden.cli.backup.BackupCommand;
 import dev.walden.cli.backup.DumpCommand;
 import dev.walden.cli.backup.ExpireCommand;
@@ -13,6 +8,12 @@ import dev.walden.cli.recovery.ListCommand;
 import dev.walden.cli.recovery.RecoverCommand;
 import dev.walden.cli.recovery.RestoreCommand;
 import dev.walden.cli.recovery.VerifyCommand;
+import dev.walden.cli.setup.AgentCommand;
+import dev.walden.cli.setup.AuditCommand;
+import dev.walden.cli.setup.CheckCommand;
+import dev.walden.cli.setup.DemoCommand;
+import dev.walden.cli.setup.InitCommand;
+import dev.walden.cli.setup.StatusCommand;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigSource;
 import dev.walden.config.Secrets;

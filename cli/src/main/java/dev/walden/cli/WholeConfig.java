@@ -2,7 +2,7 @@ package dev.walden.cli;
 
 import dev.walden.agent.AgentConfig;
 import dev.walden.agent.jobs.JobSetup;
-import dev.walden.cli.AgentCommand;
+import dev.walden.cli.setup.AgentCommand;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;

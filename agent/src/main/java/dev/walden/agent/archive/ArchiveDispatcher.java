@@ -1,7 +1,7 @@
 package dev.walden.agent.archive;
 
-import dev.walden.agent.AgentMetrics;
-import dev.walden.agent.AgentStats;
+import dev.walden.agent.archive.AgentMetrics;
+import dev.walden.agent.archive.AgentStats;
 import dev.walden.concurrent.DaemonThreads;
 import dev.walden.config.Durations;
 import dev.walden.protocol.ErrorCode;

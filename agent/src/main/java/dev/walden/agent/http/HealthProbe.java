@@ -1,7 +1,7 @@
 package dev.walden.agent.http;
 
 import dev.walden.agent.Agent;
-import dev.walden.agent.AgentStats;
+import dev.walden.agent.archive.AgentStats;
 import dev.walden.concurrent.DaemonThreads;
 import dev.walden.config.Secrets;
 import io.micrometer.core.instrument.Gauge;

@@ -1,8 +1,8 @@
 package dev.walden.agent.http;
 
 import dev.walden.agent.Agent;
-import dev.walden.agent.AgentMetrics;
-import dev.walden.agent.AgentStats;
+import dev.walden.agent.archive.AgentMetrics;
+import dev.walden.agent.archive.AgentStats;
 import dev.walden.agent.archive.ArchiveResult;
 import dev.walden.protocol.ErrorCode;
 import dev.walden.protocol.FetchNotice;

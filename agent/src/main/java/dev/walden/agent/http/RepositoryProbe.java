@@ -1,6 +1,6 @@
 package dev.walden.agent.http;
 
-import dev.walden.agent.AgentStats;
+import dev.walden.agent.archive.AgentStats;
 import dev.walden.catalog.ChangeMarker;
 import dev.walden.catalog.RepositoryReport;
 import dev.walden.concurrent.DaemonThreads;

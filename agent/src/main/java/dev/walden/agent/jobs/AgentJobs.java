@@ -1,6 +1,6 @@
 package dev.walden.agent.jobs;
 
-import dev.walden.agent.AgentMetrics;
+import dev.walden.agent.archive.AgentMetrics;
 import dev.walden.backup.BaseBackup;
 import dev.walden.catalog.AuditLog;
 import dev.walden.catalog.BackupManifest;

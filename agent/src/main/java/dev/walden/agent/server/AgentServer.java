@@ -1,6 +1,6 @@
 package dev.walden.agent.server;
 
-import dev.walden.agent.AgentMetrics;
+import dev.walden.agent.archive.AgentMetrics;
 import dev.walden.agent.archive.ArchiveDispatcher;
 import dev.walden.agent.jobs.AgentJobs;
 import dev.walden.protocol.Frame;

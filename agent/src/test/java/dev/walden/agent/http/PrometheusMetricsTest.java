@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.walden.agent.AgentStats;
+import dev.walden.agent.archive.AgentStats;
 import dev.walden.agent.archive.ArchiveResult;
 import dev.walden.db.ConnectionSettings;
 import dev.walden.protocol.ErrorCode;

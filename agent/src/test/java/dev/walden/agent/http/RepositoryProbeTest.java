@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.walden.agent.AgentStats;
 import dev.walden.agent.FakePgdata;
+import dev.walden.agent.archive.AgentStats;
 import dev.walden.catalog.ChangeMarker;
 import dev.walden.catalog.DumpCatalog;
 import dev.walden.catalog.DumpManifest;

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.walden.agent.AgentMetrics;
-import dev.walden.agent.AgentStats;
+import dev.walden.agent.archive.AgentMetrics;
+import dev.walden.agent.archive.AgentStats;
 import dev.walden.agent.archive.AnyPath;
 import dev.walden.agent.archive.ArchiveDispatcher;
 import dev.walden.agent.archive.ArchiveResult;

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.walden.agent.AgentStats;
 import dev.walden.agent.Replies;
+import dev.walden.agent.archive.AgentStats;
 import dev.walden.agent.archive.AnyPath;
 import dev.walden.agent.archive.ArchiveDispatcher;
 import dev.walden.agent.archive.ArchiveResult;

@@ -10,7 +10,7 @@ import dev.walden.backup.BaseBackup;
 import dev.walden.catalog.AuditLog;
 import dev.walden.catalog.BackupCatalog;
 import dev.walden.catalog.BackupManifest;
-import dev.walden.cli.ConfigOption;
+import dev.walden.cli.options.ConfigOption;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;

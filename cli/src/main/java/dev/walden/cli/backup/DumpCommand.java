@@ -3,7 +3,7 @@ package dev.walden.cli.backup;
 import dev.walden.backup.BackupSettings;
 import dev.walden.catalog.AuditLog;
 import dev.walden.catalog.DumpManifest;
-import dev.walden.cli.ConfigOption;
+import dev.walden.cli.options.ConfigOption;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigSource;
 import dev.walden.console.ProgressBar;

@@ -1,6 +1,6 @@
 package dev.walden.cli.recovery;
 
-import dev.walden.cli.ConfigOption;
+import dev.walden.cli.options.ConfigOption;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;

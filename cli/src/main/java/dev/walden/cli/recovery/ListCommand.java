@@ -2,7 +2,7 @@ package dev.walden.cli.recovery;
 
 import dev.walden.catalog.RepositoryReport;
 import dev.walden.catalog.WalCatalog;
-import dev.walden.cli.ConfigOption;
+import dev.walden.cli.options.ConfigOption;
 import dev.walden.config.ConfigException;
 import dev.walden.console.Sizes;
 import dev.walden.repo.Json;

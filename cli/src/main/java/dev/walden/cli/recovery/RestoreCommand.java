@@ -2,7 +2,7 @@ package dev.walden.cli.recovery;
 
 import dev.walden.backup.BackupSettings;
 import dev.walden.catalog.AuditLog;
-import dev.walden.cli.ConfigOption;
+import dev.walden.cli.options.ConfigOption;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigSource;
 import dev.walden.console.Shell;

@@ -1,7 +1,7 @@
 package dev.walden.cli.recovery;
 
 import dev.walden.catalog.AuditLog;
-import dev.walden.cli.ConfigOption;
+import dev.walden.cli.options.ConfigOption;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;

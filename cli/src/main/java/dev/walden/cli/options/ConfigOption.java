@@ -1,4 +1,4 @@
-package dev.walden.cli;
+package dev.walden.cli.options;
 
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigSource;

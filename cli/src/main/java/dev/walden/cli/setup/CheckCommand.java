@@ -1,8 +1,9 @@
-package dev.walden.cli;
+package dev.walden.cli.setup;
 
 import dev.walden.agent.AgentConfig;
 import dev.walden.backup.BackupSettings;
 import dev.walden.catalog.AuditLog;
+import dev.walden.cli.options.ConfigOption;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigSource;
 import dev.walden.config.Durations;

@@ -1,4 +1,4 @@
-package dev.walden.agent;
+package dev.walden.agent.archive;
 
 import dev.walden.agent.archive.ArchiveResult;
 import dev.walden.protocol.ErrorCode;

@@ -1,5 +1,6 @@
-package dev.walden.cli;
+package dev.walden.cli.setup;
 
+import dev.walden.cli.options.ConfigOption;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;

@@ -1,4 +1,4 @@
-package dev.walden.cli;
+package dev.walden.cli.setup;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

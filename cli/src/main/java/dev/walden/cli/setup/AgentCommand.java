@@ -1,11 +1,12 @@
-package dev.walden.cli;
+package dev.walden.cli.setup;
 
 import dev.walden.agent.Agent;
 import dev.walden.agent.AgentConfig;
-import dev.walden.agent.AgentMetrics;
+import dev.walden.agent.archive.AgentMetrics;
 import dev.walden.agent.http.HttpEndpoint;
 import dev.walden.agent.http.PrometheusMetrics;
 import dev.walden.agent.jobs.JobSetup;
+import dev.walden.cli.options.ConfigOption;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;

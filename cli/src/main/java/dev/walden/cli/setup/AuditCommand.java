@@ -1,6 +1,7 @@
-package dev.walden.cli;
+package dev.walden.cli.setup;
 
 import dev.walden.catalog.AuditLog;
+import dev.walden.cli.options.ConfigOption;
 import dev.walden.config.ConfigException;
 import dev.walden.config.Durations;
 import dev.walden.console.Sizes;

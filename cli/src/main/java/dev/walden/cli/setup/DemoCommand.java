@@ -1,4 +1,4 @@
-package dev.walden.cli;
+package dev.walden.cli.setup;
 
 import dev.walden.agent.Agent;
 import dev.walden.agent.AgentConfig;
