@@ -263,9 +263,9 @@ class HttpEndpointIT {
             String log = walden.agentLog().substring(logBefore);
             String target = "PostgreSQL on socket '" + cluster.socketDirectory() + "/.s.PGSQL." + cluster.port()
                     + "' as 'postgres' (database 'postgres')";
-            assertEquals(1, count(log, "level=WARN logger=agent.DatabaseProbe msg=\"" + target + " does not answer: "),
+            assertEquals(1, count(log, "level=WARN logger=agent.http.DatabaseProbe msg=\"" + target + " does not answer: "),
                     log);
-            assertEquals(1, count(log, "level=INFO logger=agent.DatabaseProbe msg=\"" + target + " answers again (no "
+            assertEquals(1, count(log, "level=INFO logger=agent.http.DatabaseProbe msg=\"" + target + " answers again (no "
                     + "answer for "), log);
 
             // no agent behind a socket file left by a crash, then no socket at all: the same exits
