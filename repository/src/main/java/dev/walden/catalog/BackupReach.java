@@ -1,7 +1,5 @@
 package dev.walden.catalog;
 
-import dev.walden.catalog.BackupManifest;
-import dev.walden.catalog.WalCatalog;
 import dev.walden.wal.WalFileName;
 import dev.walden.wal.WalSegmentSize;
 import java.time.Instant;

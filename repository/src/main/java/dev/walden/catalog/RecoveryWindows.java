@@ -1,7 +1,5 @@
 package dev.walden.catalog;
 
-import dev.walden.catalog.BackupManifest;
-import dev.walden.catalog.WalCatalog;
 import dev.walden.repo.Repository;
 import dev.walden.wal.Lsn;
 import dev.walden.wal.WalSegmentSize;

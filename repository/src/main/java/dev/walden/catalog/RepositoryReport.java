@@ -2,11 +2,6 @@ package dev.walden.catalog;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import dev.walden.catalog.BackupCatalog;
-import dev.walden.catalog.BackupManifest;
-import dev.walden.catalog.DumpCatalog;
-import dev.walden.catalog.DumpManifest;
-import dev.walden.catalog.WalCatalog;
 import dev.walden.repo.Repository;
 import dev.walden.wal.WalSegmentSize;
 import java.io.IOException;

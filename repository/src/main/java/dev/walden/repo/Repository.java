@@ -1,7 +1,6 @@
 package dev.walden.repo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.walden.repo.Json;
 import dev.walden.storage.NoSuchObjectException;
 import dev.walden.storage.ObjectWriter;
 import dev.walden.storage.Storage;

@@ -1,6 +1,5 @@
 package dev.walden.agent.archive;
 
-import dev.walden.agent.archive.ArchiveResult;
 import dev.walden.protocol.FetchNotice;
 import java.time.Duration;
 

@@ -1,7 +1,5 @@
 package dev.walden.agent.archive;
 
-import dev.walden.agent.archive.AgentMetrics;
-import dev.walden.agent.archive.AgentStats;
 import dev.walden.concurrent.DaemonThreads;
 import dev.walden.config.Durations;
 import dev.walden.protocol.ErrorCode;
@@ -246,7 +244,7 @@ public final class ArchiveDispatcher implements AutoCloseable {
             try {
                 file = intake.resolve(request.path);
             } catch (WalFileException e) {
-                refuse(request, new ArchiveResult.Failed(WireCodes.of(e.reason()), e.getMessage()));
+                refuse(request, WireCodes.refusal(e));
                 continue;
             }
             String key = file.path().toString();
@@ -297,7 +295,7 @@ public final class ArchiveDispatcher implements AutoCloseable {
             file = intake.resolve(next.get());
         } catch (WalFileException e) {
             permits.release(); // PostgreSQL's own push will meet the problem and report it
-            source.failed(next.get(), new ArchiveResult.Failed(WireCodes.of(e.reason()), e.getMessage()));
+            source.failed(next.get(), WireCodes.refusal(e));
             return true;
         }
         Job job = new Job(next.get(), file, true);

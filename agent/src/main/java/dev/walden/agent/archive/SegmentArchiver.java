@@ -85,7 +85,7 @@ public final class SegmentArchiver {
         try {
             file = walDirectory.resolve(requestedPath);
         } catch (WalFileException e) {
-            return new ArchiveResult.Failed(WireCodes.of(e.reason()), e.getMessage());
+            return WireCodes.refusal(e);
         }
         return archive(file);
     }
@@ -99,7 +99,7 @@ public final class SegmentArchiver {
         try {
             return archive(file, start);
         } catch (WalFileException e) {
-            return new ArchiveResult.Failed(WireCodes.of(e.reason()), e.getMessage());
+            return WireCodes.refusal(e);
         } catch (IOException e) {
             return new ArchiveResult.Failed(ErrorCode.STORAGE_FAILED, e.getMessage());
         } catch (RuntimeException e) {

@@ -8,7 +8,12 @@ final class WireCodes {
     private WireCodes() {
     }
 
-    static ErrorCode of(WalFileException.Reason reason) {
+    /** The answer to a file refused for {@code e}'s reason, in its words. */
+    static ArchiveResult.Failed refusal(WalFileException e) {
+        return new ArchiveResult.Failed(of(e.reason()), e.getMessage());
+    }
+
+    private static ErrorCode of(WalFileException.Reason reason) {
         return switch (reason) {
             case BAD_NAME -> ErrorCode.BAD_NAME;
             case BAD_SIZE -> ErrorCode.BAD_SIZE;

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.walden.agent.archive.AgentStats;
 import dev.walden.protocol.ErrorCode;
 import java.time.Clock;
 import java.time.Duration;

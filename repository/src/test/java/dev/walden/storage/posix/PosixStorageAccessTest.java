@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.walden.config.FileAccess;
-import dev.walden.storage.posix.PosixStorage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.walden.storage.ObjectWriter;
 import dev.walden.storage.Storage;
 import dev.walden.storage.StorageContractTest;
-import dev.walden.storage.posix.PosixStorage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
