@@ -38,6 +38,16 @@ public final class ConfigKeys {
             "longest one S3 request attempt may take (also the longest a read may stall)");
     public static final ConfigKey S3_ATTEMPTS = new ConfigKey("repository.s3.attempts", "5",
             "attempts per S3 request for transient errors (5xx, throttling, resets, timeouts), with backoff and jitter (1-20)");
+    public static final ConfigKey ENCRYPTION = new ConfigKey("repository.encryption", "none",
+            "client-side encryption of every stored object: none or aes-256-gcm; chosen at walden init and must match the repository");
+    public static final ConfigKey ENCRYPTION_KEY_FILE = new ConfigKey("repository.encryption.key_file", "",
+            "file holding the master key (64 hex digits, mode 0600, owned by walden's user); or kms_key_id; or neither and WALDEN_REPOSITORY_PASSPHRASE");
+    public static final ConfigKey ENCRYPTION_KMS_KEY_ID = new ConfigKey("repository.encryption.kms_key_id", "",
+            "AWS KMS key (id, ARN or alias) that makes and opens the repository's data keys (envelope encryption)");
+    public static final ConfigKey ENCRYPTION_KMS_REGION = new ConfigKey("repository.encryption.kms_region", "",
+            "region of the KMS key; empty: the SDK's default chain, us-east-1 with an endpoint");
+    public static final ConfigKey ENCRYPTION_KMS_ENDPOINT = new ConfigKey("repository.encryption.kms_endpoint", "",
+            "endpoint URL for KMS (a VPC endpoint); empty: AWS");
     public static final ConfigKey AGENT_SOCKET = new ConfigKey("agent.socket", null,
             "Unix domain socket the agent listens on and walden-push connects to (required)");
     public static final ConfigKey AGENT_SOCKET_GROUP = new ConfigKey("agent.socket_group", "",
@@ -104,7 +114,8 @@ public final class ConfigKeys {
 
     public static final List<ConfigKey> ALL = List.of(PGDATA, PG_WAL, PG_BIN, REPOSITORY_PATH, REPOSITORY_TYPE,
             S3_BUCKET, S3_PREFIX, S3_REGION, S3_ENDPOINT, S3_PATH_STYLE, S3_SSE, S3_KMS_KEY_ID, S3_STORAGE_CLASS,
-            S3_TIMEOUT, S3_ATTEMPTS, AGENT_SOCKET,
+            S3_TIMEOUT, S3_ATTEMPTS, ENCRYPTION, ENCRYPTION_KEY_FILE, ENCRYPTION_KMS_KEY_ID, ENCRYPTION_KMS_REGION,
+            ENCRYPTION_KMS_ENDPOINT, AGENT_SOCKET,
             AGENT_SOCKET_GROUP, AGENT_WORKERS, AGENT_QUEUE_CAPACITY, AGENT_STORE_TIMEOUT,
             AGENT_SHUTDOWN_TIMEOUT, AGENT_LOOK_AHEAD,
             AGENT_MAX_CONNECTIONS, AGENT_FRAME_TIMEOUT,
@@ -115,11 +126,13 @@ public final class ConfigKeys {
 
     /**
      * Environment variables starting with {@code WALDEN_} that are not configuration keys: the
-     * launcher's, and the build's (native/build.sh), which a shell that built walden may still hold.
+     * repository passphrase, the launcher's, and the build's (native/build.sh), which a shell that built walden may still hold.
      */
     public static final List<String> RESERVED_ENVIRONMENT = List.of(
             "WALDEN_CONFIG", "WALDEN_HOME", "WALDEN_JAVA", "WALDEN_JAVA_OPTS", "WALDEN_PROGRESS", "WALDEN_NATIVE",
-            "WALDEN_NATIVE_LINK", "WALDEN_NATIVE_MAJORS");
+            "WALDEN_NATIVE_LINK", "WALDEN_NATIVE_MAJORS",
+            // a secret: only ever in the environment, never a key of the config file
+            "WALDEN_REPOSITORY_PASSPHRASE");
 
     /** The config file used when neither {@code --config} nor {@code WALDEN_CONFIG} names one. */
     public static final String DEFAULT_CONFIG_FILE = "/etc/walden/walden.conf";

@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.function.UnaryOperator;
 
 /**
  * SHA-256 of original (uncompressed) bytes: the checksum every stored object carries. SHA-256
@@ -47,18 +48,28 @@ public final class Checksums {
      * the end. A caller must therefore read to the end before trusting what it read.
      */
     public static InputStream verifying(InputStream in, String expected, String what) {
-        return new VerifyingInputStream(in, expected, what);
+        return new VerifyingInputStream(in, expected, UnaryOperator.identity(), what);
+    }
+
+    /**
+     * As {@link #verifying(InputStream, String, String)} for a content name: reaching the end
+     * checks that {@code naming} applied to the SHA-256 of everything read equals {@code expected}.
+     */
+    public static InputStream verifying(InputStream in, String expected, UnaryOperator<String> naming, String what) {
+        return new VerifyingInputStream(in, expected, naming, what);
     }
 
     private static final class VerifyingInputStream extends FilterInputStream {
         private final MessageDigest digest = newDigest();
         private final String expected;
+        private final UnaryOperator<String> naming;
         private final String what;
         private boolean verified;
 
-        VerifyingInputStream(InputStream in, String expected, String what) {
+        VerifyingInputStream(InputStream in, String expected, UnaryOperator<String> naming, String what) {
             super(in);
             this.expected = expected;
+            this.naming = naming;
             this.what = what;
         }
 
@@ -75,10 +86,12 @@ public final class Checksums {
             if (n > 0) {
                 digest.update(b, off, n);
             } else if (n < 0 && !verified) {
-                String actual = hex(digest);
+                String sha256 = hex(digest);
+                String actual = naming.apply(sha256);
                 if (!actual.equals(expected)) {
                     throw new CorruptObjectException(what + " is corrupt: its content hashes to SHA-256 "
-                            + actual + ", but it was stored with " + expected);
+                            + sha256 + (actual.equals(sha256) ? "" : " (content name " + actual + ")")
+                            + ", but it was stored with " + expected);
                 }
                 verified = true;
             }

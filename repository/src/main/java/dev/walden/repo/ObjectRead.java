@@ -1,5 +1,6 @@
 package dev.walden.repo;
 
+import dev.walden.crypto.ObjectAuthenticationException;
 import dev.walden.storage.Storage;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -26,10 +27,23 @@ public final class ObjectRead {
      */
     public static InputStream open(Storage storage, String key, Compression compression, String sha256, String what)
             throws IOException {
-        InputStream raw = new ErrorTranslatingInputStream(storage.read(key),
-                e -> new StorageReadException("read " + what + ": " + e.getMessage(), e));
+        return open(storage, key, compression, sha256, UnaryOperator.identity(), what);
+    }
+
+    /**
+     * Opens {@code key} for reading its original bytes, checked against {@code name}, which is
+     * {@code naming} applied to their SHA-256 (a content name, {@link Storage#contentName}).
+     */
+    public static InputStream open(Storage storage, String key, Compression compression, String name,
+                                   UnaryOperator<String> naming, String what) throws IOException {
+        InputStream raw;
         try {
-            return new ErrorTranslatingInputStream(Checksums.verifying(compression.decompress(raw), sha256, what),
+            raw = new ErrorTranslatingInputStream(storage.read(key), ObjectRead::fromStorage);
+        } catch (ObjectAuthenticationException e) {
+            throw new CorruptObjectException(what + " is corrupt: " + e.getMessage(), e);
+        }
+        try {
+            return new ErrorTranslatingInputStream(Checksums.verifying(compression.decompress(raw), name, naming, what),
                     e -> e instanceof CorruptObjectException || e instanceof StorageReadException ? e
                             : corrupt(what, e));
         } catch (StorageReadException e) {
@@ -39,6 +53,12 @@ public final class ObjectRead {
             raw.close();
             throw corrupt(what, e);
         }
+    }
+
+    /** Content that failed authentication is damage; anything else the storage threw is a failed read. */
+    private static IOException fromStorage(IOException e) {
+        return e instanceof ObjectAuthenticationException ? new CorruptObjectException(e.getMessage(), e)
+                : new StorageReadException("read " + e.getMessage(), e);
     }
 
     private static CorruptObjectException corrupt(String what, IOException e) {

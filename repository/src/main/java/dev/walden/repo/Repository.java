@@ -1,6 +1,9 @@
 package dev.walden.repo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.walden.crypto.EncryptingStorage;
+import dev.walden.crypto.KeySource;
+import dev.walden.crypto.Keyring;
 import dev.walden.storage.NoSuchObjectException;
 import dev.walden.storage.ObjectWriter;
 import dev.walden.storage.Storage;
@@ -36,6 +39,10 @@ public final class Repository {
      */
     public static Repository open(Storage storage) throws IOException {
         RepositoryInfo info = readInfo(storage).orElseThrow(() -> new NoRepositoryException(storage.describe()));
+        if (info.cipher().isPresent() && !(storage instanceof EncryptingStorage)) {
+            throw new IOException("repository " + storage.describe() + " is encrypted (" + info.encryption()
+                    + "); open it with its key (StorageFactory.open)");
+        }
         return new Repository(storage, info);
     }
 
@@ -47,9 +54,27 @@ public final class Repository {
      *     no repository
      */
     public static Repository create(Storage storage, ClusterIdentity cluster, Clock clock) throws IOException {
+        return create(storage, cluster, clock, Optional.empty());
+    }
+
+    /**
+     * Creates the repository for {@code cluster}, encrypted with a new keyring protected by
+     * {@code key} when one is given: {@code walden init}. Creating it again for the same cluster
+     * and the same choice of encryption changes nothing and returns it; the returned repository
+     * reads and writes through the encryption.
+     *
+     * @param storage the driver's storage, not an encrypting one
+     * @throws IOException when the storage holds a repository of another cluster or with the
+     *     other choice of encryption, or objects but no repository
+     */
+    public static Repository create(Storage storage, ClusterIdentity cluster, Clock clock, Optional<KeySource> key)
+            throws IOException {
         Optional<RepositoryInfo> existing = readInfo(storage);
         if (existing.isPresent()) {
-            Repository repository = new Repository(storage, existing.get());
+            RepositoryEncryption.checkSame(storage, existing.get(), key.isPresent());
+            Storage opened = key.isPresent() ? new EncryptingStorage(storage,
+                    Keyring.open(storage, key.get(), existing.get().systemIdentifier())) : storage;
+            Repository repository = new Repository(opened, existing.get());
             repository.checkBelongsTo(cluster);
             return repository;
         }
@@ -57,15 +82,22 @@ public final class Repository {
             throw new IOException(storage.describe() + " is not empty but holds no walden repository (no " + INFO_KEY
                     + "); refusing to create one among unknown files");
         }
-        RepositoryInfo info = RepositoryInfo.forCluster(cluster, clock.instant());
+        RepositoryInfo info = RepositoryInfo.forCluster(cluster, clock.instant(),
+                key.map(k -> Keyring.CIPHER));
+        Storage opened = storage;
+        if (key.isPresent()) {
+            // the keyring first: a repository.json that says "encrypted" is never without its keys
+            opened = new EncryptingStorage(storage, Keyring.create(storage, key.get(), info.systemIdentifier(),
+                    clock.instant()));
+        }
         try (ObjectWriter writer = storage.write(INFO_KEY)) {
             JSON.writeValue(writer.stream(), info);
             writer.commit();
         }
-        return new Repository(storage, info);
+        return new Repository(opened, info);
     }
 
-    private static Optional<RepositoryInfo> readInfo(Storage storage) throws IOException {
+    static Optional<RepositoryInfo> readInfo(Storage storage) throws IOException {
         try (InputStream in = storage.read(INFO_KEY)) {
             RepositoryInfo info;
             try {
@@ -75,9 +107,11 @@ public final class Repository {
                 throw new CorruptObjectException(INFO_KEY + " in " + storage.describe() + " is unreadable: "
                         + e.getMessage(), e);
             }
-            if (info.format() != RepositoryInfo.FORMAT) {
+            if (!info.readable()) {
                 throw new IOException("repository " + storage.describe() + " has format " + info.format()
-                        + "; this walden reads format " + RepositoryInfo.FORMAT);
+                        + (info.encryption() == null ? "" : " (encryption " + info.encryption() + ")")
+                        + "; this walden reads format " + RepositoryInfo.FORMAT + " and, encrypted with "
+                        + Keyring.CIPHER + ", " + RepositoryInfo.ENCRYPTED_FORMAT);
             }
             return Optional.of(info);
         } catch (NoSuchObjectException e) {

@@ -22,13 +22,15 @@ public final class StorageFactory {
     /**
      * The existing storage; never creates anything. A posix repository must belong to the user
      * running walden, with nobody else allowed to write in it or to its repository.json (S3 has
-     * IAM for that).
+     * IAM for that). An encrypted repository comes back reading and writing through its keys
+     * ({@link RepositoryEncryption}).
      */
     public static Storage open(ConfigSource config) throws ConfigException, IOException {
-        return switch (type(config)) {
+        Storage driver = switch (type(config)) {
             case "s3" -> S3Storage.open(S3Settings.from(config));
             default -> checked(openPosix(config));
         };
+        return RepositoryEncryption.open(driver, config);
     }
 
     private static PosixStorage openPosix(ConfigSource config) throws ConfigException, IOException {
@@ -66,6 +68,7 @@ public final class StorageFactory {
      */
     public static void check(ConfigSource config) throws ConfigException {
         type(config);
+        RepositoryEncryption.requested(config);
         config.path(ConfigKeys.REPOSITORY_PATH);
         S3Settings.check(config);
     }

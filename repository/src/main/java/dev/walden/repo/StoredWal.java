@@ -14,19 +14,20 @@ import java.util.regex.Pattern;
  * wal/&lt;NNNNNNNN.history&gt;-&lt;sha256&gt;[.&lt;ext&gt;]
  * </pre>
  *
- * e.g. {@code wal/0000000100000000/000000010000000000000003-9f86…08.zst}. The checksum is the
- * SHA-256 of the original bytes, so it travels with the object on every storage (no sidecar to
- * lose), and finding out whether a file is archived, and with which content, is one listing of
- * a directory that holds at most one 4 GiB stretch of WAL.
+ * e.g. {@code wal/0000000100000000/000000010000000000000003-9f86…08.zst}. The 64 hex digits
+ * are the content's name ({@link dev.walden.storage.Storage#contentName}): the SHA-256 of the
+ * original bytes, or in an encrypted repository a keyed MAC of it. It travels with the object on
+ * every storage (no sidecar to lose), and finding out whether a file is archived, and with which
+ * content, is one listing of a directory that holds at most one 4 GiB stretch of WAL.
  */
-public record StoredWal(WalFileName name, String key, String sha256, Compression compression, long storedSize) {
+public record StoredWal(WalFileName name, String key, String contentName, Compression compression, long storedSize) {
     public static final String ROOT = "wal/";
     private static final Pattern OBJECT_NAME = Pattern.compile("(.+)-([0-9a-f]{64})(?:\\.([a-z0-9]+))?");
 
-    /** The key under which {@code name} with this content and compression is stored. */
-    public static String keyFor(WalFileName name, String sha256, Compression compression) {
+    /** The key under which {@code name} with this content name and compression is stored. */
+    public static String keyFor(WalFileName name, String contentName, Compression compression) {
         String ext = compression.extension().isEmpty() ? "" : "." + compression.extension();
-        return prefixFor(name) + sha256 + ext;
+        return prefixFor(name) + contentName + ext;
     }
 
     /** The listing prefix that finds every object stored for {@code name}. */

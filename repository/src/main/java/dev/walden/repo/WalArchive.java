@@ -10,7 +10,7 @@ import java.util.Optional;
 
 /**
  * The WAL part of a repository: find, store and read archived WAL files, each verified against
- * the SHA-256 of its original bytes.
+ * the SHA-256 of its original bytes (named by {@link Storage#contentName}).
  */
 public final class WalArchive {
     private final Storage storage;
@@ -52,9 +52,9 @@ public final class WalArchive {
      */
     public StoredWal store(WalFileName name, String sha256, Compression compression, int level, InputStream content)
             throws IOException {
-        String key = StoredWal.keyFor(name, sha256, compression);
+        String key = StoredWal.keyFor(name, storage.contentName(sha256), compression);
         try {
-            return stored(name, key, sha256, compression,
+            return stored(name, key, compression,
                     ObjectPut.put(storage, key, content, compression, level, Optional.of(sha256), null));
         } catch (ObjectPut.ContentChangedException e) {
             throw changed(name, e);
@@ -68,9 +68,9 @@ public final class WalArchive {
      */
     public StoredWal store(WalFileName name, String sha256, long crc32c, Compression compression, int level,
                            InputStream content) throws IOException {
-        String key = StoredWal.keyFor(name, sha256, compression);
+        String key = StoredWal.keyFor(name, storage.contentName(sha256), compression);
         try {
-            return stored(name, key, sha256, compression,
+            return stored(name, key, compression,
                     ObjectPut.putUnchanged(storage, key, content, compression, level, sha256, crc32c));
         } catch (ObjectPut.ContentChangedException e) {
             throw changed(name, e);
@@ -87,14 +87,19 @@ public final class WalArchive {
     public Optional<StoredWal> storeInOneRead(WalFileName name, Compression compression, int level,
                                               InputStream content, int maxHeldBytes, ObjectPut.Inspector inspector,
                                               ObjectPut.CommitCheck commitCheck) throws IOException {
-        return ObjectPut.putNamedByContent(storage, sha256 -> StoredWal.keyFor(name, sha256, compression), content,
+        return ObjectPut.putNamedByContent(storage,
+                        sha256 -> StoredWal.keyFor(name, storage.contentName(sha256), compression), content,
                         compression, level, maxHeldBytes, inspector, commitCheck)
-                .map(result -> stored(name, result.key(), result.sha256(), compression, result));
+                .map(result -> stored(name, result.key(), compression, result));
     }
 
-    private static StoredWal stored(WalFileName name, String key, String sha256, Compression compression,
-                                    ObjectPut.Result result) {
-        return new StoredWal(name, key, sha256, compression, result.storedBytes());
+    private StoredWal stored(WalFileName name, String key, Compression compression, ObjectPut.Result result) {
+        return new StoredWal(name, key, storage.contentName(result.sha256()), compression, result.storedBytes());
+    }
+
+    /** Whether the archived copy holds exactly the content with this SHA-256. */
+    public boolean holds(StoredWal stored, String sha256) {
+        return stored.contentName().equals(storage.contentName(sha256));
     }
 
     private static IOException changed(WalFileName name, ObjectPut.ContentChangedException e) {
@@ -114,7 +119,7 @@ public final class WalArchive {
      * {@link IOException}, so it isn't mistaken for corruption.
      */
     public InputStream open(StoredWal stored) throws IOException {
-        return ObjectRead.open(storage, stored.key(), stored.compression(), stored.sha256(),
+        return ObjectRead.open(storage, stored.key(), stored.compression(), stored.contentName(), storage::contentName,
                 "object '" + stored.key() + "' in " + storage.describe());
     }
 }

@@ -114,6 +114,16 @@ public interface Storage extends AutoCloseable {
     /** The key a pointer names, or empty when there is no such pointer. */
     Optional<String> pointer(String key) throws IOException;
 
+    /**
+     * The name an object addressed by its content (an archived WAL file) carries for content with
+     * this SHA-256 (lower-case hex): the SHA-256 itself, or, on an encrypting storage, a keyed MAC
+     * of it in the same form, so that a name reveals nothing about the content to whoever lacks
+     * the key. The same content always gets the same name on the same storage.
+     */
+    default String contentName(String sha256) {
+        return sha256;
+    }
+
     /** Where this storage is, for messages: {@code posix:/var/lib/walden}. */
     String describe();
 

@@ -127,7 +127,7 @@ class WalArchiveTest {
 
         StoredWal stored = wal.store(NAME, sha(segment), crc32c(segment), Compression.ZSTD, 3,
                 new ByteArrayInputStream(segment));
-        assertEquals(sha(segment), stored.sha256());
+        assertEquals(sha(segment), stored.contentName());
         assertArrayEquals(segment, readAll(wal.open(stored)), "reads back, and its SHA-256 verifies");
     }
 

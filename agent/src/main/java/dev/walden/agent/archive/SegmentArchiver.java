@@ -128,9 +128,9 @@ public final class SegmentArchiver {
             if (existing.isPresent()) {
                 StoredWal stored = existing.get();
                 String sha256 = firstRead(file, channel, cluster).sha256();
-                if (!stored.sha256().equals(sha256)) {
+                if (!repository.wal().holds(stored, sha256)) {
                     throw new WalFileException(Reason.DUPLICATE_DIFFERS, "'" + file.name() + "' is already archived"
-                            + " with different content (SHA-256 " + stored.sha256() + " in the repository, "
+                            + " with different content (" + stored.contentName() + " in the repository's name, SHA-256 "
                             + sha256 + " in pg_wal); nothing was overwritten");
                 }
                 // PostgreSQL re-archives after a crash; the earlier copy may not be on disk yet.
