@@ -74,7 +74,9 @@
     "pgdata", "pg_wal", "pg_bin", "repository.path", "repository.type", \
     "repository.s3.bucket", "repository.s3.prefix", "repository.s3.region", "repository.s3.endpoint", \
     "repository.s3.path_style", "repository.s3.sse", "repository.s3.kms_key_id", \
-    "repository.s3.storage_class", "repository.s3.timeout", "repository.s3.attempts", "agent.socket", \
+    "repository.s3.storage_class", "repository.s3.timeout", "repository.s3.attempts", \
+    "repository.encryption", "repository.encryption.key_file", "repository.encryption.kms_key_id", \
+    "repository.encryption.kms_region", "repository.encryption.kms_endpoint", "agent.socket", \
     "agent.socket_group", "agent.workers", "agent.queue_capacity", "agent.store_timeout", \
     "agent.shutdown_timeout", "agent.look_ahead", \
     "agent.max_connections", "agent.frame_timeout", \
@@ -85,6 +87,6 @@
     "schedule", "schedule.jobs", "log.format", "log.level"
 #define WALDEN_RESERVED_ENVIRONMENT \
     "WALDEN_CONFIG", "WALDEN_HOME", "WALDEN_JAVA", "WALDEN_JAVA_OPTS", "WALDEN_PROGRESS", "WALDEN_NATIVE", \
-    "WALDEN_NATIVE_LINK", "WALDEN_NATIVE_MAJORS"
+    "WALDEN_NATIVE_LINK", "WALDEN_NATIVE_MAJORS", "WALDEN_REPOSITORY_PASSPHRASE"
 
 #endif

@@ -3,6 +3,8 @@ package dev.walden.cli;
 import dev.walden.cli.backup.BackupCommand;
 import dev.walden.cli.backup.DumpCommand;
 import dev.walden.cli.backup.ExpireCommand;
+import dev.walden.cli.keys.KeyCommand;
+import dev.walden.cli.recovery.CatCommand;
 import dev.walden.cli.recovery.FetchCommand;
 import dev.walden.cli.recovery.ListCommand;
 import dev.walden.cli.recovery.RecoverCommand;
@@ -27,7 +29,8 @@ import picocli.CommandLine;
         description = "PostgreSQL WAL archiving, backup and point-in-time recovery.",
         subcommands = {InitCommand.class, AgentCommand.class, CheckCommand.class, BackupCommand.class, DumpCommand.class,
                 ExpireCommand.class, ListCommand.class, RecoverCommand.class, RestoreCommand.class, VerifyCommand.class,
-                FetchCommand.class, StatusCommand.class, AuditCommand.class, DemoCommand.class,
+                FetchCommand.class, CatCommand.class, KeyCommand.class, StatusCommand.class, AuditCommand.class,
+                DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Walden {
     /** Exit code for a command that failed to start; each command documents its own others. */

@@ -132,7 +132,14 @@ public final class ConfigKeys {
             "WALDEN_CONFIG", "WALDEN_HOME", "WALDEN_JAVA", "WALDEN_JAVA_OPTS", "WALDEN_PROGRESS", "WALDEN_NATIVE",
             "WALDEN_NATIVE_LINK", "WALDEN_NATIVE_MAJORS",
             // a secret: only ever in the environment, never a key of the config file
-            "WALDEN_REPOSITORY_PASSPHRASE");
+            ConfigKeys.PASSPHRASE_VARIABLE);
+
+    /**
+     * The passphrase of an encrypted repository's keys: only ever an environment variable, never
+     * in the config file or argv. Passed on, like the applied {@code WALDEN_*} keys, to the walden
+     * commands a command starts (a recovered server's restore_command).
+     */
+    public static final String PASSPHRASE_VARIABLE = "WALDEN_REPOSITORY_PASSPHRASE";
 
     /** The config file used when neither {@code --config} nor {@code WALDEN_CONFIG} names one. */
     public static final String DEFAULT_CONFIG_FILE = "/etc/walden/walden.conf";

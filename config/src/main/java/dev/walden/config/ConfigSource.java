@@ -111,6 +111,10 @@ public final class ConfigSource {
         }
         for (Map.Entry<String, String> e : env.entrySet()) {
             String variable = e.getKey();
+            if (variable.equals(ConfigKeys.PASSPHRASE_VARIABLE)) {
+                applied.put(variable, e.getValue()); // not a key: environment() hands it to the commands that need it
+                continue;
+            }
             if (!variable.startsWith("WALDEN_") || ConfigKeys.RESERVED_ENVIRONMENT.contains(variable)) {
                 continue;
             }
@@ -174,9 +178,10 @@ public final class ConfigSource {
     }
 
     /**
-     * The {@code WALDEN_*} variables that were applied on top of the file. A walden command this
-     * one starts (a recovered server's restore_command) gets exactly these, so it reads the same
-     * configuration and not whatever else is in its environment.
+     * The {@code WALDEN_*} variables that were applied on top of the file, and the repository
+     * passphrase when there is one. A walden command this one starts (a recovered server's
+     * restore_command) gets exactly these, so it reads the same configuration and not whatever
+     * else is in its environment.
      */
     public Map<String, String> environment() {
         return environment;

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 public final class Secrets {
     /** Environment variables whose values are secrets wherever they appear. */
     public static final Set<String> ENVIRONMENT = Set.of("PGPASSWORD", "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN");
+            "AWS_SESSION_TOKEN", ConfigKeys.PASSPHRASE_VARIABLE);
     public static final String MASK = "***";
     /** Shorter values would mask ordinary words; a real password or key is longer. */
     private static final int MIN_LENGTH = 4;

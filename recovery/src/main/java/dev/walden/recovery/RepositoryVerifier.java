@@ -10,6 +10,8 @@ import dev.walden.catalog.WalCatalog;
 import dev.walden.concurrent.DaemonThreads;
 import dev.walden.console.ProgressBar;
 import dev.walden.console.Sizes;
+import dev.walden.crypto.EncryptingStorage;
+import dev.walden.crypto.KeyUsage;
 import dev.walden.repo.Checksums;
 import dev.walden.repo.Compression;
 import dev.walden.repo.Repository;
@@ -47,7 +49,13 @@ public final class RepositoryVerifier {
                          @JsonProperty("bytes_checked") long bytesChecked,
                          @JsonProperty("problems") List<Problem> problems,
                          @JsonProperty("recoverable") RepositoryReport.Window recoverable,
-                         @JsonProperty("windows") List<RepositoryReport.Window> windows) {
+                         @JsonProperty("windows") List<RepositoryReport.Window> windows,
+                         @JsonProperty("keys") List<KeyUsage> keys) {
+
+        /** Keys that are retired but still encrypt objects: what {@code walden key rewrap} would re-encrypt. */
+        public List<KeyUsage> retiredInUse() {
+            return keys.stream().filter(k -> k.retired() && k.objects() > 0).toList();
+        }
 
         /** One line: what was checked and the first problem, as printed and as the audit log records it. */
         public String summary() {
@@ -124,8 +132,10 @@ public final class RepositoryVerifier {
             problems.add(new Problem("unrecoverable", "", "no usable base backup with its WAL: nothing can be recovered"));
         }
         problems.sort(java.util.Comparator.comparing(Problem::kind).thenComparing(Problem::object));
+        List<KeyUsage> keys = repository.storage() instanceof EncryptingStorage encrypted ? KeyUsage.scan(encrypted)
+                : List.of();
         return new Result(problems.isEmpty(), checks.objects.get(), checks.bytes.get(), problems, report.recoverable(),
-                report.windows());
+                report.windows(), keys);
     }
 
     /** Opens an object's original bytes, verifying them as they are read. */

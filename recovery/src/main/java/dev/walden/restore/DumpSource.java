@@ -6,6 +6,7 @@ import dev.walden.dump.DumpFormat;
 import dev.walden.repo.Checksums;
 import dev.walden.repo.Compression;
 import dev.walden.repo.Json;
+import dev.walden.crypto.EncryptingStorage;
 import dev.walden.storage.Storage;
 import dev.walden.storage.posix.PosixStorage;
 import java.io.IOException;
@@ -30,9 +31,12 @@ import java.util.regex.Pattern;
  * @param sha256 checksum of the dump as pg_dump wrote it, when a manifest records it
  * @param originalBytes its size as pg_dump wrote it, or -1 when unknown
  * @param localFile the file holding exactly pg_dump's bytes, when there is one (uncompressed, on disk)
+ * @param encrypted whether it is stored encrypted: then its plaintext never touches the disk
+ *     (a custom-format dump is streamed into pg_restore instead of spooled for parallel jobs)
  */
 public record DumpSource(String description, String database, DumpFormat format, Compression compression,
-                         Optional<String> sha256, long originalBytes, Opener opener, Optional<Path> localFile) {
+                         Optional<String> sha256, long originalBytes, Opener opener, Optional<Path> localFile,
+                         boolean encrypted) {
     private static final Pattern BACKUP_NAME = Pattern.compile("(.+)_backup_\\d{8}_\\d{6}\\..+");
     private static final byte[] CUSTOM_MAGIC = {'P', 'G', 'D', 'M', 'P'};
 
@@ -65,7 +69,8 @@ public record DumpSource(String description, String database, DumpFormat format,
         Path file = Path.of(name);
         if (Files.isRegularFile(file)) {
             Path real = file.toRealPath();
-            if (storage instanceof PosixStorage posix && real.startsWith(posix.root().toRealPath())) {
+            Storage driver = storage instanceof EncryptingStorage encrypting ? encrypting.inner() : storage;
+            if (driver instanceof PosixStorage posix && real.startsWith(posix.root().toRealPath())) {
                 return fromRepository(storage, catalog, posix.root().toRealPath().relativize(real).toString(), name);
             }
             return fromFile(real);
@@ -82,7 +87,7 @@ public record DumpSource(String description, String database, DumpFormat format,
     /** A custom-format dump walden just wrote to {@code file} itself (recover --into-database). */
     public static DumpSource customFile(Path file, String database) throws IOException {
         return new DumpSource(file.toString(), database, DumpFormat.CUSTOM, Compression.NONE, Optional.empty(),
-                Files.size(file), () -> Files.newInputStream(file), Optional.of(file));
+                Files.size(file), () -> Files.newInputStream(file), Optional.of(file), false);
     }
 
     private static DumpSource fromRepository(Storage storage, DumpCatalog catalog, String key, String asked) throws IOException {
@@ -96,7 +101,7 @@ public record DumpSource(String description, String database, DumpFormat format,
         DumpManifest m = entry.manifest().get();
         return new DumpSource(key, m.database(), DumpFormat.fromConfigName(m.dumpFormat()),
                 Compression.fromConfigName(m.compression()), Optional.of(m.sha256()), m.originalBytes(),
-                () -> storage.read(key), Optional.empty());
+                () -> storage.read(key), Optional.empty(), storage instanceof EncryptingStorage);
     }
 
     /** A dump file outside the repository: its manifest beside it if there is one, else what its name and bytes say. */
@@ -112,7 +117,7 @@ public record DumpSource(String description, String database, DumpFormat format,
             }
             return new DumpSource(file.toString(), m.database(), DumpFormat.fromConfigName(m.dumpFormat()),
                     Compression.fromConfigName(m.compression()), Optional.of(m.sha256()), m.originalBytes(),
-                    () -> Files.newInputStream(file), Optional.empty());
+                    () -> Files.newInputStream(file), Optional.empty(), false);
         }
         String lower = fileName.toLowerCase(Locale.ROOT);
         Compression compression = lower.endsWith(".gz") ? Compression.GZIP
@@ -129,6 +134,6 @@ public record DumpSource(String description, String database, DumpFormat format,
         String database = m.matches() ? m.group(1) : fileName.replaceFirst("\\..*$", "");
         return new DumpSource(file.toString(), database, format, compression, Optional.empty(),
                 compression == Compression.NONE ? Files.size(file) : -1, () -> Files.newInputStream(file),
-                compression == Compression.NONE ? Optional.of(file) : Optional.empty());
+                compression == Compression.NONE ? Optional.of(file) : Optional.empty(), false);
     }
 }

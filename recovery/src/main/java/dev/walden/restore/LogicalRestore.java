@@ -96,10 +96,13 @@ public final class LogicalRestore {
     /**
      * Reads the whole dump, checking its checksum and completeness and counting tables and rows.
      *
-     * @param spool for a custom-format dump, also keep the bytes in a file for {@link #restore}
+     * @param restoring whether {@link #restore} follows: a custom-format dump is then kept in a file
+     *     for pg_restore's parallel jobs, unless it is stored encrypted
      * @throws IOException saying what is wrong with the dump; nothing has been created
      */
-    public Verified verify(DumpSource source, boolean spool) throws IOException {
+    public Verified verify(DumpSource source, boolean restoring) throws IOException {
+        // an encrypted dump's plaintext never touches the disk: load() streams it into pg_restore again
+        boolean spool = restoring && !source.encrypted();
         DumpContents contents = new DumpContents();
         // a compressed file without a manifest has no known size: bytes and rate then, no bar
         ProgressBar progress = new ProgressBar(out, "verifying", 0, "", Math.max(0, source.originalBytes()));
@@ -280,12 +283,20 @@ public final class LogicalRestore {
         } else {
             PgProgram pgRestore = PgProgram.find("pg_restore", options.pgBin());
             command.addAll(List.of(pgRestore.path().toString(), "--exit-on-error", "--no-password", "--verbose",
-                    "--jobs=" + options.jobs(), "-d", dbname, dump.spool().orElseThrow().toString()));
+                    "-d", dbname));
+            if (dump.spool().isPresent()) {
+                command.addAll(List.of("--jobs=" + options.jobs(), dump.spool().get().toString()));
+            } else if (options.jobs() > 1) {
+                // parallel jobs need a seekable file, which would be plaintext on disk
+                out.println("walden restore: --jobs " + options.jobs() + " ignored: an encrypted dump is streamed into "
+                        + "pg_restore, never unpacked to disk");
+            }
             progress = new ProgressBar(out, "restoring", dump.contents().rows().size(), "tables", 0);
         }
+        boolean streamed = plain || dump.spool().isEmpty();
         ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         builder.environment().putAll(server.withDatabase(database).libpqEnvironment());
-        if (!plain) {
+        if (!streamed) {
             builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         }
         Process process = builder.start();
@@ -295,8 +306,8 @@ public final class LogicalRestore {
             }
         });
         try {
-            if (plain) {
-                feed(dump.source(), process.getOutputStream(), progress);
+            if (streamed) {
+                feed(dump.source(), process.getOutputStream(), plain ? progress : null);
             }
             process.waitFor();
         } catch (InterruptedException e) {
@@ -453,8 +464,10 @@ public final class LogicalRestore {
     }
 
     /**
-     * Streams the dump (checked against its checksum again: it is read a second time) into psql.
-     * psql stopping early is not an error here: ON_ERROR_STOP, and its exit status tells.
+     * Streams the dump (checked against its checksum again: it is read a second time) into psql,
+     * or pg_restore for an encrypted custom-format dump; {@code progress} (may be null) counts the
+     * bytes. The program stopping early is not an error here: ON_ERROR_STOP or --exit-on-error,
+     * and its exit status tells.
      */
     private static void feed(DumpSource source, OutputStream stdin, ProgressBar progress) throws IOException {
         try (InputStream in = source.open()) {
@@ -466,7 +479,9 @@ public final class LogicalRestore {
                 } catch (IOException psqlStopped) {
                     return;
                 }
-                progress.add(n, 0);
+                if (progress != null) {
+                    progress.add(n, 0);
+                }
             }
         } finally {
             try {

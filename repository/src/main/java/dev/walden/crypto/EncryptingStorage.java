@@ -68,6 +68,11 @@ public final class EncryptingStorage implements Storage {
         }
     }
 
+    /** Whether the object under {@code key} is encrypted: all but repository.json and keyring.json. */
+    public boolean isEncrypted(String key) {
+        return !STORED_AS_IS.contains(key);
+    }
+
     /** The id of the key an object is encrypted with, read from its header. */
     public int keyIdOf(String key) throws IOException {
         try (InputStream raw = inner.read(key)) {

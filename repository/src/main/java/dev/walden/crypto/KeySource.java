@@ -27,7 +27,7 @@ import software.amazon.awssdk.services.kms.KmsClientBuilder;
  * a message.
  */
 public sealed interface KeySource {
-    String PASSPHRASE_VARIABLE = "WALDEN_REPOSITORY_PASSPHRASE";
+    String PASSPHRASE_VARIABLE = ConfigKeys.PASSPHRASE_VARIABLE;
 
     /** The kind recorded in keyring.json: {@code key_file}, {@code passphrase} or {@code kms}. */
     String kind();

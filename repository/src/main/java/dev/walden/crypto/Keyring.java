@@ -124,6 +124,11 @@ public final class Keyring {
             throw new IOException("the keys of " + storage.describe() + " are protected by " + describe(file)
                     + ", but the configuration gives " + describeKind(source.kind()) + "; give the repository's own");
         }
+        if (source instanceof KeySource.Kms kms && !kms.keyId().equals(file.kmsKeyId())) {
+            throw new WrongKeyException("the keys of " + storage.describe() + " are protected by KMS key "
+                    + file.kmsKeyId() + ", but the configuration gives KMS key " + kms.keyId()
+                    + "; give the repository's own (repository.encryption.kms_key_id)");
+        }
         KeyProtector protector = source.protector(file.kdf());
         try {
             byte[] naming = protector.unwrap(decode(file.namingKey()), namingContext(systemIdentifier));

@@ -25,6 +25,11 @@ public final class RepositoryEncryption {
         return encrypted(config) ? Optional.of(KeySource.from(config)) : Optional.empty();
     }
 
+    /** Checks the value of repository.encryption, without requiring a key: for commands that don't open the repository. */
+    static void check(ConfigSource config) throws ConfigException {
+        encrypted(config);
+    }
+
     /**
      * The driver's storage as commands use it: through the repository's keys when it is
      * encrypted. A storage without a repository is returned as it is (opening the repository

@@ -68,7 +68,7 @@ public final class StorageFactory {
      */
     public static void check(ConfigSource config) throws ConfigException {
         type(config);
-        RepositoryEncryption.requested(config);
+        RepositoryEncryption.check(config);
         config.path(ConfigKeys.REPOSITORY_PATH);
         S3Settings.check(config);
     }

@@ -5,6 +5,7 @@ import dev.walden.cli.options.ConfigOption;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;
+import dev.walden.crypto.KeyUsage;
 import dev.walden.recovery.RepositoryVerifier;
 import dev.walden.repo.Json;
 import dev.walden.repo.Repository;
@@ -26,6 +27,8 @@ import picocli.CommandLine.Spec;
         description = {"Read every object of the repository back (WAL, files of usable base backups, verified dumps) "
                 + "and check each against the SHA-256 it was stored with; check that WAL has no gap on any timeline and "
                 + "that every usable backup has its WAL; report the recoverable windows (split wherever WAL is missing).",
+                "In an encrypted repository, every object is authenticated as it is read, and the report counts the "
+                        + "objects under each key, naming some still under a retired one.",
                 "Adds an entry to the repository's audit trail ('walden audit') with the result."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:healthy", "1:problems found (each is named)", "2:the repository could not be read"})
@@ -70,6 +73,10 @@ public final class VerifyCommand implements Callable<Integer> {
                 out.println(result.summary());
                 for (RepositoryVerifier.Problem p : result.problems()) {
                     out.printf("%s: %s%n", p.kind().toUpperCase(java.util.Locale.ROOT), p.message());
+                }
+                for (KeyUsage key : result.keys()) {
+                    out.println("KEY: " + key.describe() + (key.retired() && key.objects() > 0
+                            ? "; 'walden key rewrap' re-encrypts them with the current key" : ""));
                 }
                 ListCommand.printWindows(result.windows(), out);
                 out.println(result.healthy() ? "healthy" : result.problems().size() + " problem(s)");

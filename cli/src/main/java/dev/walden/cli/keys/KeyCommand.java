@@ -1,0 +1,26 @@
+package dev.walden.cli.keys;
+
+import dev.walden.crypto.EncryptingStorage;
+import dev.walden.storage.Storage;
+import java.io.IOException;
+import picocli.CommandLine.Command;
+
+/** {@code walden key}: the keys of an encrypted repository. */
+@Command(name = "key", mixinStandardHelpOptions = true,
+        description = {"Manage the data keys of an encrypted repository (repository.encryption = aes-256-gcm).",
+                "New objects are encrypted with the newest key that is not retired; every key stays readable. "
+                        + "A rotation: 'walden key add', restart the agent, 'walden key retire OLD', "
+                        + "'walden key rewrap', then 'walden verify' shows no object under the retired key."},
+        subcommands = {KeyAddCommand.class, KeyListCommand.class, KeyRetireCommand.class, KeyRewrapCommand.class})
+public final class KeyCommand {
+    private KeyCommand() {
+    }
+
+    /** The storage as an encrypted one, or a one-line refusal. */
+    static EncryptingStorage encrypted(Storage storage) throws IOException {
+        if (storage instanceof EncryptingStorage encrypting) {
+            return encrypting;
+        }
+        throw new IOException("repository " + storage.describe() + " is not encrypted: it has no keys");
+    }
+}
