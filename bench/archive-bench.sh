@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # WAL archiving, side by side in one run: walden's three paths (the Java walden-push, the native
-# walden-push, the walden_archive archive module), pgBackRest async (lz4 and zst) and a plain
-# durable `cp` as archive_command, each on its own PostgreSQL 15 cluster copied from one seed
+# walden-push, the walden_archive archive module; the native one also to an encrypted
+# repository), pgBackRest async (lz4 and zst; zst also with aes-256-cbc) and a plain durable `cp`
+# as archive_command, each on its own PostgreSQL 15 cluster copied from one seed
 # cluster, so every contender archives the very same real 16 MiB segments (same system
 # identifier, same bytes).
 #
@@ -17,19 +18,26 @@
 #             the first file's .done to the last one's, divided by the files in between
 #   push-all  the fixed set of --segments .ready segments drained by PostgreSQL's own archiver once
 #             archive_command (walden.socket for the module) is switched on: seconds,
-#             segments/s, MiB/s, bytes stored, and the speed against pgBackRest async lz4
+#             segments/s, MiB/s, bytes stored, and the speed against pgBackRest async lz4; with
+#             walden-native-enc also against walden-native and pgbr-zst-cbc (those present)
 #   workload  after push-all: --clients sessions of INSERT ... SELECT generate_series for
 #             --seconds with archiving on: WAL MiB/s produced, segments archived/s, .ready files
 #             pending at the end, seconds to drain them
 #   all       the three (default); about 10 minutes on 2 cores with the defaults
 #
-#   --contenders  comma-separated, in this order in the tables (default: all but walden-native-lz4):
+#   --contenders  comma-separated, in this order in the tables (default: all but
+#             walden-native-lz4, walden-native-enc and pgbr-zst-cbc):
 #             walden-java        bin/walden-push-java %p (the JVM client)
 #             walden-native      bin/walden-push %p (the C client)
 #             walden-module      archive_library = lib/postgresql/15/walden_archive.so
 #             walden-module-lz4  the module, the agent set to compression = lz4
 #             walden-native-lz4  the C client, the agent set to compression = lz4
+#             walden-native-enc  the C client, the repository encrypted (repository.encryption =
+#                                aes-256-gcm, a key file made for the run, mode 0600): zstd 3,
+#                                then AES-GCM-HKDF streaming
 #             pgbr-lz4, pgbr-zst pgBackRest async with compress-type lz4 / zst
+#             pgbr-zst-cbc       pgBackRest async zst with repo1-cipher-type = aes-256-cbc (a random
+#                                repo1-cipher-pass made for the run, set before stanza-create)
 #             cp                 cp + fsync + rename + fsync of the directory
 #             true               archive_command = 'true': stores nothing, the floor of PostgreSQL's
 #                                archiver and sh -c per file (a reference, not a contender)
@@ -49,13 +57,14 @@
 # `apt-get install -y pgbackrest` when `pgbackrest` is missing, then re-runs itself as the
 # unprivileged user walden-test (PostgreSQL refuses root). PostgreSQL's programs: $WALDEN_PG_BIN,
 # default /usr/lib/postgresql/15/bin. walden runs with its default settings (zstd level 3, 2
-# workers, look-ahead on) but for compression in the -lz4 contenders; pgBackRest with
-# archive-async=y, process-max=2 and its default level per type.
+# workers, look-ahead on) but for compression in the -lz4 contenders and encryption in -enc;
+# pgBackRest with archive-async=y, process-max=2 and its default level per type (zst: 3).
 set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 build=1 mode=all segments=100 calls=20 seconds=30 clients=1 drain_timeout=300
-known=(walden-java walden-native walden-module walden-module-lz4 walden-native-lz4 pgbr-lz4 pgbr-zst cp true)
+known=(walden-java walden-native walden-module walden-module-lz4 walden-native-lz4 pgbr-lz4 pgbr-zst cp true
+    walden-native-enc pgbr-zst-cbc)
 contenders=(walden-java walden-native walden-module walden-module-lz4 pgbr-lz4 pgbr-zst cp true)
 args=("$@")
 while (($#)); do
@@ -133,7 +142,8 @@ command -v pgbackrest >/dev/null || { echo "pgbackrest is missing: apt-get insta
 declare -A label=([walden-java]="walden java (zstd-3)" [walden-native]="walden native (zstd3)"
     [walden-module]="walden module (zstd3)" [walden-module-lz4]="walden module (lz4)"
     [walden-native-lz4]="walden native (lz4)" [pgbr-lz4]="pgBackRest async lz4"
-    [pgbr-zst]="pgBackRest async zst" [cp]="cp+fsync+rename" [true]="true (floor)")
+    [pgbr-zst]="pgBackRest async zst" [cp]="cp+fsync+rename" [true]="true (floor)"
+    [walden-native-enc]="walden native+aes-gcm" [pgbr-zst-cbc]="pgBackRest zst+cbc")
 tick=$(getconf CLK_TCK)
 seg_mib=16
 tmp=$(mktemp -d /tmp/walden-archive-bench.XXXXXX)
@@ -292,6 +302,14 @@ up() {
             printf 'pgdata = %s\nrepository.path = %s\nagent.socket = %s\nhttp.listen = off\nschedule =\n' \
                 "$d/pg" "$d/repo" "$d/agent.sock" > "$d/walden.conf"
             if [[ $c == *-lz4 ]]; then echo "compression = lz4" >> "$d/walden.conf"; fi
+            if [[ $c == *-enc ]]; then
+                # the master key: 64 hex digits, mode 0600, owned by this user (the agent's);
+                # recorded by walden init, which writes the repository's keyring.json
+                (umask 077 && head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n' > "$d/walden.key")
+                chmod 600 "$d/walden.key"
+                printf 'repository.encryption = aes-256-gcm\nrepository.encryption.key_file = %s\n' \
+                    "$d/walden.key" >> "$d/walden.conf"
+            fi
             "$home/bin/walden" init --config "$d/walden.conf" >/dev/null
             "$home/bin/walden" agent --config "$d/walden.conf" 2>"$d/agent.log" &
             agent_pid=$!
@@ -303,6 +321,12 @@ up() {
             ;;
         pgbr-*)
             mkdir -p "$d/repo" "$d/spool" "$d/lock" "$d/log"
+            local cipher=
+            if [[ $c == *-cbc ]]; then # set before stanza-create: the repository is made encrypted
+                cipher="repo1-cipher-type=aes-256-cbc
+repo1-cipher-pass=$(head -c 48 /dev/urandom | base64 -w0 | tr -d '+/=')"
+            fi
+            (umask 077 && : > "$d/pgbackrest.conf")
             cat > "$d/pgbackrest.conf" <<CONF
 [global]
 repo1-path=$d/repo
@@ -314,7 +338,8 @@ log-level-stderr=warn
 log-level-file=info
 archive-async=y
 process-max=2
-compress-type=${c#pgbr-}
+compress-type=$(c=${c#pgbr-} && echo "${c%-cbc}")
+$cipher
 
 [bench]
 pg1-path=$d/pg
@@ -624,9 +649,10 @@ run_workload() {
 # --- tables -------------------------------------------------------------------------------------
 # One column per contender. A row is "label|key": R[key.contender]; "label|key|x": that value over
 # pgBackRest async lz4's (for times, below 1 is faster); "label|key|/": pgBackRest async lz4's
-# over that value (for times: how many times faster than pgBackRest async lz4; 1.5 = 1.5x).
+# over that value (for times: how many times faster than pgBackRest async lz4; 1.5 = 1.5x);
+# "label|key|x|REF", "label|key|/|REF": the same against contender REF's value instead.
 table() { # title, then rows
-    local title=$1 row lbl key op c v
+    local title=$1 row lbl key op ref c v
     shift
     echo
     echo "$title"
@@ -634,12 +660,12 @@ table() { # title, then rows
     for c in "${contenders[@]}"; do printf ' %21s' "${label[$c]}"; done
     echo
     for row in "$@"; do
-        IFS='|' read -r lbl key op <<<"$row"
+        IFS='|' read -r lbl key op ref <<<"$row"
         printf '%-44s' "$lbl"
         for c in "${contenders[@]}"; do
             v=${R[$key.$c]:-n/a}
             if [[ -n $op ]]; then
-                v=$(awk -v a="$v" -v b="${R[$key.pgbr-lz4]:-x}" -v op="$op" 'BEGIN {
+                v=$(awk -v a="$v" -v b="${R[$key.${ref:-pgbr-lz4}]:-x}" -v op="$op" 'BEGIN {
                     if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || a == 0 || b == 0) { print "-"; exit }
                     printf "%.2f", (op == "/") ? b / a : a / b }')
             fi
@@ -683,13 +709,35 @@ if [[ $mode != latency ]]; then
     for c in "${contenders[@]}"; do
         R[pa_storedmib.$c]=$(awk -v b="${R[pa_stored.$c]}" 'BEGIN { printf "%.1f", b / 1048576 }')
     done
+    # the speed against pgBackRest async lz4; with walden-native-enc also against walden's own
+    # speed without encryption and pgBackRest's with its cipher (each when in the run)
+    speed=()
+    selected() { [[ " ${contenders[*]} " == *" $1 "* ]]; }
+    if selected pgbr-lz4; then speed+=("x as fast as pgBackRest async lz4|pa_s|/"); fi
+    if selected walden-native-enc; then
+        for ref in walden-native pgbr-zst pgbr-zst-cbc; do
+            if selected "$ref"; then speed+=("x as fast as ${label[$ref]}|pa_s|/|$ref"); fi
+        done
+    fi
     table "push-all: $nseg segments ($((nseg * seg_mib)) MiB) drained by PostgreSQL's archiver" \
         "seconds|pa_s" "segments/s|pa_segs" "MiB/s of WAL|pa_mibs" \
-        "x as fast as pgBackRest async lz4|pa_s|/" \
+        ${speed[@]+"${speed[@]}"} \
         "MiB stored|pa_storedmib" \
         "compression ratio|pa_ratio" "resident CPU s (agent / async)|pa_cpu" \
         "resident peak RSS MiB|pa_rss" "archive_command CPU s (module*: archiver)|pa_cmdcpu" \
         "machine CPU busy %, every process|pa_busy"
+    if selected walden-native-enc; then
+        ratio() { # contender, reference -> the reference's seconds over the contender's
+            awk -v a="${R[pa_s.$1]:-x}" -v b="${R[pa_s.$2]:-x}" 'BEGIN {
+                if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || a == 0) print "-"; else printf "%.2f", b / a }'
+        }
+        echo
+        echo -n "encrypted (walden-native-enc): ${R[pa_s.walden-native-enc]} s, peak RSS ${R[pa_rss.walden-native-enc]} MiB"
+        if selected walden-native; then echo -n "; $(ratio walden-native-enc walden-native) x walden native's speed (${R[pa_s.walden-native]} s)"; fi
+        if selected pgbr-zst-cbc; then echo -n "; $(ratio walden-native-enc pgbr-zst-cbc) x pgBackRest zst+cbc's (${R[pa_s.pgbr-zst-cbc]} s)"; fi
+        if selected pgbr-zst && selected pgbr-zst-cbc; then echo -n "; pgBackRest's own cipher: zst+cbc at $(ratio pgbr-zst-cbc pgbr-zst) x zst's speed"; fi
+        echo
+    fi
 fi
 if [[ $mode == workload || $mode == all ]]; then
     table "workload: $clients x INSERT ... generate_series for $seconds s, archiving on" \

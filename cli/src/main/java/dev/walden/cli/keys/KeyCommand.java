@@ -3,7 +3,10 @@ package dev.walden.cli.keys;
 import dev.walden.crypto.EncryptingStorage;
 import dev.walden.storage.Storage;
 import java.io.IOException;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /** {@code walden key}: the keys of an encrypted repository. */
 @Command(name = "key", mixinStandardHelpOptions = true,
@@ -11,9 +14,19 @@ import picocli.CommandLine.Command;
                 "New objects are encrypted with the newest key that is not retired; every key stays readable. "
                         + "A rotation: 'walden key add', restart the agent, 'walden key retire OLD', "
                         + "'walden key rewrap', then 'walden verify' shows no object under the retired key."},
-        subcommands = {KeyAddCommand.class, KeyListCommand.class, KeyRetireCommand.class, KeyRewrapCommand.class})
-public final class KeyCommand {
-    private KeyCommand() {
+        subcommands = {KeyAddCommand.class, KeyListCommand.class, KeyRetireCommand.class, KeyRewrapCommand.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:done (each subcommand's --help lists its own codes)",
+                "1:not done: the message says why (no such key, an unencrypted repository, the wrong key)",
+                "2:no subcommand given: the usage is printed"})
+public final class KeyCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return 2;
     }
 
     /** The storage as an encrypted one, or a one-line refusal. */
