@@ -37,6 +37,9 @@ class WholeConfigTest {
             Map.entry("repository.s3.kms_key_id", "key-1"), // without repository.s3.sse = kms
             Map.entry("repository.s3.timeout", "soon"),
             Map.entry("repository.s3.attempts", "0"),
+            Map.entry("repository.encryption", "aes-128-cbc"),
+            Map.entry("repository.encryption.key_file", "/x\u0000y"),
+            Map.entry("repository.encryption.kms_endpoint", "not a url"),
             Map.entry("agent.socket", "/run/" + "s".repeat(120) + "/agent.sock"),
             Map.entry("agent.workers", "0"),
             Map.entry("agent.queue_capacity", "1"),
@@ -67,7 +70,8 @@ class WholeConfigTest {
             Map.entry("log.level", "loud"));
     /** Keys whose every value is valid to walden (a region, a storage class, a group, database names). */
     private static final Set<String> FREE = Set.of("repository.s3.region", "repository.s3.storage_class",
-            "agent.socket_group", "dump.databases");
+            "repository.encryption.kms_key_id", "repository.encryption.kms_region", "agent.socket_group",
+            "dump.databases");
 
     @TempDir
     Path dir;

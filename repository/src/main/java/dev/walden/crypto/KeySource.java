@@ -129,6 +129,7 @@ public sealed interface KeySource {
      * @throws ConfigException when none is named, or more than one
      */
     static KeySource from(ConfigSource config) throws ConfigException {
+        check(config);
         Optional<Path> keyFile = config.raw(ConfigKeys.ENCRYPTION_KEY_FILE).map(String::strip).filter(v -> !v.isEmpty())
                 .isPresent() ? config.path(ConfigKeys.ENCRYPTION_KEY_FILE) : Optional.empty();
         Optional<String> kmsKey = nonEmpty(config, ConfigKeys.ENCRYPTION_KMS_KEY_ID);
@@ -142,12 +143,7 @@ public sealed interface KeySource {
             return new KeyFile(keyFile.get());
         }
         if (kmsKey.isPresent()) {
-            Optional<URI> endpoint;
-            try {
-                endpoint = nonEmpty(config, ConfigKeys.ENCRYPTION_KMS_ENDPOINT).map(URI::create);
-            } catch (IllegalArgumentException e) {
-                throw config.invalid(ConfigKeys.ENCRYPTION_KMS_ENDPOINT, "not a URL like https://host:port");
-            }
+            Optional<URI> endpoint = kmsEndpoint(config);
             Optional<String> region = nonEmpty(config, ConfigKeys.ENCRYPTION_KMS_REGION);
             if (region.isEmpty() && endpoint.isPresent()) {
                 region = Optional.of("us-east-1"); // the SDK needs one to sign; a stand-in accepts any
@@ -160,6 +156,29 @@ public sealed interface KeySource {
         throw config.invalid(ConfigKeys.ENCRYPTION, "is aes-256-gcm but no key is given: set "
                 + ConfigKeys.ENCRYPTION_KEY_FILE.name() + " (a file of 64 hex digits, mode 0600), "
                 + ConfigKeys.ENCRYPTION_KMS_KEY_ID.name() + ", or the environment variable " + PASSPHRASE_VARIABLE);
+    }
+
+    /**
+     * Checks the values of the {@code repository.encryption.*} keys that are set, without
+     * requiring a key: for commands that don't open the repository.
+     */
+    public static void check(ConfigSource config) throws ConfigException {
+        config.path(ConfigKeys.ENCRYPTION_KEY_FILE);
+        kmsEndpoint(config);
+    }
+
+    private static Optional<URI> kmsEndpoint(ConfigSource config) throws ConfigException {
+        Optional<URI> endpoint;
+        try {
+            endpoint = nonEmpty(config, ConfigKeys.ENCRYPTION_KMS_ENDPOINT).map(URI::create);
+        } catch (IllegalArgumentException e) {
+            throw config.invalid(ConfigKeys.ENCRYPTION_KMS_ENDPOINT, "not a URL like https://host:port");
+        }
+        if (endpoint.isPresent() && (endpoint.get().getScheme() == null || endpoint.get().getHost() == null)) {
+            throw config.invalid(ConfigKeys.ENCRYPTION_KMS_ENDPOINT, "'" + endpoint.get()
+                    + "' is not a URL like https://host:port");
+        }
+        return endpoint;
     }
 
     private static Optional<String> nonEmpty(ConfigSource config, dev.walden.config.ConfigKey key) {

@@ -38,7 +38,7 @@ public final class ObjectRead {
                                    UnaryOperator<String> naming, String what) throws IOException {
         InputStream raw;
         try {
-            raw = new ErrorTranslatingInputStream(storage.read(key), ObjectRead::fromStorage);
+            raw = new ErrorTranslatingInputStream(storage.read(key), e -> fromStorage(what, e));
         } catch (ObjectAuthenticationException e) {
             throw new CorruptObjectException(what + " is corrupt: " + e.getMessage(), e);
         }
@@ -56,9 +56,9 @@ public final class ObjectRead {
     }
 
     /** Content that failed authentication is damage; anything else the storage threw is a failed read. */
-    private static IOException fromStorage(IOException e) {
-        return e instanceof ObjectAuthenticationException ? new CorruptObjectException(e.getMessage(), e)
-                : new StorageReadException("read " + e.getMessage(), e);
+    private static IOException fromStorage(String what, IOException e) {
+        return e instanceof ObjectAuthenticationException ? new CorruptObjectException(what + " is corrupt: "
+                + e.getMessage(), e) : new StorageReadException("read " + what + ": " + e.getMessage(), e);
     }
 
     private static CorruptObjectException corrupt(String what, IOException e) {

@@ -28,6 +28,7 @@ public final class RepositoryEncryption {
     /** Checks the value of repository.encryption, without requiring a key: for commands that don't open the repository. */
     static void check(ConfigSource config) throws ConfigException {
         encrypted(config);
+        KeySource.check(config);
     }
 
     /**
