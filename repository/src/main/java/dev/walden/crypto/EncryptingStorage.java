@@ -10,10 +10,12 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -30,11 +32,67 @@ public final class EncryptingStorage implements Storage {
     private static final Set<String> STORED_AS_IS = Set.of("repository.json", Keyring.KEY);
 
     private final Storage inner;
-    private volatile Keyring keyring;
+    /** How often a long-running process (the agent) looks whether keyring.json changed. */
+    private static final long KEYRING_CHECK_NANOS = TimeUnit.SECONDS.toNanos(60);
 
-    public EncryptingStorage(Storage inner, Keyring keyring) {
+    /** Opens keyring.json again, after {@code walden key add} or {@code retire} by another process. */
+    public interface KeyringLoader {
+        Keyring load() throws IOException;
+    }
+
+    private final Optional<KeyringLoader> loader;
+    private final long keyringCheckNanos;
+    private volatile Keyring keyring;
+    private volatile Optional<Instant> keyringModified;
+    private volatile long keyringCheckedAt;
+
+    /** An encrypting storage whose keyring never changes under it (tests, tools). */
+    public EncryptingStorage(Storage inner, Keyring keyring) throws IOException {
+        this(inner, keyring, Optional.empty());
+    }
+
+    /**
+     * An encrypting storage that follows keyring.json: an object under a key it doesn't know
+     * makes it open the keyring again (a key another process added), and at most every minute a
+     * write checks whether the keyring changed, so that a running agent encrypts with a key added
+     * or stops using a key retired since it started.
+     */
+    public EncryptingStorage(Storage inner, Keyring keyring, Optional<KeyringLoader> loader) throws IOException {
+        this(inner, keyring, loader, KEYRING_CHECK_NANOS);
+    }
+
+    EncryptingStorage(Storage inner, Keyring keyring, Optional<KeyringLoader> loader, long keyringCheckNanos)
+            throws IOException {
+        this.keyringCheckNanos = keyringCheckNanos;
         this.inner = inner;
         this.keyring = keyring;
+        this.loader = loader;
+        this.keyringModified = modified();
+        this.keyringCheckedAt = System.nanoTime();
+    }
+
+    private Optional<Instant> modified() throws IOException {
+        return inner.stat(Keyring.KEY).map(ObjectInfo::modified);
+    }
+
+    /** The keyring as it is now in the storage; unchanged when there is no loader. */
+    private synchronized void reload() throws IOException {
+        if (loader.isPresent()) {
+            keyringModified = modified();
+            keyring = loader.get().load();
+        }
+        keyringCheckedAt = System.nanoTime();
+    }
+
+    /** The key for new objects, after looking (at most every minute) whether keyring.json changed. */
+    private DataKey currentKey() throws IOException {
+        if (loader.isPresent() && System.nanoTime() - keyringCheckedAt >= keyringCheckNanos) {
+            keyringCheckedAt = System.nanoTime();
+            if (!modified().equals(keyringModified)) {
+                reload();
+            }
+        }
+        return keyring.current();
     }
 
     /** The driver underneath, which stores the encrypted bytes. */
@@ -46,9 +104,10 @@ public final class EncryptingStorage implements Storage {
         return keyring;
     }
 
-    /** Uses a changed keyring (after {@code walden key add} or {@code retire}) from now on. */
-    public void keyring(Keyring changed) {
+    /** Uses a changed keyring (after {@code walden key add} or {@code retire} in this process) from now on. */
+    public synchronized void keyring(Keyring changed) throws IOException {
         this.keyring = changed;
+        this.keyringModified = modified();
     }
 
     @Override
@@ -59,6 +118,9 @@ public final class EncryptingStorage implements Storage {
         }
         try {
             int id = ObjectCipher.readKeyId(raw, key);
+            if (keyring.key(id).isEmpty()) {
+                reload();
+            }
             DataKey dataKey = keyring.key(id).orElseThrow(() -> new ObjectAuthenticationException("object '" + key
                     + "' is encrypted with key " + id + ", which " + Keyring.KEY + " does not hold"));
             return ObjectCipher.decrypt(raw, dataKey, key);
@@ -104,7 +166,7 @@ public final class EncryptingStorage implements Storage {
         }
         OutputStream encrypting;
         try {
-            encrypting = new ClosedOnce(ObjectCipher.encrypt(writer.stream(), keyring.current(), key));
+            encrypting = new ClosedOnce(ObjectCipher.encrypt(writer.stream(), currentKey(), key));
         } catch (IOException | RuntimeException e) {
             writer.close();
             throw e;

@@ -47,8 +47,10 @@ public final class RepositoryEncryption {
             if (!wanted) {
                 return driver;
             }
-            return new EncryptingStorage(driver, Keyring.open(driver, KeySource.from(config),
-                    info.get().systemIdentifier()));
+            KeySource key = KeySource.from(config);
+            String system = info.get().systemIdentifier();
+            return new EncryptingStorage(driver, Keyring.open(driver, key, system),
+                    Optional.of(() -> Keyring.open(driver, key, system)));
         } catch (ConfigException | IOException | RuntimeException e) {
             driver.close();
             throw e;

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -185,6 +186,29 @@ class EncryptingStorageTest {
         assertTrue(reopened.keyring().entry(1).orElseThrow().isRetired());
         IOException last = assertThrows(IOException.class, () -> reopened.keyring().retire(inner, 2, Instant.now()));
         assertEquals("key 2 is the only key new objects can use; add one first: walden key add", last.getMessage());
+    }
+
+    @Test
+    void aRunningProcessFollowsKeysAddedAndRetiredByAnother() throws IOException {
+        KeySource key = TestKeys.keyFile(dir, "k", 1);
+        Keyring.create(inner, key, "42", Instant.now());
+        // the agent: checks keyring.json on every write here (every minute in production)
+        EncryptingStorage agent = new EncryptingStorage(inner, Keyring.open(inner, key, "42"),
+                Optional.of(() -> Keyring.open(inner, key, "42")), 0);
+        EncryptingStorage command = new EncryptingStorage(inner, Keyring.open(inner, key, "42"));
+        inner.setModified(Keyring.KEY, Instant.parse("2026-12-01T00:00:00Z"));
+        agent.keyring(agent.keyring()); // takes that time as the keyring's
+
+        command.keyring(command.keyring().add(inner, Instant.now())); // walden key add, elsewhere
+        put(command, "dumps/app/new.sql", "by key 2".getBytes(StandardCharsets.UTF_8));
+        assertEquals("by key 2", new String(get(agent, "dumps/app/new.sql"), StandardCharsets.UTF_8),
+                "an object under a key the agent didn't know makes it open the keyring again");
+
+        command.keyring(command.keyring().retire(inner, 1, Instant.now()));
+        command.keyring(command.keyring().add(inner, Instant.now()));
+        inner.setModified(Keyring.KEY, Instant.parse("2026-12-02T00:00:00Z"));
+        put(agent, "wal/after", "x".getBytes(StandardCharsets.UTF_8));
+        assertEquals(3, agent.keyIdOf("wal/after"), "a changed keyring.json is read again before a write");
     }
 
     @Test

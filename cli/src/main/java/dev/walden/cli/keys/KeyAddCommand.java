@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
 /** {@code walden key add}: a new data key for new objects. */
 @Command(name = "add", mixinStandardHelpOptions = true,
         description = {"Add a new data key to the repository's keyring.json, protected like the others; new objects "
-                + "are encrypted with it from now on (a running agent from its next start)."},
+                + "are encrypted with it from now on (a running agent within a minute: it checks keyring.json)."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:added", "1:not added: the message says why"})
 public final class KeyAddCommand implements Callable<Integer> {
@@ -44,7 +44,7 @@ public final class KeyAddCommand implements Callable<Integer> {
                     + added.current().id(), started, Clock.systemUTC(), "command"),
                     w -> spec.commandLine().getErr().println("walden key add: " + w));
             spec.commandLine().getOut().println("added key " + added.current().id() + " to " + storage.describe()
-                    + "; new objects use it (restart a running agent so that it does too)");
+                    + "; new objects use it (a running agent within a minute)");
         }
         return 0;
     }

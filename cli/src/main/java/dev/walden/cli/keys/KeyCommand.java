@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "key", mixinStandardHelpOptions = true,
         description = {"Manage the data keys of an encrypted repository (repository.encryption = aes-256-gcm).",
                 "New objects are encrypted with the newest key that is not retired; every key stays readable. "
-                        + "A rotation: 'walden key add', restart the agent, 'walden key retire OLD', "
+                        + "A rotation: 'walden key add', 'walden key retire OLD' (a running agent follows within a minute), "
                         + "'walden key rewrap', then 'walden verify' shows no object under the retired key."},
         subcommands = {KeyAddCommand.class, KeyListCommand.class, KeyRetireCommand.class, KeyRewrapCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
