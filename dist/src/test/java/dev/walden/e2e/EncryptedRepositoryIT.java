@@ -112,6 +112,8 @@ class EncryptedRepositoryIT {
             // the paths still work: list, verify, PITR, restore, expire
             Installation.Run list = walden.walden("list", "--config", config);
             assertEquals(0, list.exit(), list.toString());
+            assertTrue(list.stdout().lines().findFirst().orElseThrow().endsWith(", encrypted (aes-256-gcm)"),
+                    list.stdout());
             Installation.Run verify = walden.walden("verify", "--config", config, "--json");
             assertEquals(0, verify.exit(), verify.toString());
             JsonNode keys = JSON.readTree(verify.stdout()).get("keys");

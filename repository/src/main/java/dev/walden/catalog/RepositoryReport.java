@@ -25,6 +25,7 @@ public record RepositoryReport(
         @JsonProperty("repository") String repository,
         @JsonProperty("system_identifier") String systemIdentifier,
         @JsonProperty("pg_major") int pgMajor,
+        @JsonProperty("encryption") String encryption,
         @JsonProperty("backups") List<Backup> backups,
         @JsonProperty("dumps") List<Dump> dumps,
         @JsonProperty("wal") Wal wal,
@@ -96,7 +97,8 @@ public record RepositoryReport(
         List<Window> windows = RecoveryWindows.of(repository,
                 entries.stream().filter(BackupCatalog.Entry::usable).map(e -> e.manifest().orElseThrow()).toList(), wal);
         return new RepositoryReport(repository.storage().describe(),
-                Long.toUnsignedString(repository.cluster().systemIdentifier()), repository.cluster().pgMajor(), backups,
+                Long.toUnsignedString(repository.cluster().systemIdentifier()), repository.cluster().pgMajor(),
+                repository.info().cipher().orElse("none"), backups,
                 dumps, walReport, windows.isEmpty() ? null : windows.get(windows.size() - 1), windows);
     }
 }

@@ -53,7 +53,8 @@ public final class ListCommand implements Callable<Integer> {
     }
 
     static void print(RepositoryReport r, PrintWriter out) {
-        out.printf("repository %s, system %s, PostgreSQL %d%n%n", r.repository(), r.systemIdentifier(), r.pgMajor());
+        out.printf("repository %s, system %s, PostgreSQL %d%s%n%n", r.repository(), r.systemIdentifier(), r.pgMajor(),
+                r.encryption().equals("none") ? "" : ", encrypted (" + r.encryption() + ")");
         out.println("Base backups");
         if (r.backups().isEmpty()) {
             out.println("  none");
