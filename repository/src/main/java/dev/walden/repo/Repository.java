@@ -78,7 +78,8 @@ public final class Repository {
             repository.checkBelongsTo(cluster);
             return repository;
         }
-        if (!storage.list("").isEmpty()) {
+        // a keyring alone is what an init cut short before repository.json leaves: nothing was encrypted with it
+        if (storage.list("").stream().anyMatch(o -> !o.key().equals(Keyring.KEY))) {
             throw new IOException(storage.describe() + " is not empty but holds no walden repository (no " + INFO_KEY
                     + "); refusing to create one among unknown files");
         }

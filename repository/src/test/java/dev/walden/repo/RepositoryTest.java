@@ -101,6 +101,11 @@ class RepositoryTest {
         assertEquals(CLUSTER, Repository.create(encrypted, CLUSTER, CLOCK, Optional.of(TestKeys.passphrase(
                 "p4ssphrase"))).cluster(), "init again with the same key changes nothing");
 
+        MemoryStorage cutShort = new MemoryStorage(); // an init that wrote its keyring and then died
+        dev.walden.crypto.Keyring.create(cutShort, TestKeys.passphrase("first"), "1", Instant.now());
+        Repository again = Repository.create(cutShort, CLUSTER, CLOCK, Optional.of(TestKeys.passphrase("second")));
+        assertEquals(Optional.of("aes-256-gcm"), again.info().cipher(), "init again over a keyring alone");
+
         MemoryStorage plain = new MemoryStorage();
         Repository.create(plain, CLUSTER, CLOCK);
         IOException encryptingWriter = assertThrows(IOException.class, () -> Repository.create(plain, CLUSTER, CLOCK,
