@@ -176,7 +176,23 @@ class EncryptedRepositoryIT {
             assertEquals(1, wrongKey.stderr().strip().lines().count(), wrongKey.toString());
             assertTrue(wrongKey.stderr().contains("key file " + wrong + " does not open the keys of posix:"),
                     wrongKey.toString());
-            Files.writeString(walden.config, Files.readString(walden.config).replace(wrong.toString(), key.toString())
+            Files.writeString(walden.config, Files.readString(walden.config).replace(wrong.toString(), key.toString()));
+
+            // the same keys protected by a new key file: the old one no longer opens the repository
+            Path newKey = keyFile(dir, "new.key", "aa112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+            Installation.Run protect = walden.walden("key", "protect", "--config", config, "--new-key-file",
+                    newKey.toString());
+            assertEquals(0, protect.exit(), protect.toString());
+            assertTrue(protect.stdout().contains("are now protected by a key file"), protect.toString());
+            Installation.Run oldKey = walden.walden("list", "--config", config);
+            assertEquals(1, oldKey.exit(), oldKey.toString());
+            Files.writeString(walden.config, Files.readString(walden.config).replace(key.toString(), newKey.toString()));
+            Installation.Run verifyNew = walden.walden("verify", "--config", config);
+            assertEquals(0, verifyNew.exit(), verifyNew.toString());
+            assertEquals(0, Installation.run(dir, Installation.HOME.resolve("bin/walden").toString(), "cat",
+                    "--key-file", newKey.toString(), "-o", dir.resolve("again.zst").toString(), wal.toString()).exit());
+
+            Files.writeString(walden.config, Files.readString(walden.config)
                     .replace("repository.encryption = aes-256-gcm", "repository.encryption = none"));
             Installation.Run plain = walden.walden("list", "--config", config);
             assertEquals(1, plain.exit(), plain.toString());

@@ -89,7 +89,13 @@ public final class EncryptingStorage implements Storage {
         if (loader.isPresent() && System.nanoTime() - keyringCheckedAt >= keyringCheckNanos) {
             keyringCheckedAt = System.nanoTime();
             if (!modified().equals(keyringModified)) {
-                reload();
+                try {
+                    reload();
+                } catch (WrongKeyException e) {
+                    // walden key protect: the keys are the same, only what opens them changed; this
+                    // process goes on with the keys it holds until it restarts with the new key
+                    keyringModified = modified();
+                }
             }
         }
         return keyring.current();

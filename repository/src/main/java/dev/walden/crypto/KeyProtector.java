@@ -21,6 +21,12 @@ public interface KeyProtector {
     NewKey generate(String context) throws IOException;
 
     /**
+     * Wraps an existing key (the keyring's keys, when what protects them changes) so that only
+     * this protector opens it, bound to {@code context}.
+     */
+    byte[] wrap(byte[] plain, String context) throws IOException;
+
+    /**
      * Opens a wrapped data key.
      *
      * @throws WrongKeyException when this protector's key is not the one that wrapped it

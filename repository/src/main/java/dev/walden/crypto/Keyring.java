@@ -121,7 +121,7 @@ public final class Keyring {
     public static Keyring open(Storage storage, KeySource source, String systemIdentifier) throws IOException {
         File file = read(storage);
         if (!file.protection().equals(source.kind())) {
-            throw new IOException("the keys of " + storage.describe() + " are protected by " + describe(file)
+            throw new WrongKeyException("the keys of " + storage.describe() + " are protected by " + describe(file)
                     + ", but the configuration gives " + describeKind(source.kind()) + "; give the repository's own");
         }
         if (source instanceof KeySource.Kms kms && !kms.keyId().equals(file.kmsKeyId())) {
@@ -195,6 +195,27 @@ public final class Keyring {
         Keyring retired = new Keyring(withKeys(entries), protector, systemIdentifier, keys, namingKey);
         retired.save(storage);
         return retired;
+    }
+
+    /**
+     * Protects the same keys with another key source (a new key file, passphrase or KMS key):
+     * keyring.json is rewritten atomically, every object stays as it is, and from then on only
+     * the new key opens the repository. The old key must still open it, which this keyring proves.
+     */
+    public Keyring protect(Storage storage, KeySource source) throws IOException {
+        Kdf kdf = source instanceof KeySource.Passphrase ? Kdf.fresh() : null;
+        KeyProtector newProtector = source.protector(kdf);
+        List<Entry> entries = new ArrayList<>();
+        for (Entry e : entries()) {
+            entries.add(new Entry(e.id(), e.created(), e.retired(), encode(newProtector.wrap(keys.get(e.id()).bytes(),
+                    keyContext(systemIdentifier, e.id())))));
+        }
+        File protectedFile = new File(FORMAT, CIPHER, source.kind(),
+                source instanceof KeySource.Kms kms ? kms.keyId() : null, kdf,
+                encode(newProtector.wrap(namingKey, namingContext(systemIdentifier))), entries);
+        Keyring reprotected = new Keyring(protectedFile, newProtector, systemIdentifier, keys, namingKey);
+        reprotected.save(storage);
+        return reprotected;
     }
 
     private File withKeys(List<Entry> entries) {

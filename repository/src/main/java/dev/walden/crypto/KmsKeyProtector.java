@@ -38,6 +38,16 @@ final class KmsKeyProtector implements KeyProtector {
     }
 
     @Override
+    public byte[] wrap(byte[] plain, String context) throws IOException {
+        try {
+            return kms.encrypt(b -> b.keyId(keyId).plaintext(SdkBytes.fromByteArray(plain))
+                    .encryptionContext(Map.of("walden", context))).ciphertextBlob().asByteArray();
+        } catch (SdkException e) {
+            throw new IOException("KMS key " + keyId + " could not wrap " + context + ": " + oneLine(e), e);
+        }
+    }
+
+    @Override
     public byte[] unwrap(byte[] wrapped, String context) throws IOException {
         try {
             return kms.decrypt(b -> b.keyId(keyId).ciphertextBlob(SdkBytes.fromByteArray(wrapped))

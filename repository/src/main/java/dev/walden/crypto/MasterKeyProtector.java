@@ -31,10 +31,15 @@ final class MasterKeyProtector implements KeyProtector {
     public NewKey generate(String context) throws IOException {
         byte[] plain = new byte[ObjectCipher.KEY_BYTES];
         RANDOM.nextBytes(plain);
+        return new NewKey(plain, wrap(plain, context));
+    }
+
+    @Override
+    public byte[] wrap(byte[] plain, String context) throws IOException {
         try {
-            return new NewKey(plain, aead.encrypt(plain, context.getBytes(StandardCharsets.UTF_8)));
+            return aead.encrypt(plain, context.getBytes(StandardCharsets.UTF_8));
         } catch (GeneralSecurityException e) {
-            throw new IOException("cannot wrap a new data key: " + e.getMessage(), e);
+            throw new IOException("cannot wrap a data key: " + e.getMessage(), e);
         }
     }
 

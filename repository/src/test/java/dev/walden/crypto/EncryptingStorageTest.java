@@ -212,6 +212,30 @@ class EncryptingStorageTest {
     }
 
     @Test
+    void aKeyringProtectedByANewKeyOpensOnlyWithItAndEveryObjectStaysReadable() throws IOException {
+        KeySource old = TestKeys.keyFile(dir, "old", 1);
+        Keyring.create(inner, old, "42", Instant.now());
+        EncryptingStorage agent = new EncryptingStorage(inner, Keyring.open(inner, old, "42"),
+                Optional.of(() -> Keyring.open(inner, old, "42")), 0);
+        put(agent, "wal/a", "before".getBytes(StandardCharsets.UTF_8));
+        String name = agent.contentName("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+        byte[] stored = inner.snapshot().get("wal/a");
+
+        KeySource passphrase = TestKeys.passphrase("a new passphrase");
+        Keyring.open(inner, old, "42").protect(inner, passphrase);
+        assertArrayEquals(stored, inner.snapshot().get("wal/a"), "no object changes");
+        WrongKeyException e = assertThrows(WrongKeyException.class, () -> Keyring.open(inner, old, "42"));
+        assertTrue(e.getMessage().contains("protected by") || e.getMessage().contains("does not open"), e.getMessage());
+        EncryptingStorage reopened = new EncryptingStorage(inner, Keyring.open(inner, passphrase, "42"));
+        assertEquals("before", new String(get(reopened, "wal/a"), StandardCharsets.UTF_8));
+        assertEquals(name, reopened.contentName("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"));
+
+        inner.setModified(Keyring.KEY, Instant.parse("2030-01-01T00:00:00Z"));
+        put(agent, "wal/b", "after".getBytes(StandardCharsets.UTF_8)); // still running with the old key: goes on
+        assertEquals("after", new String(get(reopened, "wal/b"), StandardCharsets.UTF_8));
+    }
+
+    @Test
     void contentNamesAreKeyedStableAndRevealNoHash() throws IOException {
         EncryptingStorage storage = TestKeys.encrypted(inner, TestKeys.keyFile(dir, "k", 1));
         String sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";

@@ -202,6 +202,21 @@ class KmsKeyProtectorTest {
     }
 
     @Test
+    void aKeyringMovedToAnotherKmsKeyKeepsItsKeysAndOpensOnlyWithTheNewOne() throws IOException {
+        MemoryStorage storage = new MemoryStorage();
+        Keyring created = Keyring.create(storage, source(KEY_A, kms.endpoint()), "42", Instant.now());
+        Keyring moved = created.protect(storage, source(KEY_B, kms.endpoint()));
+        assertEquals("TrentService.Encrypt", kms.calls().getLast().target());
+        assertEquals(KEY_B, kms.calls().getLast().body().path("KeyId").asText());
+
+        Keyring reopened = Keyring.open(storage, source(KEY_B, kms.endpoint()), "42");
+        assertArrayEquals(created.current().bytes(), reopened.current().bytes());
+        assertArrayEquals(created.namingKey(), reopened.namingKey());
+        assertEquals("KMS key " + KEY_B, moved.protection());
+        assertThrows(WrongKeyException.class, () -> Keyring.open(storage, source(KEY_A, kms.endpoint()), "42"));
+    }
+
+    @Test
     void kmsFailingWithHttp500IsAnIoErrorNotTheWrongKey() throws IOException {
         KeyProtector protector = protector(KEY_A);
         KeyProtector.NewKey key = protector.generate("walden 42 key 1");
@@ -360,6 +375,7 @@ class KmsKeyProtectorTest {
                     ObjectNode response = switch (String.valueOf(target)) {
                         case "TrentService.GenerateDataKey" -> generateDataKey(request);
                         case "TrentService.Decrypt" -> decrypt(request);
+                        case "TrentService.Encrypt" -> encrypt(request);
                         default -> throw new KmsError(400, "UnknownOperationException", "unknown target " + target);
                     };
                     reply = JSON.writeValueAsBytes(response);
@@ -408,6 +424,27 @@ class KmsKeyProtectorTest {
             response.put("KeyId", keyId);
             response.put("Plaintext", dataKey);
             response.put("CiphertextBlob", blob);
+            return response;
+        }
+
+        /** Encrypt: the same blob format as GenerateDataKey's, for plaintext the caller brings. */
+        private ObjectNode encrypt(JsonNode request) throws KmsError {
+            String keyId = request.path("KeyId").asText();
+            byte[] master = master(keyId);
+            byte[] plain;
+            try {
+                plain = request.path("Plaintext").binaryValue();
+            } catch (IOException e) {
+                throw new KmsError(400, "SerializationException", "Plaintext is not base64");
+            }
+            byte[] nonce = new byte[12];
+            RANDOM.nextBytes(nonce);
+            byte[] sealed = gcm(Cipher.ENCRYPT_MODE, master, nonce, aad(keyId, request.path("EncryptionContext")), plain);
+            byte[] id = keyId.getBytes(StandardCharsets.UTF_8);
+            ObjectNode response = JSON.createObjectNode();
+            response.put("KeyId", keyId);
+            response.put("CiphertextBlob", ByteBuffer.allocate(2 + id.length + nonce.length + sealed.length)
+                    .putShort((short) id.length).put(id).put(nonce).put(sealed).array());
             return response;
         }
 

@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
                 "New objects are encrypted with the newest key that is not retired; every key stays readable. "
                         + "A rotation: 'walden key add', 'walden key retire OLD' (a running agent follows within a minute), "
                         + "'walden key rewrap', then 'walden verify' shows no object under the retired key."},
-        subcommands = {KeyAddCommand.class, KeyListCommand.class, KeyRetireCommand.class, KeyRewrapCommand.class},
+        subcommands = {KeyAddCommand.class, KeyListCommand.class, KeyRetireCommand.class, KeyRewrapCommand.class,
+                KeyProtectCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:done (each subcommand's --help lists its own codes)",
                 "1:not done: the message says why (no such key, an unencrypted repository, the wrong key)",
