@@ -165,7 +165,13 @@ class ArchiveClientsIT {
         awaitLog(client.notArchived(bogus) + "'" + bogus + "' is 8192 bytes");
         assertTrue(cluster.logText().contains("[bad_size]"), cluster.logText());
         assertNotArchived(bogus);
-        assertEquals(bogus, cluster.queryOne("SELECT last_failed_wal FROM pg_stat_archiver"));
+        // the archiver logs the failure, then reports it to the statistics: the view may lag the log
+        String lastFailed = null;
+        for (long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+             !bogus.equals(lastFailed) && System.nanoTime() < deadline; Thread.sleep(50)) {
+            lastFailed = cluster.queryOne("SELECT last_failed_wal FROM pg_stat_archiver");
+        }
+        assertEquals(bogus, lastFailed);
         // only once PostgreSQL has given up on it is the file taken away (before that, PostgreSQL
         // would find the .ready gone mid-retry and try for seconds more to remove it itself); and
         // the stages below start only once every segment before them is archived: the next
