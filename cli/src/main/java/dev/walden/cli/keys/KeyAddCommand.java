@@ -1,15 +1,9 @@
 package dev.walden.cli.keys;
 
-import dev.walden.catalog.AuditLog;
 import dev.walden.cli.options.ConfigOption;
 import dev.walden.config.ConfigException;
-import dev.walden.crypto.EncryptingStorage;
 import dev.walden.crypto.Keyring;
-import dev.walden.repo.StorageFactory;
-import dev.walden.storage.Storage;
-import dev.walden.storage.StorageLock;
 import java.io.IOException;
-import java.time.Clock;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -32,20 +26,10 @@ public final class KeyAddCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws ConfigException, IOException {
-        try (Storage storage = StorageFactory.open(config.locate())) {
-            EncryptingStorage encrypted = KeyCommand.encrypted(storage);
-            Instant started = Instant.now();
-            Keyring added;
-            StorageLock lock = storage.lock("backup", KeyListCommand.owner("key add"));
-            try (lock) {
-                added = encrypted.keyring().add(encrypted.inner(), Instant.now());
-            }
-            new AuditLog(storage).tryAppend(AuditLog.entry("key", storage.describe(), true, "added key "
-                    + added.current().id(), started, Clock.systemUTC(), "command"),
-                    w -> spec.commandLine().getErr().println("walden key add: " + w));
-            spec.commandLine().getOut().println("added key " + added.current().id() + " to " + storage.describe()
-                    + "; new objects use it (a running agent within a minute)");
-        }
-        return 0;
+        return KeyCommand.changeKeyring(config, spec, "key add", storage -> {
+            Keyring added = storage.keyring().add(storage.inner(), Instant.now());
+            return new KeyCommand.Said("added key " + added.current().id(), "added key " + added.current().id()
+                    + " to " + storage.describe() + "; new objects use it (a running agent within a minute)");
+        });
     }
 }

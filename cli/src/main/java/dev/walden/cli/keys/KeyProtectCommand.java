@@ -1,21 +1,14 @@
 package dev.walden.cli.keys;
 
-import dev.walden.catalog.AuditLog;
 import dev.walden.cli.options.ConfigOption;
 import dev.walden.config.ConfigException;
-import dev.walden.crypto.EncryptingStorage;
 import dev.walden.crypto.KeySource;
 import dev.walden.crypto.Keyring;
-import dev.walden.repo.StorageFactory;
-import dev.walden.storage.Storage;
-import dev.walden.storage.StorageLock;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
@@ -54,7 +47,8 @@ public final class KeyProtectCommand implements Callable<Integer> {
         @Option(names = "--new-kms-key-id", paramLabel = "KEY", description = "another AWS KMS key (id, ARN or alias)")
         String kmsKeyId;
 
-        @Option(names = "--new-passphrase", description = "a new passphrase, read from the first line of standard input")
+        @Option(names = "--new-passphrase",
+                description = "a new passphrase, read from the first line of standard input")
         boolean passphrase;
     }
 
@@ -64,21 +58,13 @@ public final class KeyProtectCommand implements Callable<Integer> {
     @Override
     public Integer call() throws ConfigException, IOException {
         KeySource source = newSource();
-        try (Storage storage = StorageFactory.open(config.locate())) {
-            EncryptingStorage encrypted = KeyCommand.encrypted(storage);
-            Instant started = Instant.now();
-            Keyring protectedRing;
-            StorageLock lock = storage.lock("backup", KeyListCommand.owner("key protect"));
-            try (lock) {
-                protectedRing = encrypted.keyring().protect(encrypted.inner(), source);
-            }
-            String summary = "the keys of " + storage.describe() + " are now protected by " + protectedRing.protection();
-            new AuditLog(storage).tryAppend(AuditLog.entry("key", storage.describe(), true, summary, started,
-                    Clock.systemUTC(), "command"), w -> spec.commandLine().getErr().println("walden key protect: " + w));
-            spec.commandLine().getOut().println(summary + "; configure that key wherever walden runs, and restart the"
-                    + " agent");
-        }
-        return 0;
+        return KeyCommand.changeKeyring(config, spec, "key protect", storage -> {
+            Keyring protectedRing = storage.keyring().protect(storage.inner(), source);
+            String summary = "the keys of " + storage.describe() + " are now protected by "
+                    + protectedRing.protection();
+            return new KeyCommand.Said(summary, summary + "; configure that key wherever walden runs, and restart"
+                    + " the agent");
+        });
     }
 
     private KeySource newSource() throws IOException {

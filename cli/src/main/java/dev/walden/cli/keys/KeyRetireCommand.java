@@ -1,14 +1,8 @@
 package dev.walden.cli.keys;
 
-import dev.walden.catalog.AuditLog;
 import dev.walden.cli.options.ConfigOption;
 import dev.walden.config.ConfigException;
-import dev.walden.crypto.EncryptingStorage;
-import dev.walden.repo.StorageFactory;
-import dev.walden.storage.Storage;
-import dev.walden.storage.StorageLock;
 import java.io.IOException;
-import java.time.Clock;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -35,19 +29,10 @@ public final class KeyRetireCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws ConfigException, IOException {
-        try (Storage storage = StorageFactory.open(config.locate())) {
-            EncryptingStorage encrypted = KeyCommand.encrypted(storage);
-            Instant started = Instant.now();
-            StorageLock lock = storage.lock("backup", KeyListCommand.owner("key retire"));
-            try (lock) {
-                encrypted.keyring().retire(encrypted.inner(), id, Instant.now());
-            }
-            new AuditLog(storage).tryAppend(AuditLog.entry("key", storage.describe(), true, "retired key " + id,
-                    started, Clock.systemUTC(), "command"),
-                    w -> spec.commandLine().getErr().println("walden key retire: " + w));
-            spec.commandLine().getOut().println("retired key " + id + " of " + storage.describe()
+        return KeyCommand.changeKeyring(config, spec, "key retire", storage -> {
+            storage.keyring().retire(storage.inner(), id, Instant.now());
+            return new KeyCommand.Said("retired key " + id, "retired key " + id + " of " + storage.describe()
                     + "; 'walden key rewrap' re-encrypts the objects still under it");
-        }
-        return 0;
+        });
     }
 }
