@@ -48,6 +48,19 @@ class InitCommandTest {
     }
 
     @Test
+    void aDirectoryOfOtherFilesKeepsItsModeAndIsRefused() throws Exception {
+        Path repository = Files.createDirectory(dir.resolve("shared"));
+        Files.writeString(repository.resolve("notes.txt"), "not walden's");
+        Files.setPosixFilePermissions(repository, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Run run = init(repository);
+        assertEquals(1, run.exit(), run.toString());
+        assertTrue(run.err().startsWith("repository directory '" + repository + "' is writable by others (mode 0777)"),
+                run.toString());
+        assertEquals("rwxrwxrwx", PosixFilePermissions.toString(Files.getPosixFilePermissions(repository)),
+                "someone's directory is left as it was");
+    }
+
+    @Test
     void aDirectoryOfAnotherUserIsRefused() throws Exception {
         Run run = init(Path.of("/etc"));
         assertEquals(1, run.exit(), run.toString());

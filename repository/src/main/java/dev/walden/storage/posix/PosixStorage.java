@@ -126,8 +126,9 @@ public final class PosixStorage implements Storage {
     /**
      * Opens the directory, creating it (0700) when missing: for {@code walden init}. Its parent
      * must exist: a missing parent is a mount point that isn't there, or a typo. An existing
-     * directory of ours that others may use is made private (0700), and {@code notices} is told;
-     * one owned by another user is refused.
+     * directory of ours that others may use is made private (0700), and {@code notices} is told,
+     * when it is empty or a walden repository; a directory of other files keeps its mode (creating
+     * a repository there is refused). One owned by another user is refused.
      */
     public static PosixStorage create(Path root, Consumer<String> notices) throws IOException {
         Path absolute = root.toAbsolutePath().normalize();
@@ -138,7 +139,8 @@ public final class PosixStorage implements Storage {
         }
         if (Files.isDirectory(absolute)) {
             FileAccess.Stat stat = checkOwner(absolute);
-            if (stat.openToOthers()) {
+            // only a directory walden may take: never chmod someone's files (walden init then refuses them)
+            if (stat.openToOthers() && holdsNothingForeign(absolute)) {
                 Files.setPosixFilePermissions(absolute, PosixFilePermissions.fromString("rwx------"));
                 notices.accept("repository directory '" + absolute + "' was open to other users (mode "
                         + stat.modeText() + "); it is now 0700");
@@ -154,6 +156,20 @@ public final class PosixStorage implements Storage {
             syncDirectory(parent);
         }
         return new PosixStorage(absolute);
+    }
+
+    /**
+     * Whether the directory is empty or holds a walden repository (repository.json), or only what
+     * an init cut short leaves (keyring.json, a driver's dot-files).
+     */
+    private static boolean holdsNothingForeign(Path directory) throws IOException {
+        if (Files.exists(directory.resolve("repository.json"), LinkOption.NOFOLLOW_LINKS)) {
+            return true;
+        }
+        try (var entries = Files.list(directory)) {
+            return entries.map(p -> p.getFileName().toString())
+                    .allMatch(name -> name.startsWith(".") || name.equals("keyring.json"));
+        }
     }
 
     public Path root() {
