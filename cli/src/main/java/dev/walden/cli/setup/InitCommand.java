@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
                 + "cluster's system identifier, major version and WAL segment size.",
                 "Run once before the first 'walden agent'. Running it again for the same cluster changes nothing.",
                 "An existing directory (repository.path) must be yours; if other users may use it, it is made "
-                        + "private (0700) and the output says so.",
+                        + "private (0700) and the output says so, when it is empty or a walden repository.",
                 "With repository.encryption = aes-256-gcm the repository is encrypted, for good: every object is "
                         + "encrypted with a data key of a new keyring.json, protected by the key file "
                         + "(repository.encryption.key_file), the KMS key (repository.encryption.kms_key_id) or the "
