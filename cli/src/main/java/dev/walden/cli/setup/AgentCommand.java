@@ -18,6 +18,8 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -54,37 +56,76 @@ public final class AgentCommand implements Callable<Integer> {
             throw source.invalid(ConfigKeys.HTTP_LISTEN, e.getMessage());
         }
         Storage storage = StorageFactory.open(source);
+        // The hook is in place before the socket answers: a supervisor (or a test) that stops the agent as soon as
+        // it answers must get a clean stop and exit 0, not the JVM's 143 for a SIGTERM nobody handled.
+        CompletableFuture<AutoCloseable> running = new CompletableFuture<>();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(running), "walden-shutdown"));
+        Running agent;
+        try {
+            agent = start(agentConfig, storage, jobs, listen);
+        } catch (IOException | RuntimeException | Error e) {
+            running.completeExceptionally(e);
+            throw e;
+        }
+        running.complete(agent);
+        agent.agent().awaitClose();
+        return 0;
+    }
+
+    /** The agent and, if it listens, its HTTP endpoint. */
+    private record Running(Agent agent, Optional<HttpEndpoint> http) implements AutoCloseable {
+        @Override
+        public void close() throws IOException {
+            http.ifPresent(HttpEndpoint::close);
+            agent.close();
+        }
+    }
+
+    /** Starts the agent, then the HTTP endpoint. */
+    private static Running start(AgentConfig agentConfig, Storage storage, JobSetup jobs,
+            Optional<InetSocketAddress> listen) throws IOException {
         // Metrics record from the first push on; without the endpoint nobody could read them.
         Optional<PrometheusMetrics> metrics = listen.map(l -> new PrometheusMetrics());
         Agent agent = Agent.start(agentConfig, storage, Clock.systemUTC(), Optional.of(jobs),
                 metrics.<AgentMetrics>map(m -> m).orElse(AgentMetrics.NONE));
-        Optional<HttpEndpoint> http = Optional.empty();
         if (listen.isPresent()) {
             try {
-                http = Optional.of(HttpEndpoint.start(listen.get(), agent, metrics.get(), jobs.settings().connection(),
-                        Clock.systemUTC()));
-                LOG.log(System.Logger.Level.INFO, "HTTP endpoint on " + http.get().address().getHostString() + ":"
-                        + http.get().address().getPort() + " (/metrics, /health, /status)");
+                HttpEndpoint http = HttpEndpoint.start(listen.get(), agent, metrics.get(),
+                        jobs.settings().connection(), Clock.systemUTC());
+                LOG.log(System.Logger.Level.INFO, "HTTP endpoint on " + http.address().getHostString() + ":"
+                        + http.address().getPort() + " (/metrics, /health, /status)");
+                return new Running(agent, Optional.of(http));
             } catch (IOException e) {
                 // archiving matters more than metrics: keep archiving, and say so loudly
                 LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; the agent runs without it");
             }
         }
-        Optional<HttpEndpoint> endpoint = http;
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            int status = 0;
-            try {
-                endpoint.ifPresent(HttpEndpoint::close);
-                agent.close();
-            } catch (IOException | RuntimeException e) {
-                System.err.println("walden agent: error while stopping: " + e.getMessage());
-                status = 1;
-            }
-            // The JVM would exit 143 after SIGTERM; a clean stop is a success for systemd & co.
-            Runtime.getRuntime().halt(status);
-        }, "walden-shutdown"));
-        agent.awaitClose();
-        return 0;
+        return new Running(agent, Optional.empty());
+    }
+
+    /**
+     * The shutdown hook: waits for the start to finish, closes what it started and halts with 0 (or 1 if closing
+     * failed). If the start failed, the command's own exit code stands.
+     */
+    private static void stop(CompletableFuture<AutoCloseable> running) {
+        AutoCloseable started;
+        try {
+            started = running.get();
+        } catch (ExecutionException e) {
+            return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        int status = 0;
+        try {
+            started.close();
+        } catch (Exception e) {
+            System.err.println("walden agent: error while stopping: " + e.getMessage());
+            status = 1;
+        }
+        // The JVM would exit 143 after SIGTERM; a clean stop is a success for systemd & co.
+        Runtime.getRuntime().halt(status);
     }
 
     /** Checks the keys only this command reads ({@code log.*}, {@code http.listen}), resolving nothing. */
