@@ -114,7 +114,7 @@ class BaseBackupIT {
         assertEquals("global/pg_control", manifest.files().get(manifest.files().size() - 1).path(), "copied last");
         assertEquals(1, manifest.tablespaces().size());
         Repository repository = Repository.open(new PosixStorage(walden.repository));
-        for (String wal : Set.of(manifest.startWal(), manifest.stopWal())) {
+        for (String wal : List.of(manifest.startWal(), manifest.stopWal())) {
             assertTrue(repository.wal().find(WalFileName.parse(wal)).isPresent(), wal);
         }
 
