@@ -103,14 +103,25 @@ public final class BackupSession implements AutoCloseable {
             String label = rs.getString(2);
             String map = rs.getString(3);
             started = false;
-            int timeline;
-            try (ResultSet t = s.executeQuery("SELECT timeline_id FROM pg_control_checkpoint()")) {
-                t.next();
-                timeline = t.getInt(1);
-            }
-            return new StopResult(lsn, label, map == null ? "" : map, timeline);
+            return new StopResult(lsn, label, map == null ? "" : map, timeline(s));
         } catch (SQLException e) {
             throw new IOException("pg_backup_stop failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The timeline of the server's latest checkpoint. */
+    public int timeline() throws IOException {
+        try (Statement s = connection.createStatement()) {
+            return timeline(s);
+        } catch (SQLException e) {
+            throw new IOException("reading the server's timeline: " + e.getMessage(), e);
+        }
+    }
+
+    private static int timeline(Statement s) throws SQLException {
+        try (ResultSet t = s.executeQuery("SELECT timeline_id FROM pg_control_checkpoint()")) {
+            t.next();
+            return t.getInt(1);
         }
     }
 

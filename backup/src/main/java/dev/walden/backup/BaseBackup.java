@@ -27,6 +27,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
@@ -59,6 +60,31 @@ public final class BaseBackup {
      */
     public interface WalSource {
         boolean archive(WalFileName name) throws IOException;
+    }
+
+    /** What to copy: everything, or what changed since the newest usable backup (its parent). */
+    public enum Type {
+        FULL(BackupManifest.FULL), INCREMENTAL(BackupManifest.INCREMENTAL);
+
+        private final String manifestName;
+
+        Type(String manifestName) {
+            this.manifestName = manifestName;
+        }
+
+        /** {@code full} or {@code incr}, as manifests, the command line and the protocol say it. */
+        public String manifestName() {
+            return manifestName;
+        }
+
+        public static Type parse(String name) {
+            for (Type t : values()) {
+                if (t.manifestName.equals(name)) {
+                    return t;
+                }
+            }
+            throw new IllegalArgumentException("'" + name + "' is neither full nor incr");
+        }
     }
 
     public record Options(int workers, boolean fastCheckpoint, Duration walTimeout, boolean verifyChecksums,
@@ -102,7 +128,7 @@ public final class BaseBackup {
      *
      * @throws IOException when no backup could be taken at all, or the copy failed
      */
-    public BackupManifest run(String owner) throws IOException {
+    public BackupManifest run(String owner, Type type) throws IOException {
         StorageLock lock;
         try {
             lock = repository.storage().lock("backup", owner);
@@ -111,7 +137,7 @@ public final class BaseBackup {
         }
         try (lock; BackupSession session = BackupSession.open(database)) {
             check(session.server());
-            return take(session, owner);
+            return take(session, owner, type == Type.INCREMENTAL ? parent(session.server()) : Optional.empty());
         }
     }
 
@@ -136,7 +162,25 @@ public final class BaseBackup {
         }
     }
 
-    private BackupManifest take(BackupSession session, String owner) throws IOException {
+    /** The newest usable backup of the same major, for an incremental to build on; empty: take a full one. */
+    private Optional<BackupManifest> parent(BackupSession.ServerInfo server) throws IOException {
+        Optional<BackupManifest> parent = new BackupCatalog(repository.storage()).list().stream()
+                .filter(BackupCatalog.Entry::usable).map(e -> e.manifest().orElseThrow())
+                .filter(m -> m.pgMajor() == server.major()).reduce((a, b) -> b);
+        if (parent.isEmpty()) {
+            progress.report("no usable backup of PostgreSQL " + server.major() + " to build on: taking a full backup");
+        } else if (!parent.get().compression().equals(options.compression().configName())) {
+            // one manifest names one compression for every object it uses
+            progress.report("the newest backup, " + parent.get().label() + ", is compressed with "
+                    + parent.get().compression() + " and this one would be " + options.compression().configName()
+                    + ": taking a full backup");
+            return Optional.empty();
+        }
+        return parent;
+    }
+
+    private BackupManifest take(BackupSession session, String owner, Optional<BackupManifest> parent)
+            throws IOException {
         BackupSession.ServerInfo server = session.server();
         BackupCatalog catalog = new BackupCatalog(repository.storage());
         Instant startTime = clock.instant();
@@ -148,9 +192,9 @@ public final class BaseBackup {
         // Recorded before anything else and replaced when the backup ends, however it ends: a
         // backup killed before its first file was copied still shows in walden list, as incomplete.
         catalog.write(incomplete(label, server, startTime, null, BackupManifest.INTERRUPTED + " (" + owner
-                + " began it and did not finish it: killed, crashed or cut off, unless it is still running)"));
+                + " began it and did not finish it: killed, crashed or cut off, unless it is still running)", parent));
         progress.report("backup " + label + ": pg_backup_start (" + (options.fastCheckpoint() ? "fast" : "spread")
-                + " checkpoint)");
+                + " checkpoint)" + parent.map(p -> ", incremental on " + p.label()).orElse(", full"));
         Lsn startLsn;
         try {
             startLsn = session.start("walden " + label, options.fastCheckpoint());
@@ -160,10 +204,11 @@ public final class BaseBackup {
         }
         StringBuilder phase = new StringBuilder("copy");
         try {
-            return copyAndFinish(session, catalog, label, startLsn, phase);
+            return copyAndFinish(session, catalog, label, startLsn, parent, phase);
         } catch (IOException | RuntimeException e) {
             if (!phase.isEmpty()) { // else the backup's own record is written, and stays
-                writeIncomplete(catalog, label, server, startTime, startLsn, phase + " failed: " + e.getMessage());
+                writeIncomplete(catalog, label, server, startTime, startLsn, phase + " failed: " + e.getMessage(),
+                        parent);
             }
             throw e;
         }
@@ -176,9 +221,11 @@ public final class BaseBackup {
      *     emptied once the backup's final record is written
      */
     private BackupManifest copyAndFinish(BackupSession session, BackupCatalog catalog, BackupLabel label, Lsn startLsn,
-                                         StringBuilder phase) throws IOException {
+                                         Optional<BackupManifest> parent, StringBuilder phase) throws IOException {
         BackupSession.ServerInfo server = session.server();
         Instant started = clock.instant();
+        Optional<FileCopier.Parent> base = parent.isEmpty() ? Optional.empty()
+                : Optional.of(base(parent.get(), session.timeline()));
         List<BackupManifest.BackupFile> files = new ArrayList<>();
         List<BackupManifest.PageFailure> failures = new ArrayList<>();
         DataDirectoryScan scan = DataDirectoryScan.of(pgdata);
@@ -189,7 +236,7 @@ public final class BaseBackup {
             progress.report("page checksums not checked: block_size " + server.blockSize() + ", segment_size "
                     + server.segmentBlocks() + " blocks");
         }
-        copy(label, scan, server.dataChecksums() && standardPages, files, failures);
+        copy(label, scan, server.dataChecksums() && standardPages, base, files, failures);
         phase.replace(0, phase.length(), "pg_backup_stop");
         BackupSession.StopResult stop = session.stop();
         Instant stopped = clock.instant();
@@ -224,7 +271,7 @@ public final class BaseBackup {
             }
         }
         long original = files.stream().mapToLong(BackupManifest.BackupFile::size).sum();
-        long stored = files.stream().mapToLong(BackupManifest.BackupFile::storedSize).sum();
+        long stored = storedHere(label, files);
         BackupManifest manifest = new BackupManifest(BackupManifest.FORMAT, label.value(), status, detail,
                 Long.toUnsignedString(server.systemIdentifier()), server.version(), server.major(),
                 server.walSegmentSize(), started.toString(), stopped.toString(), startLsn.toString(),
@@ -232,21 +279,51 @@ public final class BaseBackup {
                 options.compression().configName(), original, stored, server.dataChecksums(), failures,
                 scan.tablespaces().stream().map(t -> new BackupManifest.Tablespace(t.oid(), t.location().toString()))
                         .toList(),
-                scan.directories(), files);
+                scan.directories(), files, parent.isPresent() ? BackupManifest.INCREMENTAL : BackupManifest.FULL,
+                parent.map(BackupManifest::label).orElse(null));
         catalog.write(manifest);
         phase.setLength(0);
         progress.report("backup " + label + ": " + status + (detail == null ? "" : " (" + detail + ")") + "; "
-                + files.size() + " files, " + Sizes.bytes(original) + " stored in " + Sizes.bytes(stored) + ", "
+                + files.size() + " files, " + Sizes.bytes(original) + " stored in " + Sizes.bytes(stored)
+                + parent.map(p -> " (incremental on " + p.label() + ")").orElse("") + ", "
                 + Duration.between(started, stopped).toSeconds() + " s"
                 + (failures.isEmpty() ? "" : "; " + failures.size() + " page(s) failed their checksum twice"));
         return manifest;
     }
 
+    /**
+     * What the parent gives an incremental. On another timeline than the parent's, the data
+     * directory may be another copy of the cluster (a promoted standby): its files' times prove
+     * nothing, so every file is read and compared by block.
+     */
+    private static FileCopier.Parent base(BackupManifest parent, int timeline) {
+        java.util.Map<String, BackupManifest.BackupFile> files = new java.util.HashMap<>();
+        for (BackupManifest.BackupFile f : parent.files()) {
+            files.put(f.path(), timeline == parent.stopTimeline() ? f : new BackupManifest.BackupFile(f.path(),
+                    f.key(), f.size(), f.storedSize(), f.sha256(), f.mode(), null, f.deltas(), f.blockMap()));
+        }
+        return new FileCopier.Parent(files, Lsn.parse(parent.startLsn()));
+    }
+
+    /** What this backup's own objects occupy (an incremental's files may live in its parents'). */
+    private static long storedHere(BackupLabel label, List<BackupManifest.BackupFile> files) {
+        String prefix = BackupCatalog.ROOT + label + "/";
+        long stored = 0;
+        for (BackupManifest.BackupFile f : files) {
+            stored += f.key().startsWith(prefix) ? f.storedSize() : 0;
+            stored += f.deltas().stream().filter(d -> d.key().startsWith(prefix))
+                    .mapToLong(BackupManifest.Delta::storedSize).sum();
+            stored += f.blockMap() != null && f.blockMap().key().startsWith(prefix) ? f.blockMap().storedSize() : 0;
+        }
+        return stored;
+    }
+
     private void copy(BackupLabel label, DataDirectoryScan scan, boolean dataChecksums,
-                      List<BackupManifest.BackupFile> files, List<BackupManifest.PageFailure> failures)
-            throws IOException {
+                      Optional<FileCopier.Parent> parent, List<BackupManifest.BackupFile> files,
+                      List<BackupManifest.PageFailure> failures) throws IOException {
+        // the wall clock, not this.clock: what it is compared with is the files' modification times
         FileCopier copier = new FileCopier(repository.storage(), options.compression(), options.level(),
-                options.verifyChecksums() && dataChecksums);
+                options.verifyChecksums() && dataChecksums, parent, Instant.now());
         List<DataDirectoryScan.SourceFile> sources = new ArrayList<>(scan.files());
         // biggest first keeps the workers busy to the end
         sources.sort(Comparator.comparingLong(DataDirectoryScan.SourceFile::size).reversed());
@@ -260,9 +337,11 @@ public final class BaseBackup {
         List<Callable<java.util.Optional<FileCopier.Copied>>> copies = new ArrayList<>();
         for (int i = 0; i < sources.size(); i++) {
             DataDirectoryScan.SourceFile source = sources.get(i);
-            String key = BackupCatalog.fileKey(label, source.path(), i, options.compression());
+            FileCopier.Keys keys = new FileCopier.Keys(BackupCatalog.fileKey(label, source.path(), i,
+                    options.compression()), BackupCatalog.deltaKey(label, source.path(), i, options.compression()),
+                    BackupCatalog.blockMapKey(label, source.path(), i, options.compression()));
             copies.add(() -> {
-                var copied = copier.copy(source, key);
+                var copied = copier.copy(source, keys);
                 progress.copied(done.addAndGet(source.size()), total, filesDone.incrementAndGet(), filesTotal);
                 return copied;
             });
@@ -314,9 +393,9 @@ public final class BaseBackup {
     }
 
     private void writeIncomplete(BackupCatalog catalog, BackupLabel label, BackupSession.ServerInfo server,
-                                 Instant start, Lsn startLsn, String detail) {
+                                 Instant start, Lsn startLsn, String detail, Optional<BackupManifest> parent) {
         try {
-            catalog.write(incomplete(label, server, start, startLsn, detail));
+            catalog.write(incomplete(label, server, start, startLsn, detail, parent));
         } catch (IOException | RuntimeException e) {
             progress.report("could not record the failed backup " + label + ": " + e.getMessage());
         }
@@ -324,12 +403,13 @@ public final class BaseBackup {
 
     /** The record of a backup that is not (or not yet) complete: what is known, and why. */
     private BackupManifest incomplete(BackupLabel label, BackupSession.ServerInfo server, Instant start, Lsn startLsn,
-                                      String detail) {
+                                      String detail, Optional<BackupManifest> parent) {
         return new BackupManifest(BackupManifest.FORMAT, label.value(), BackupManifest.INCOMPLETE, detail,
                 Long.toUnsignedString(server.systemIdentifier()), server.version(), server.major(),
                 server.walSegmentSize(), start.toString(), null, startLsn == null ? null : startLsn.toString(), null,
                 0, 0, null, null, options.compression().configName(), 0, 0, server.dataChecksums(), List.of(),
-                List.of(), List.of(), List.of());
+                List.of(), List.of(), List.of(), parent.isPresent() ? BackupManifest.INCREMENTAL : BackupManifest.FULL,
+                parent.map(BackupManifest::label).orElse(null));
     }
 
     /** Removes the record of a backup that never began; a failure to is only reported. */

@@ -23,8 +23,12 @@ import java.util.regex.Pattern;
 public final class DataDirectoryScan {
     private static final Pattern DATABASE_DIRECTORY = Pattern.compile("\\d+");
 
-    /** A file to copy: its path in the backup ({@code /}-separated) and where it is now. */
-    public record SourceFile(String path, Path source, long size, String mode, boolean relation) {
+    /**
+     * A file to copy: its path in the backup ({@code /}-separated), where it is now, and its size
+     * and modification time when the scan saw it.
+     */
+    public record SourceFile(String path, Path source, long size, String mode, boolean relation,
+                             java.time.Instant modified) {
     }
 
     /** A tablespace: the OID its link has in pg_tblspc and the directory it points to. */
@@ -137,7 +141,8 @@ public final class DataDirectoryScan {
                 continue; // an unlogged relation: only its init fork; PostgreSQL rebuilds the rest
             }
             boolean relation = relfilenode != null || relative.equals("global") && ExclusionRules.relfilenode(name) != null;
-            SourceFile file = new SourceFile(path, entry, attrs.size(), mode(entry), relation);
+            SourceFile file = new SourceFile(path, entry, attrs.size(), mode(entry), relation,
+                    attrs.lastModifiedTime().toInstant());
             if (path.equals("global/pg_control")) {
                 pgControl = file;
             } else {

@@ -68,15 +68,24 @@ public final class Expirer {
         List<Item> backupItems = new ArrayList<>();
         List<BackupCatalog.Entry> entries = new BackupCatalog(repository.storage()).list();
         List<BackupCatalog.Entry> complete = entries.stream().filter(BackupCatalog.Entry::usable).toList();
-        List<BackupCatalog.Entry> kept = keptBackups(complete, now);
+        List<BackupCatalog.Entry> kept = new ArrayList<>();
+        // an incremental needs every backup it builds on: a kept one keeps its whole chain, and a
+        // full backup goes only with the last incremental that needs it
+        for (BackupCatalog.Entry e : keptBackups(complete, now)) {
+            for (BackupCatalog.Entry link : BackupCatalog.chain(entries, e)) {
+                if (!kept.contains(link)) {
+                    kept.add(link);
+                }
+            }
+        }
         for (BackupCatalog.Entry entry : entries) {
             if (entry.usable()) {
                 if (!kept.contains(entry)) {
                     backupItems.add(new Item(entry.label().value(), backupReason(), entry.storedBytes()));
                 }
             } else if (entry.label().instant().isBefore(now.minus(LEFTOVER_AGE))) {
-                backupItems.add(new Item(entry.label().value(), entry.status() + " backup older than a day",
-                        entry.storedBytes()));
+                backupItems.add(new Item(entry.label().value(), entry.problem().orElseThrow()
+                        + ", older than a day", entry.storedBytes()));
             }
         }
 
@@ -194,7 +203,8 @@ public final class Expirer {
             Plan plan = plan();
             try {
                 BackupCatalog backups = new BackupCatalog(repository.storage());
-                for (Item item : plan.backups()) {
+                // newest first: an expiry cut short never leaves an incremental without its parent
+                for (Item item : plan.backups().reversed()) {
                     backups.delete(new BackupLabel(item.name()));
                 }
                 DumpCatalog dumps = new DumpCatalog(repository.storage());

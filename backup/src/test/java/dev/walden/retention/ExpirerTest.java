@@ -168,6 +168,49 @@ class ExpirerTest {
                 "an incomplete backup older than a day goes; the recent interrupted one stays");
     }
 
+    /** A complete incremental backup on {@code parent}. */
+    private String incremental(double daysAgo, long startSegment, String parent) throws IOException {
+        Instant start = NOW.minusSeconds((long) (daysAgo * 86400));
+        BackupLabel label = BackupLabel.at(start);
+        String wal = WalFileName.segment(1, startSegment, CLUSTER.segmentSize()).toString();
+        new BackupCatalog(storage).write(new BackupManifest(BackupManifest.FORMAT, label.value(),
+                BackupManifest.COMPLETE, null, "1", "15.18", 15, CLUSTER.segmentSize().bytes(), start.toString(),
+                start.plusSeconds(60).toString(), "0/0", "0/0", 1, 1, wal, wal, "zstd", 3, 3, false, List.of(),
+                List.of(), List.of(), List.of(), BackupManifest.INCREMENTAL, parent));
+        return label.value();
+    }
+
+    @Test
+    void aKeptIncrementalKeepsItsWholeChainAndAChainGoesWhole() throws IOException {
+        backup(10, 2, BackupManifest.COMPLETE);
+        String full = BackupLabel.at(NOW.minus(Duration.ofDays(10))).value();
+        String first = incremental(9, 10, full);
+        String second = incremental(8, 20, first);
+        Expirer.Plan plan = new Expirer(repository, new RetentionPolicy(0, 1, 0, 0), CLOCK).plan();
+        assertEquals(Set.of(), names(plan.backups()), "the newest incremental needs both before it");
+        assertEquals("000000010000000000000002", plan.walKeptFrom().orElseThrow());
+
+        backup(1, 30, BackupManifest.COMPLETE);
+        plan = new Expirer(repository, new RetentionPolicy(0, 1, 0, 0), CLOCK).plan();
+        assertEquals(Set.of(full, first, second), names(plan.backups()));
+        new Expirer(repository, new RetentionPolicy(0, 1, 0, 0), CLOCK).run("test");
+        assertEquals(1, new BackupCatalog(storage).list().size());
+    }
+
+    @Test
+    void anIncrementalWhoseParentIsGoneIsUnusableAndGoesAfterADay() throws IOException {
+        backup(1, 30, BackupManifest.COMPLETE);
+        String orphan = incremental(2, 20, "20261101T000000Z");
+        BackupCatalog.Entry entry = new BackupCatalog(storage).list().stream()
+                .filter(e -> e.label().value().equals(orphan)).findFirst().orElseThrow();
+        assertEquals(false, entry.usable());
+        assertEquals("its parent backup 20261101T000000Z is missing", entry.problem().orElseThrow());
+        Expirer.Plan plan = new Expirer(repository, new RetentionPolicy(0, 5, 0, 0), CLOCK).plan();
+        assertEquals(Set.of(orphan), names(plan.backups()));
+        assertEquals("its parent backup 20261101T000000Z is missing, older than a day",
+                plan.backups().get(0).reason());
+    }
+
     @Test
     void countLimitKeepsTheNewest() throws IOException {
         backup(3, 2, BackupManifest.COMPLETE);

@@ -66,6 +66,7 @@ class WholeConfigTest {
             Map.entry("retention.dump_count", "many"),
             Map.entry("schedule", "every day"),
             Map.entry("schedule.jobs", "vacuum"),
+            Map.entry("schedule.full", "weekly"),
             Map.entry("log.format", "xml"),
             Map.entry("log.level", "loud"));
     /** Keys whose every value is valid to walden (a region, a storage class, a group, database names). */

@@ -106,6 +106,9 @@ public final class ConfigKeys {
                     + "time zone; empty: never");
     public static final ConfigKey SCHEDULE_JOBS = new ConfigKey("schedule.jobs", "backup,dump,expire",
             "what the scheduled run does, in order: any of backup, dump, expire");
+    public static final ConfigKey SCHEDULE_FULL = new ConfigKey("schedule.full", "sun",
+            "days whose first scheduled backup is full, comma-separated (mon,tue,…,sun); the others are incremental; "
+                    + "*: every scheduled backup is full");
 
     public static final ConfigKey LOG_FORMAT = new ConfigKey("log.format", "text",
             "agent log lines: text (time=… level=… logger=… msg=\"…\") or json (one object per line)");
@@ -122,7 +125,7 @@ public final class ConfigKeys {
             HTTP_LISTEN, COMPRESSION, COMPRESSION_LEVEL, PUSH_TIMEOUT, FETCH_TIMEOUT, BACKUP_WORKERS,
             BACKUP_CHECKPOINT, BACKUP_WAL_TIMEOUT, BACKUP_VERIFY_CHECKSUMS, DUMP_DATABASES, DUMP_FORMAT,
             DUMP_COMPRESSION, DUMP_TIMEOUT, RETENTION_BACKUP_DAYS, RETENTION_BACKUP_COUNT, RETENTION_DUMP_DAYS,
-            RETENTION_DUMP_COUNT, SCHEDULE, SCHEDULE_JOBS, LOG_FORMAT, LOG_LEVEL);
+            RETENTION_DUMP_COUNT, SCHEDULE, SCHEDULE_JOBS, SCHEDULE_FULL, LOG_FORMAT, LOG_LEVEL);
 
     /**
      * Environment variables starting with {@code WALDEN_} that are not configuration keys: the

@@ -173,7 +173,7 @@ class BaseBackupIT {
                 "archived by the backup itself while PostgreSQL's archiver could not reach an agent");
         Installation.Run list = walden.walden("list", "--config", walden.config.toString());
         assertEquals(0, list.exit(), list.toString());
-        assertTrue(list.stdout().contains(manifest.label() + "  usable"), list.stdout());
+        assertTrue(list.stdout().contains(manifest.label() + "  full usable"), list.stdout());
         assertTrue(list.stdout().contains("Recoverable: from "), list.stdout());
     }
 

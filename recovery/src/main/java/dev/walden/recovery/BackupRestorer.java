@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Writes a base backup into a new data directory, in parallel, every file checked against its
@@ -41,9 +42,21 @@ final class BackupRestorer {
         this.workers = workers;
     }
 
-    /** Restores {@code manifest} into {@code pgdata}; returns where each tablespace went. */
+    /** Restores {@code manifest} into a new {@code pgdata}; returns where each tablespace went. */
     Map<String, Path> restore(BackupManifest manifest, Path pgdata, Map<String, Path> tablespaceMap, PrintWriter out)
             throws IOException {
+        return restore(manifest, pgdata, tablespaceMap, out, false);
+    }
+
+    /**
+     * Restores {@code manifest} into {@code pgdata}; returns where each tablespace went. With
+     * {@code delta}, {@code pgdata} is an existing copy: files the backup does not have are
+     * removed (old WAL, recovery.signal, postmaster.opts, dropped relations), files that already
+     * match the backup (same size and SHA-256, or every block as the block map records it) are
+     * kept, and the rest are written anew.
+     */
+    Map<String, Path> restore(BackupManifest manifest, Path pgdata, Map<String, Path> tablespaceMap, PrintWriter out,
+                              boolean delta) throws IOException {
         Files.createDirectories(pgdata.getParent());
         if (!Files.isDirectory(pgdata)) {
             Files.createDirectory(pgdata, DIRECTORY);
@@ -63,19 +76,35 @@ final class BackupRestorer {
             }
         }
         Compression compression = Compression.fromConfigName(manifest.compression());
+        if (delta) {
+            removeOthers(manifest, pgdata, locations);
+        }
         long total = manifest.files().stream().mapToLong(BackupManifest.BackupFile::size).sum();
         ProgressBar progress = new ProgressBar(out, "restoring", manifest.files().size(), "files", total);
         List<Callable<Void>> copies = new ArrayList<>();
+        AtomicLong kept = new AtomicLong();
+        AtomicLong keptBytes = new AtomicLong();
         for (BackupManifest.BackupFile file : manifest.files()) {
             Path target = place(pgdata, locations, file.path());
             copies.add(() -> {
-                write(file, target, compression, manifest.label());
+                if (delta && DeltaCheck.matches(storage, compression, file, target)) {
+                    Files.setPosixFilePermissions(target, mode(file));
+                    kept.incrementAndGet();
+                    keptBytes.addAndGet(file.size());
+                } else {
+                    Files.deleteIfExists(target);
+                    write(file, target, compression, manifest.label());
+                }
                 progress.advance(file.size());
                 return null;
             });
         }
         ParallelCopies.run("walden-restore", workers, copies, "restoring");
         progress.finish();
+        if (delta) {
+            out.printf("delta: %d of %d files (%s) already matched the backup and were kept; the rest were written%n",
+                    kept.get(), manifest.files().size(), dev.walden.console.Sizes.bytes(keptBytes.get()));
+        }
         if (!locations.isEmpty()) {
             StringBuilder map = new StringBuilder();
             locations.forEach((oid, location) -> map.append(oid).append(' ').append(location).append('\n'));
@@ -87,13 +116,45 @@ final class BackupRestorer {
     private void write(BackupManifest.BackupFile file, Path target, Compression compression, String label)
             throws IOException {
         Files.createDirectories(target.getParent());
-        try (InputStream in = ObjectRead.open(storage, file.key(), compression, file.sha256(), "file '" + file.path()
-                + "' of backup " + label + " (object '" + file.key() + "' in " + storage.describe() + ")");
-             OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            in.transferTo(out);
+        if (!file.deltas().isEmpty()) {
+            new ChainedFile(storage, compression, file, label).writeTo(target);
+        } else {
+            try (InputStream in = ObjectRead.open(storage, file.key(), compression, file.sha256(), "file '" + file.path()
+                    + "' of backup " + label + " (object '" + file.key() + "' in " + storage.describe() + ")");
+                 OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                in.transferTo(out);
+            }
         }
-        Files.setPosixFilePermissions(target, PosixFilePermissions.fromString(
-                file.mode() == null || file.mode().length() != 9 ? "rw-------" : file.mode()));
+        Files.setPosixFilePermissions(target, mode(file));
+    }
+
+    private static Set<PosixFilePermission> mode(BackupManifest.BackupFile file) {
+        return PosixFilePermissions.fromString(file.mode() == null || file.mode().length() != 9 ? "rw-------"
+                : file.mode());
+    }
+
+    /**
+     * Removes every file and link under {@code pgdata} and the tablespace locations that is not a
+     * file of the backup: what a previous recovery left that this one must not see.
+     */
+    private static void removeOthers(BackupManifest manifest, Path pgdata, Map<String, Path> locations)
+            throws IOException {
+        Set<Path> keep = new java.util.HashSet<>();
+        for (BackupManifest.BackupFile file : manifest.files()) {
+            keep.add(place(pgdata, locations, file.path()));
+        }
+        List<Path> roots = new ArrayList<>(List.of(pgdata));
+        roots.addAll(locations.values());
+        for (Path root : roots) {
+            List<Path> others;
+            try (var walk = Files.walk(root)) {
+                others = walk.filter(p -> !Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                        .filter(p -> !keep.contains(p)).toList();
+            }
+            for (Path other : others) {
+                Files.deleteIfExists(other);
+            }
+        }
     }
 
     private static Path place(Path pgdata, Map<String, Path> locations, String path) {

@@ -45,7 +45,7 @@ public final class PointInTimeRecovery {
     public record Request(RecoveryTarget target, RecoveryTarget.Action action, Optional<Integer> timeline,
                          boolean exclusive, Path pgdata, Optional<Integer> port, Optional<String> backup,
                          Map<String, Path> tablespaces, Optional<Path> pgBin, boolean stage, boolean start,
-                         Duration timeout, boolean privateCopy, boolean keepStaged) {
+                         Duration timeout, boolean privateCopy, boolean keepStaged, boolean delta) {
 
         /**
          * A request to recover to {@code target} into {@code pgdata}, with walden recover's
@@ -73,6 +73,7 @@ public final class PointInTimeRecovery {
         private Duration timeout = Duration.ofHours(1);
         private boolean privateCopy;
         private boolean keepStaged;
+        private boolean delta;
 
         private Builder(RecoveryTarget target, Path pgdata) {
             this.target = target;
@@ -142,9 +143,18 @@ public final class PointInTimeRecovery {
             return this;
         }
 
+        /**
+         * Recover into an existing recovered copy (not production's data directory, no server
+         * running in it), keeping the files that already match the backup and rewriting the rest.
+         */
+        public Builder delta(boolean delta) {
+            this.delta = delta;
+            return this;
+        }
+
         public Request build() {
             return new Request(target, action, timeline, exclusive, pgdata, port, backup, tablespaces, pgBin, stage,
-                    start, timeout, privateCopy, keepStaged);
+                    start, timeout, privateCopy, keepStaged, delta);
         }
     }
 
@@ -197,14 +207,18 @@ public final class PointInTimeRecovery {
         Path directory = request.pgdata().toAbsolutePath();
         BackupSettings production = BackupSettings.from(config, System.getenv());
         // every refusal that needs no repository comes first: nothing is read, nothing written
-        checkTarget(directory, config);
-        for (Path location : request.tablespaces().values()) {
-            checkNewPlace(location.toAbsolutePath(), "--tablespace", config);
+        if (request.delta()) {
+            checkDeltaTarget(directory, config);
+        } else {
+            checkTarget(directory, config);
+            for (Path location : request.tablespaces().values()) {
+                checkNewPlace(location.toAbsolutePath(), "--tablespace", config);
+            }
+            if (request.stage()) {
+                checkNewPlace(stagedDirectory(directory), "staged WAL", config);
+            }
+            checkNewPlace(tablespacesDirectory(directory), "tablespaces", config);
         }
-        if (request.stage()) {
-            checkNewPlace(stagedDirectory(directory), "staged WAL", config);
-        }
-        checkNewPlace(tablespacesDirectory(directory), "tablespaces", config);
         int port = RecoveryPort.choose(request.port(), production.pgdata(), production.connection());
         Footprint made = new Footprint();
         try {
@@ -253,7 +267,11 @@ public final class PointInTimeRecovery {
             made.claim(directory);
             made.claim(tablespacesDirectory(directory));
             request.tablespaces().values().forEach(t -> made.claim(t.toAbsolutePath()));
-            new BackupRestorer(storage, workers).restore(manifest, directory, request.tablespaces(), out);
+            if (request.delta()) {
+                deleteTree(staged); // the last recovery's WAL: another target's, maybe another timeline's
+            }
+            new BackupRestorer(storage, workers).restore(manifest, directory, request.tablespaces(), out,
+                    request.delta());
             long restored = System.nanoTime();
 
             Optional<String> fetch = fetchCommand();
@@ -345,6 +363,30 @@ public final class PointInTimeRecovery {
         if (Files.exists(directory.resolve("postmaster.pid")) || Files.exists(directory.resolve("PG_VERSION"))) {
             throw new RefusedException("'" + directory + "' is the data directory of a PostgreSQL server; walden "
                     + "recovers only into a new, empty directory");
+        }
+    }
+
+    /**
+     * {@code --delta}: an existing data directory that is not production's (nor in it, nor holding
+     * it) and where no server runs.
+     */
+    static void checkDeltaTarget(Path directory, ConfigSource source) throws IOException, ConfigException {
+        Optional<Path> production = source.path(ConfigKeys.PGDATA);
+        if (production.isPresent() && Files.exists(production.get()) && Files.exists(directory)) {
+            Path prod = production.get().toRealPath();
+            Path candidate = directory.toRealPath();
+            if (candidate.startsWith(prod) || prod.startsWith(candidate)) {
+                throw new RefusedException("'" + directory + "' (--pgdata) is production's data directory (pgdata), "
+                        + "inside it or holding it; --delta rewrites only a recovered copy");
+            }
+        }
+        if (!Files.isRegularFile(directory.resolve("PG_VERSION"))) {
+            throw new RefusedException("'" + directory + "' is not a PostgreSQL data directory (no PG_VERSION); "
+                    + "--delta rewrites an existing recovered copy (without --delta, recover into a new directory)");
+        }
+        if (RecoveredServer.running(directory)) {
+            throw new RefusedException("a PostgreSQL server is running in '" + directory + "'; stop it first "
+                    + "(pg_ctl -D " + directory + " stop)");
         }
     }
 

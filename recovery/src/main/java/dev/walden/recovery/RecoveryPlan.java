@@ -30,8 +30,7 @@ public record RecoveryPlan(BackupManifest backup, TimelinePath path, List<WalFil
         List<BackupManifest> usable = new ArrayList<>();
         for (BackupCatalog.Entry e : new BackupCatalog(repository.storage()).list()) {
             if (backupLabel.isPresent() && e.label().value().equals(backupLabel.get()) && !e.usable()) {
-                throw new IOException("backup " + e.label() + " is " + e.status()
-                        + e.manifest().map(m -> m.statusDetail() == null ? "" : " (" + m.statusDetail() + ")").orElse("")
+                throw new IOException("backup " + e.label() + " is " + e.problem().orElseThrow()
                         + " and can't be recovered from");
             }
             if (e.usable()) {

@@ -22,7 +22,9 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
@@ -91,17 +93,33 @@ public final class RepositoryVerifier {
                     e -> new Problem("corrupt", a.wal().key(), naming(what, e)));
         }
         List<BackupCatalog.Entry> backups = new BackupCatalog(repository.storage()).list();
+        // an incremental's files live in its parents' objects too: each object is read once, and a
+        // problem with it names every backup that needs it
+        Map<String, List<String>> users = new HashMap<>();
         for (BackupCatalog.Entry e : backups) {
+            if (e.chainProblem() != null && e.manifest().map(BackupManifest::isComplete).orElse(false)) {
+                checks.problems.add(new Problem("chain", e.label().value(), "backup " + e.label()
+                        + " is unusable: " + e.chainProblem()));
+            }
             if (!e.usable()) {
                 continue; // never used for recovery; listed as such by walden list
             }
             BackupManifest m = e.manifest().orElseThrow();
             Compression compression = Compression.fromConfigName(m.compression());
             for (BackupManifest.BackupFile file : m.files()) {
-                String what = "object '" + file.key() + "'";
-                checks.add(file.size(), () -> Checksums.verifying(compression.decompress(repository.storage()
-                        .read(file.key())), file.sha256(), what),
-                        ex -> new Problem("corrupt", file.key(), "backup " + m.label() + ": " + naming(what, ex)));
+                for (BackupManifest.StoredObject o : file.objects()) {
+                    String key = o.key();
+                    List<String> labels = users.computeIfAbsent(key, k -> new ArrayList<>());
+                    labels.add(m.label());
+                    if (labels.size() > 1) {
+                        continue;
+                    }
+                    String what = "object '" + key + "'";
+                    checks.add(o.size() > 0 ? o.size() : o.storedSize(), () -> Checksums.verifying(
+                            compression.decompress(repository.storage().read(key)), o.sha256(), what),
+                            ex -> new Problem("corrupt", key, "backup " + String.join(", ", labels) + ": "
+                                    + naming(what, ex)));
+                }
             }
             for (String name : List.of(m.startWal(), m.stopWal())) {
                 if (!wal.contains(WalFileName.parse(name))) {

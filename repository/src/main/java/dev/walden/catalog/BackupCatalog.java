@@ -28,15 +28,38 @@ public final class BackupCatalog {
         this.storage = storage;
     }
 
-    /** A backup as found: its label, its manifest if it got that far, and what it occupies. */
-    public record Entry(BackupLabel label, Optional<BackupManifest> manifest, long storedBytes, int objects) {
+    /**
+     * A backup as found: its label, its manifest if it got that far, and what it occupies.
+     *
+     * @param chainProblem why a complete incremental can't be used after all: its parent is
+     *     missing, not complete, or itself unusable (null when nothing is wrong with its chain)
+     * @param chainBytes what the backup and every backup it builds on occupy
+     */
+    public record Entry(BackupLabel label, Optional<BackupManifest> manifest, long storedBytes, int objects,
+                        String chainProblem, long chainBytes) {
         /** complete, incomplete (with the reason in the manifest), or interrupted (no manifest). */
         public String status() {
             return manifest.map(BackupManifest::status).orElse("interrupted");
         }
 
+        /** Complete, and so is every backup it builds on. */
         public boolean usable() {
-            return manifest.map(BackupManifest::isComplete).orElse(false);
+            return manifest.map(BackupManifest::isComplete).orElse(false) && chainProblem == null;
+        }
+
+        /** Why it can't be recovered from, in a few words, or empty when it can. */
+        public Optional<String> problem() {
+            if (usable()) {
+                return Optional.empty();
+            }
+            if (manifest.isEmpty()) {
+                return Optional.of("interrupted");
+            }
+            if (chainProblem != null) {
+                return Optional.of(chainProblem);
+            }
+            String detail = manifest.get().statusDetail();
+            return Optional.of(status() + (detail == null ? "" : " (" + detail + ")"));
         }
     }
 
@@ -50,13 +73,28 @@ public final class BackupCatalog {
      * manifest maps it back.
      */
     public static String fileKey(BackupLabel label, String path, int index, Compression compression) {
+        return key(label, "data", "other", path, index, compression);
+    }
+
+    /** The object for the changed blocks of a file in an incremental backup. */
+    public static String deltaKey(BackupLabel label, String path, int index, Compression compression) {
+        return key(label, "delta", "other-delta", path, index, compression);
+    }
+
+    /** The object for the block map of a file ({@link BlockMap}). */
+    public static String blockMapKey(BackupLabel label, String path, int index, Compression compression) {
+        return key(label, "map", "other-map", path, index, compression);
+    }
+
+    private static String key(BackupLabel label, String kind, String numbered, String path, int index,
+                              Compression compression) {
         String ext = compression.extension().isEmpty() ? "" : "." + compression.extension();
-        String readable = ROOT + label + "/data/" + path + ext;
+        String readable = ROOT + label + "/" + kind + "/" + path + ext;
         try {
             StorageKeys.check(readable);
             return readable;
         } catch (IllegalArgumentException e) {
-            return ROOT + label + "/other/" + index + ext;
+            return ROOT + label + "/" + numbered + "/" + index + ext;
         }
     }
 
@@ -71,7 +109,8 @@ public final class BackupCatalog {
             }
         }
         List<Entry> entries = new ArrayList<>();
-        for (Map.Entry<String, List<ObjectInfo>> e : byLabel.entrySet()) {
+        Map<String, Entry> byName = new TreeMap<>();
+        for (Map.Entry<String, List<ObjectInfo>> e : byLabel.entrySet()) { // oldest first: parents come before
             BackupLabel label;
             try {
                 label = new BackupLabel(e.getKey());
@@ -79,9 +118,43 @@ public final class BackupCatalog {
                 continue;
             }
             long bytes = e.getValue().stream().mapToLong(ObjectInfo::size).sum();
-            entries.add(new Entry(label, read(label), bytes, e.getValue().size()));
+            Optional<BackupManifest> manifest = read(label);
+            String problem = null;
+            long chainBytes = bytes;
+            if (manifest.isPresent() && manifest.get().format() > BackupManifest.FORMAT) {
+                problem = "written by a newer walden (manifest format " + manifest.get().format() + ")";
+            } else if (manifest.isPresent() && manifest.get().isIncremental()) {
+                String parentLabel = manifest.get().parent();
+                Entry parent = parentLabel == null ? null : byName.get(parentLabel);
+                if (parent == null || parent.label().compareTo(label) >= 0) {
+                    problem = "its parent backup " + parentLabel + " is missing";
+                } else if (!parent.usable()) {
+                    problem = "its parent backup " + parentLabel + " is unusable: " + parent.problem().orElseThrow();
+                } else {
+                    chainBytes += parent.chainBytes();
+                }
+            }
+            Entry entry = new Entry(label, manifest, bytes, e.getValue().size(), problem, chainBytes);
+            entries.add(entry);
+            byName.put(label.value(), entry);
         }
         return entries;
+    }
+
+    /**
+     * The backups {@code backup} builds on, oldest (its full backup) first, ending with itself;
+     * {@code entries} as {@link #list} returns them.
+     */
+    public static List<Entry> chain(List<Entry> entries, Entry backup) {
+        List<Entry> chain = new ArrayList<>();
+        Entry at = backup;
+        while (at != null) {
+            chain.add(0, at);
+            String parent = at.manifest().filter(BackupManifest::isIncremental).map(BackupManifest::parent).orElse(null);
+            at = parent == null ? null : entries.stream().filter(e -> e.label().value().equals(parent)).findFirst()
+                    .orElse(null);
+        }
+        return chain;
     }
 
     /** The manifest of a backup, or empty when the backup never wrote one. */

@@ -42,7 +42,9 @@ public record RepositoryReport(
                          @JsonProperty("original_bytes") Long originalBytes,
                          @JsonProperty("stored_bytes") long storedBytes,
                          @JsonProperty("duration_seconds") Long durationSeconds,
-                         @JsonProperty("checksum_failures") Integer checksumFailures) {
+                         @JsonProperty("checksum_failures") Integer checksumFailures,
+                         @JsonProperty("type") String type, @JsonProperty("parent") String parent,
+                         @JsonProperty("chain_bytes") long chainBytes) {
     }
 
     public record Dump(@JsonProperty("database") String database, @JsonProperty("key") String key,
@@ -73,7 +75,8 @@ public record RepositoryReport(
         List<BackupCatalog.Entry> entries = new BackupCatalog(repository.storage()).list();
         for (BackupCatalog.Entry e : entries) {
             Optional<BackupManifest> m = e.manifest();
-            backups.add(new Backup(e.label().value(), e.status(), m.map(BackupManifest::statusDetail).orElse(null),
+            String detail = e.chainProblem() != null ? e.chainProblem() : m.map(BackupManifest::statusDetail).orElse(null);
+            backups.add(new Backup(e.label().value(), e.status(), detail,
                     e.usable(), m.map(BackupManifest::startTime).orElse(e.label().instant().toString()),
                     m.map(BackupManifest::stopTime).orElse(null), m.map(BackupManifest::startLsn).orElse(null),
                     m.map(BackupManifest::stopLsn).orElse(null),
@@ -81,7 +84,9 @@ public record RepositoryReport(
                     m.map(BackupManifest::originalBytes).orElse(null), e.storedBytes(),
                     m.filter(x -> x.stopTime() != null).map(x -> Duration.between(Instant.parse(x.startTime()),
                             Instant.parse(x.stopTime())).toSeconds()).orElse(null),
-                    m.map(x -> x.checksumFailures() == null ? 0 : x.checksumFailures().size()).orElse(null)));
+                    m.map(x -> x.checksumFailures() == null ? 0 : x.checksumFailures().size()).orElse(null),
+                    m.map(BackupManifest::backupType).orElse(null), m.map(BackupManifest::parent).orElse(null),
+                    e.chainBytes()));
         }
         DumpCatalog dumpCatalog = new DumpCatalog(repository.storage());
         List<Dump> dumps = new ArrayList<>();

@@ -57,20 +57,22 @@ public final class AgentJobs implements AutoCloseable {
      *
      * @param trigger who asked, for the audit trail
      */
-    public CompletableFuture<BackupManifest> backup(BaseBackup.Progress progress, String trigger) {
+    public CompletableFuture<BackupManifest> backup(BaseBackup.Progress progress, BaseBackup.Type type,
+                                                    String trigger) {
         return CompletableFuture.supplyAsync(() -> {
             try {
-                return takeBackup(progress, trigger);
+                return takeBackup(progress, type, trigger);
             } catch (IOException e) {
                 throw new java.util.concurrent.CompletionException(e);
             }
         }, executor);
     }
 
-    private BackupManifest takeBackup(BaseBackup.Progress progress, String trigger) throws IOException {
+    private BackupManifest takeBackup(BaseBackup.Progress progress, BaseBackup.Type type, String trigger)
+            throws IOException {
         Instant started = clock.instant();
         try {
-            BackupManifest m = runBackup(progress);
+            BackupManifest m = runBackup(progress, type);
             audit("backup", m.label(), m.isComplete(), m.isComplete() ? m.files().size() + " files, WAL "
                     + m.startWal() + " .. " + m.stopWal() : "incomplete: " + m.statusDetail(), started, trigger);
             return m;
@@ -87,7 +89,7 @@ public final class AgentJobs implements AutoCloseable {
         }
     }
 
-    private BackupManifest runBackup(BaseBackup.Progress progress) throws IOException {
+    private BackupManifest runBackup(BaseBackup.Progress progress, BaseBackup.Type type) throws IOException {
         progress.report("base backup starting");
         BaseBackup backup = new BaseBackup(repository, setup.settings().connection(), setup.settings().pgdata(),
                 setup.settings().backup(), walSource, clock, new BaseBackup.Progress() {
@@ -111,10 +113,26 @@ public final class AgentJobs implements AutoCloseable {
                     }
                 });
         try {
-            return backup.run(owner);
+            return backup.run(owner, type);
         } finally {
             metrics.repositoryChanged(); // a failed backup may leave an incomplete one in the catalog
         }
+    }
+
+    /**
+     * Full on the first scheduled backup of a {@code schedule.full} day (no full backup started
+     * that day yet, in the local time zone), incremental otherwise.
+     */
+    private BaseBackup.Type scheduledType() throws IOException {
+        java.time.LocalDate today = java.time.LocalDate.ofInstant(clock.instant(), clock.getZone());
+        if (!setup.fullDays().contains(today.getDayOfWeek())) {
+            return BaseBackup.Type.INCREMENTAL;
+        }
+        boolean fullToday = new dev.walden.catalog.BackupCatalog(repository.storage()).list().stream()
+                .filter(dev.walden.catalog.BackupCatalog.Entry::usable)
+                .filter(e -> !e.manifest().orElseThrow().isIncremental())
+                .anyMatch(e -> java.time.LocalDate.ofInstant(e.label().instant(), clock.getZone()).equals(today));
+        return fullToday ? BaseBackup.Type.INCREMENTAL : BaseBackup.Type.FULL;
     }
 
     /** Queues the scheduled run: the configured jobs in order, each one's failure logged, the next still run. */
@@ -125,7 +143,7 @@ public final class AgentJobs implements AutoCloseable {
             if (jobs.contains("backup")) {
                 try {
                     BackupManifest m = takeBackup(line -> {
-                    }, "schedule");
+                    }, scheduledType(), "schedule");
                     if (!m.isComplete()) {
                         LOG.log(Level.WARNING, "scheduled backup " + m.label() + " is incomplete: " + m.statusDetail());
                     }

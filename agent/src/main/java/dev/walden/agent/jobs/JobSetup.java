@@ -8,22 +8,27 @@ import dev.walden.backup.BackupSettings;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;
+import java.time.DayOfWeek;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * What the agent needs to take backups and dumps, and when it runs them on its own.
  *
  * @param schedule the daily run, a five-field cron expression in the local time zone; empty: none
  * @param jobs what a scheduled run does, in this order: backup, dump, expire
+ * @param fullDays the days whose first scheduled backup is full; the other scheduled backups are incremental
  */
-public record JobSetup(BackupSettings settings, Optional<Cron> schedule, List<String> jobs) {
+public record JobSetup(BackupSettings settings, Optional<Cron> schedule, List<String> jobs, Set<DayOfWeek> fullDays) {
     public static final List<String> KNOWN_JOBS = List.of("backup", "dump", "expire");
 
     public static JobSetup from(ConfigSource config, Map<String, String> env) throws ConfigException {
-        return new JobSetup(BackupSettings.from(config, env), schedule(config), jobs(config));
+        return new JobSetup(BackupSettings.from(config, env), schedule(config), jobs(config), fullDays(config));
     }
 
     /**
@@ -34,6 +39,29 @@ public record JobSetup(BackupSettings settings, Optional<Cron> schedule, List<St
         BackupSettings.check(config);
         schedule(config);
         jobs(config);
+        fullDays(config);
+    }
+
+    private static Set<DayOfWeek> fullDays(ConfigSource config) throws ConfigException {
+        String value = config.required(ConfigKeys.SCHEDULE_FULL).strip().toLowerCase(Locale.ROOT);
+        if (value.equals("*")) {
+            return EnumSet.allOf(DayOfWeek.class);
+        }
+        Set<DayOfWeek> days = EnumSet.noneOf(DayOfWeek.class);
+        for (String day : value.split(",")) {
+            DayOfWeek match = null;
+            for (DayOfWeek d : DayOfWeek.values()) {
+                if (d.name().toLowerCase(Locale.ROOT).substring(0, 3).equals(day.strip())) {
+                    match = d;
+                }
+            }
+            if (match == null) {
+                throw config.invalid(ConfigKeys.SCHEDULE_FULL, "'" + day.strip() + "' is not a day (mon, tue, wed, "
+                        + "thu, fri, sat, sun), and the value is not * (every scheduled backup full)");
+            }
+            days.add(match);
+        }
+        return days;
     }
 
     private static Optional<Cron> schedule(ConfigSource config) throws ConfigException {

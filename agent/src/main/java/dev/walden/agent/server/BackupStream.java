@@ -2,6 +2,7 @@ package dev.walden.agent.server;
 
 import dev.walden.agent.jobs.AgentJobs;
 import dev.walden.backup.BaseBackup;
+import dev.walden.protocol.BackupRequest;
 import dev.walden.protocol.ErrorCode;
 import dev.walden.protocol.ErrorReply;
 import dev.walden.protocol.Frame;
@@ -32,7 +33,7 @@ final class BackupStream {
      * Runs the backup {@code request} asks for on {@code jobs} and streams it to the connection;
      * {@code done} runs on the connection's event loop once the reply is written.
      */
-    static void run(ChannelHandlerContext ctx, Frame request, AgentJobs jobs, Runnable done) {
+    static void run(ChannelHandlerContext ctx, BackupRequest request, AgentJobs jobs, Runnable done) {
         // The heartbeat speaks only once the backup has started: while it waits behind another
         // job (a dump that hangs, say) the client's silence timeout must be free to fire.
         AtomicLong lastSent = new AtomicLong(System.nanoTime());
@@ -44,9 +45,9 @@ final class BackupStream {
                 ctx.writeAndFlush(progress("backup still running"));
             }
         }, HEARTBEAT_SECONDS, HEARTBEAT_SECONDS, TimeUnit.SECONDS);
-        String requester = requester(request);
+        String requester = request.requester().isEmpty() ? "agent request" : request.requester();
         // clients that send METER-less BACKUPs (an empty body: walden before METER existed) get lines only
-        boolean meters = !request.bodyText().isBlank();
+        boolean meters = !request.requester().isEmpty();
         jobs.backup(new BaseBackup.Progress() {
             @Override
             public void report(String line) {
@@ -69,7 +70,7 @@ final class BackupStream {
                     ctx.writeAndFlush(new Meter("copying", "files", bytesDone, bytesTotal, filesDone, filesTotal).toFrame());
                 }
             }
-        }, requester).whenComplete((manifest, failure) -> ctx.executor().execute(() -> {
+        }, BaseBackup.Type.parse(request.type()), requester).whenComplete((manifest, failure) -> ctx.executor().execute(() -> {
             heartbeat.cancel(false);
             if (failure != null) {
                 Throwable cause = failure instanceof CompletionException && failure.getCause() != null
@@ -84,18 +85,6 @@ final class BackupStream {
             }
             done.run();
         }));
-    }
-
-    /**
-     * Who asked for a backup, as the client says (BACKUP's optional body), for the audit trail; it
-     * is only as trustworthy as the socket's permissions, and kept to one short printable line.
-     */
-    private static String requester(Frame request) {
-        String text = request.bodyText().replaceAll("\\p{Cntrl}", " ").strip();
-        if (text.isEmpty()) {
-            return "agent request";
-        }
-        return text.length() > 200 ? text.substring(0, 200) : text;
     }
 
     private static Frame progress(String line) {

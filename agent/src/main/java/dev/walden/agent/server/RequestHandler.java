@@ -3,6 +3,7 @@ package dev.walden.agent.server;
 import dev.walden.agent.archive.AgentMetrics;
 import dev.walden.agent.archive.ArchiveDispatcher;
 import dev.walden.agent.jobs.AgentJobs;
+import dev.walden.protocol.BackupRequest;
 import dev.walden.protocol.ErrorCode;
 import dev.walden.protocol.ErrorReply;
 import dev.walden.protocol.FetchNotice;
@@ -133,8 +134,15 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
                     .toFrame());
             return;
         }
+        BackupRequest backup;
+        try {
+            backup = BackupRequest.fromFrame(request);
+        } catch (ProtocolException e) {
+            ctx.writeAndFlush(new ErrorReply(e.code(), e.getMessage()).toFrame());
+            return;
+        }
         busy = true;
-        BackupStream.run(ctx, request, jobs.get(), () -> {
+        BackupStream.run(ctx, backup, jobs.get(), () -> {
             busy = false;
             drain(ctx);
         });

@@ -16,6 +16,7 @@ import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;
 import dev.walden.protocol.AgentClient;
 import dev.walden.protocol.AgentClientException;
+import dev.walden.protocol.BackupRequest;
 import dev.walden.protocol.ErrorReply;
 import dev.walden.protocol.Frame;
 import dev.walden.protocol.FrameType;
@@ -29,7 +30,6 @@ import dev.walden.storage.StorageLockedException;
 import dev.walden.wal.ClusterIdentity;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -38,6 +38,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -68,12 +69,25 @@ public final class BackupCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
 
+    @Option(names = "--type", paramLabel = "full|incr", defaultValue = "full",
+            description = "full (the default): copy every file; incr: copy only what changed since the newest usable "
+                    + "backup (its parent): unchanged files are not read, changed relation files store only their "
+                    + "changed 8 KiB blocks. Without a usable parent of the same PostgreSQL major and compression, "
+                    + "an incr is taken full")
+    String type;
+
     @Option(names = "--json", description = "print the finished backup (what walden list --json shows of it) as JSON; "
             + "progress goes to stderr")
     boolean json;
 
     @Override
     public Integer call() throws ConfigException, IOException {
+        BaseBackup.Type backupType;
+        try {
+            backupType = BaseBackup.Type.parse(type);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--type: " + e.getMessage());
+        }
         ConfigSource source = config.locate();
         PrintWriter data = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
@@ -84,9 +98,9 @@ public final class BackupCommand implements Callable<Integer> {
         if (socket.isPresent() && answers(socket.get())) {
             out.println("walden backup: the agent on " + socket.get() + " takes the backup");
             out.flush();
-            status = throughAgent(socket.get(), out, err);
+            status = throughAgent(socket.get(), backupType, out, err);
         } else {
-            status = directly(source, out, err);
+            status = directly(source, backupType, out, err);
         }
         if (json && status == 0) {
             printNewest(source, data);
@@ -114,6 +128,8 @@ public final class BackupCommand implements Callable<Integer> {
         Map<String, Object> backup = new LinkedHashMap<>();
         backup.put("label", m.label());
         backup.put("status", m.status());
+        backup.put("type", m.backupType());
+        backup.put("parent", m.parent());
         backup.put("start_time", m.startTime());
         backup.put("stop_time", m.stopTime());
         backup.put("start_lsn", m.startLsn());
@@ -139,10 +155,10 @@ public final class BackupCommand implements Callable<Integer> {
         }
     }
 
-    private static int throughAgent(Path socket, PrintWriter out, PrintWriter err) {
+    private static int throughAgent(Path socket, BaseBackup.Type type, PrintWriter out, PrintWriter err) {
         try {
-            Frame request = new Frame(FrameType.BACKUP, ("walden backup by " + System.getProperty("user.name")
-                    + " (pid " + ProcessHandle.current().pid() + ")").getBytes(StandardCharsets.UTF_8));
+            Frame request = new BackupRequest(type.manifestName(), "walden backup by "
+                    + System.getProperty("user.name") + " (pid " + ProcessHandle.current().pid() + ")").toFrame();
             Frame reply = new AgentClient(socket, SILENCE).exchange(request, new BackupProgressView(out));
             if (reply.type() == FrameType.OK) {
                 out.println(reply.bodyText());
@@ -156,7 +172,7 @@ public final class BackupCommand implements Callable<Integer> {
         }
     }
 
-    private static int directly(ConfigSource source, PrintWriter out, PrintWriter err)
+    private static int directly(ConfigSource source, BaseBackup.Type type, PrintWriter out, PrintWriter err)
             throws ConfigException, IOException {
         AgentConfig agentConfig = AgentConfig.from(source);
         BackupSettings settings = BackupSettings.from(source, System.getenv());
@@ -181,7 +197,7 @@ public final class BackupCommand implements Callable<Integer> {
                 Instant started = Instant.now();
                 BackupManifest manifest;
                 try {
-                    manifest = backup.run(owner);
+                    manifest = backup.run(owner, type);
                 } catch (IOException | RuntimeException e) {
                     audit.tryAppend(AuditLog.entry("backup", "new base backup", false, e.getMessage(), started,
                             Clock.systemUTC(), "command"), w -> err.println("walden backup: " + w));

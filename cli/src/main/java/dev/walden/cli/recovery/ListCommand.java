@@ -1,5 +1,6 @@
 package dev.walden.cli.recovery;
 
+import dev.walden.catalog.BackupManifest;
 import dev.walden.catalog.RepositoryReport;
 import dev.walden.catalog.WalCatalog;
 import dev.walden.cli.options.ConfigOption;
@@ -60,9 +61,13 @@ public final class ListCommand implements Callable<Integer> {
             out.println("  none");
         }
         for (RepositoryReport.Backup b : r.backups()) {
-            out.printf("  %-17s %-11s %s -> %s  %s .. %s  %s (%s stored)%s%s%n", b.label(),
-                    b.usable() ? "usable" : b.status(), time(b.startTime()), orDash(b.stopTime()),
-                    b.startLsn() == null ? "-" : b.startLsn(), b.stopLsn() == null ? "-" : b.stopLsn(), b.originalBytes() == null ? "-" : size(b.originalBytes()), size(b.storedBytes()),
+            out.printf("  %-17s %-4s %-11s %s -> %s  %s .. %s  %s (%s stored%s)%s%s%n", b.label(),
+                    b.type() == null ? "-" : b.type(),
+                    b.usable() ? "usable" : BackupManifest.COMPLETE.equals(b.status()) ? "unusable" : b.status(),
+                    time(b.startTime()), orDash(b.stopTime()),
+                    b.startLsn() == null ? "-" : b.startLsn(), b.stopLsn() == null ? "-" : b.stopLsn(),
+                    b.originalBytes() == null ? "-" : size(b.originalBytes()), size(b.storedBytes()),
+                    b.parent() == null ? "" : "; on " + b.parent() + ", chain " + size(b.chainBytes()),
                     b.durationSeconds() == null ? "" : ", " + b.durationSeconds() + " s",
                     b.statusDetail() == null ? "" : "  (" + b.statusDetail() + ")");
         }

@@ -134,6 +134,12 @@ public final class RecoverCommand implements Callable<Integer> {
             + "longer needs it; paused, shut down or not started, it is always kept"})
     boolean keepStaged;
 
+    @Option(names = "--delta", description = {"recover into DIR (--pgdata), an existing recovered copy (never "
+            + "production's data directory; no server may run in it), for example to try another target: files "
+            + "that already match the backup are kept, files the backup lacks are removed, the rest are written "
+            + "anew"})
+    boolean delta;
+
     @Option(names = "--no-start", description = "prepare the data directory only; don't start PostgreSQL")
     boolean noStart;
 
@@ -178,6 +184,10 @@ public final class RecoverCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--into-database copies from a promoted, running "
                     + "recovered cluster: --no-start and --action " + action + " don't go with it");
         }
+        if (delta && (pgdata == null || intoDatabase != null)) {
+            throw new ParameterException(spec.commandLine(), "--delta rewrites the recovered copy --pgdata names; "
+                    + "it needs --pgdata and does not go with --into-database");
+        }
         if (keepStaged && noStage) {
             throw new ParameterException(spec.commandLine(), "--keep-staged keeps staged WAL; --no-stage stages none");
         }
@@ -190,7 +200,7 @@ public final class RecoverCommand implements Callable<Integer> {
                 .action(recoveryAction).timeline(recoveryTimeline).exclusive(exclusive)
                 .port(Optional.ofNullable(port)).backup(Optional.ofNullable(backup)).tablespaces(tablespaces)
                 .pgBin(Optional.ofNullable(pgBin)).stage(!noStage).start(!noStart).timeout(limit)
-                .privateCopy(intoDatabase != null).keepStaged(keepStaged).build();
+                .privateCopy(intoDatabase != null).keepStaged(keepStaged).delta(delta).build();
         Instant started = Instant.now();
         String what = intoDatabase != null ? "database " + intoDatabase + " (copied from a recovery)"
                 : directory + " (a new cluster)";
