@@ -16,7 +16,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The same archive, backup and recovery path on PostgreSQL 14 (pg_start_backup/pg_stop_backup,
  * non-exclusive) and 18 (pg_backup_start/stop, data checksums on by default), with the zonky
- * binaries.
+ * binaries: a full backup, an incremental on it, and the incremental restored by hand as
+ * docs/repository-format.md describes.
  */
 class OtherMajorsIT {
     @TempDir
@@ -38,12 +39,18 @@ class OtherMajorsIT {
             assertEquals(0, backup.exit(), backup.toString());
             cluster.execute("UPDATE accounts SET balance = balance + 1 WHERE id <= 100",
                     "INSERT INTO accounts SELECT g, 0 FROM generate_series(5001, 6000) g");
+            Installation.Run incremental = walden.walden("backup", "--config", walden.config.toString(), "--type",
+                    "incr");
+            assertEquals(0, incremental.exit(), incremental.toString());
+            cluster.execute("UPDATE accounts SET balance = balance + 2 WHERE id % 50 = 0");
             List<String> segments = Archiver.switchSegments(cluster, 1);
             Archiver.awaitArchived(cluster, segments.get(0), Duration.ofSeconds(60));
             String expected = cluster.queryOne("SELECT count(*) || '/' || sum(balance) FROM accounts");
 
             BackupManifest manifest = HandRestore.newest(walden.repository);
             assertTrue(manifest.isComplete(), manifest.statusDetail());
+            assertTrue(manifest.isIncremental(), "restored from the incremental");
+            assertTrue(manifest.files().stream().anyMatch(f -> !f.deltas().isEmpty()), "accounts changed by block");
             assertEquals(Integer.parseInt(version.split("\\.")[0]), manifest.pgMajor());
             assertEquals(List.of(), manifest.checksumFailures());
             Path restored = dir.resolve("restored/data");
