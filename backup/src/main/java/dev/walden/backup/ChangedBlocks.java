@@ -43,6 +43,18 @@ final class ChangedBlocks extends InputStream {
     private long[] changed = new long[64];
     private int changedCount;
 
+    /**
+     * The share of changed blocks among the file's first {@code sample} blocks (0 for an empty
+     * file): reads them, stores nothing.
+     */
+    static double changedShare(FileChannel channel, BlockMap before, Lsn parentStart, int sample) throws IOException {
+        ChangedBlocks probe = new ChangedBlocks(channel, before, parentStart, null);
+        while (!probe.eof && probe.blocks < sample) {
+            probe.fill();
+        }
+        return probe.blocks == 0 ? 0 : (double) probe.changedCount / probe.blocks;
+    }
+
     ChangedBlocks(FileChannel channel, BlockMap before, Lsn parentStart, PageVerifier pages) {
         this.channel = channel;
         this.before = before;

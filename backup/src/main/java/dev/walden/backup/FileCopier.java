@@ -39,6 +39,13 @@ final class FileCopier {
     /** A file rebuilt from more deltas than this is copied whole instead, to keep restores short. */
     static final int MAX_DELTAS = 30;
     /**
+     * A file whose first blocks (up to 32 MiB of them) changed more than this much is copied whole
+     * instead: a delta of nearly every block costs as much to store, and a restore would read the
+     * old base only to skip it.
+     */
+    static final double MOSTLY_CHANGED = 0.5;
+    private static final int SAMPLE_BLOCKS = 4096;
+    /**
      * A modification time this close to the copy (or later) proves nothing: the file may have been
      * written again within the file system's timestamp granularity after it was read.
      */
@@ -100,8 +107,12 @@ final class FileCopier {
             try {
                 if (tracked && previous.isPresent() && previous.get().blockMap() != null
                         && previous.get().deltas().size() < MAX_DELTAS) {
-                    return Optional.of(new Copied(delta(source, channel, previous.get(), keys, settledMtime, pages),
-                            failures));
+                    BlockMap before = readMap(previous.get());
+                    if (ChangedBlocks.changedShare(channel, before, parent.orElseThrow().startLsn(), SAMPLE_BLOCKS)
+                            <= MOSTLY_CHANGED) {
+                        return Optional.of(new Copied(delta(source, channel, previous.get(), before, keys,
+                                settledMtime, pages), failures));
+                    }
                 }
                 return Optional.of(new Copied(whole(source, channel, keys, tracked, settledMtime, pages), failures));
             } catch (IOException e) {
@@ -129,15 +140,18 @@ final class FileCopier {
                 result.sha256(), source.mode(), mtime, List.of(), map);
     }
 
-    private BackupManifest.BackupFile delta(DataDirectoryScan.SourceFile source, FileChannel channel,
-                                            BackupManifest.BackupFile previous, Keys keys, String mtime,
-                                            PageVerifier pages) throws IOException {
-        BlockMap before;
-        BackupManifest.StoredObject previousMap = previous.blockMap();
-        try (InputStream in = ObjectRead.open(storage, previousMap.key(), compression, previousMap.sha256(),
-                "the block map of '" + previous.path() + "' (object '" + previousMap.key() + "')")) {
-            before = BlockMap.read(in);
+    private BlockMap readMap(BackupManifest.BackupFile previous) throws IOException {
+        BackupManifest.StoredObject map = previous.blockMap();
+        try (InputStream in = ObjectRead.open(storage, map.key(), compression, map.sha256(),
+                "the block map of '" + previous.path() + "' (object '" + map.key() + "')")) {
+            return BlockMap.read(in);
         }
+    }
+
+    private BackupManifest.BackupFile delta(DataDirectoryScan.SourceFile source, FileChannel channel,
+                                            BackupManifest.BackupFile previous, BlockMap before, Keys keys,
+                                            String mtime, PageVerifier pages) throws IOException {
+        BackupManifest.StoredObject previousMap = previous.blockMap();
         ChangedBlocks changed = new ChangedBlocks(channel, before, parent.orElseThrow().startLsn(), pages);
         ObjectPut.Result result = ObjectPut.put(storage, keys.delta(), changed, compression, level, Optional.empty(),
                 null);

@@ -104,6 +104,26 @@ class FileCopierTest {
     }
 
     @Test
+    void aFileMostlyChangedIsCopiedWholeAndItsChainStartsAgain() throws Exception {
+        byte[] file = pages(40);
+        Path source = write(file, copyStart.minusSeconds(60));
+        BackupManifest.BackupFile parent = copy(source, Optional.empty(), "p").file();
+        for (int block = 0; block < 21; block++) { // 21 of 40: more than half
+            file[block * PAGE + 200] ^= 1;
+        }
+        write(file, copyStart.minusSeconds(30));
+        BackupManifest.BackupFile child = copy(source, Optional.of(parent), "c").file();
+        assertTrue(child.deltas().isEmpty(), "a new base, no deltas");
+        assertEquals("b/c/data", child.key());
+        assertEquals("b/c/map", child.blockMap().key());
+
+        file[PAGE + 300] ^= 1;
+        write(file, copyStart.minusSeconds(20));
+        assertEquals("1", copy(source, Optional.of(child), "g").file().deltas().get(0).blocks(),
+                "the next incremental builds on the new base");
+    }
+
+    @Test
     void smallFilesAreCopiedWholeWithoutAMap() throws Exception {
         Path source = write(pages(4), copyStart.minusSeconds(60));
         BackupManifest.BackupFile parent = copy(source, Optional.empty(), "p").file();
