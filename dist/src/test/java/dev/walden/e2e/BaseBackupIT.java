@@ -211,7 +211,7 @@ class BaseBackupIT {
         assertTrue(backups.get(0).get("status_detail").asText().startsWith("interrupted (walden backup (pid "),
                 list.stdout());
         Installation.Run text = walden.walden("list", "--config", walden.config.toString());
-        assertTrue(text.stdout().contains(backups.get(0).get("label").asText() + "  incomplete  "), text.stdout());
+        assertTrue(text.stdout().contains(backups.get(0).get("label").asText() + "  full incomplete  "), text.stdout());
         assertTrue(text.stdout().contains("Recoverable: nothing yet"), text.stdout());
 
         Installation.Run recover = walden.walden("recover", "--config", walden.config.toString(), "--immediate",
