@@ -84,7 +84,8 @@
     "push.timeout", "fetch.timeout", "backup.workers", "backup.checkpoint", "backup.wal_timeout", \
     "backup.verify_checksums", "dump.databases", "dump.format", "dump.compression", "dump.timeout", \
     "retention.backup_days", "retention.backup_count", "retention.dump_days", "retention.dump_count", \
-    "schedule", "schedule.jobs", "schedule.full", "log.format", "log.level"
+    "schedule", "schedule.jobs", "schedule.full", "schedule.drill", "schedule.verify", "drill.directory", "drill.amcheck", \
+    "drill.checks", "log.format", "log.level"
 #define WALDEN_RESERVED_ENVIRONMENT \
     "WALDEN_CONFIG", "WALDEN_HOME", "WALDEN_JAVA", "WALDEN_JAVA_OPTS", "WALDEN_PROGRESS", "WALDEN_NATIVE", \
     "WALDEN_NATIVE_LINK", "WALDEN_NATIVE_MAJORS", "WALDEN_REPOSITORY_PASSPHRASE"

@@ -11,6 +11,7 @@ import dev.walden.agent.archive.SegmentArchiver;
 import dev.walden.agent.archive.WalDirectory;
 import dev.walden.agent.jobs.AgentJobs;
 import dev.walden.agent.jobs.JobSetup;
+import dev.walden.agent.jobs.ProofJobs;
 import dev.walden.agent.jobs.Scheduler;
 import dev.walden.agent.server.AgentServer;
 import dev.walden.agent.server.AgentSocket;
@@ -26,10 +27,13 @@ import dev.walden.storage.StorageLock;
 import dev.walden.storage.StorageLockedException;
 import dev.walden.wal.ClusterIdentity;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -61,13 +65,16 @@ public final class Agent implements AutoCloseable {
     private final ScheduledExecutorService housekeeping;
     private final AgentJobs jobs;
     private final Scheduler scheduler;
+    private final ProofJobs proofs;
+    private final List<Scheduler> proofSchedules;
     private final ArchivedIndex index;
     private final Optional<ReadyWatcher> watcher;
     private final CountDownLatch closed = new CountDownLatch(1);
 
     private Agent(AgentConfig config, Repository repository, StorageLock writerLock, ArchiveDispatcher dispatcher,
                   AgentStats stats, AgentSocket socket, AgentServer server, ScheduledExecutorService housekeeping,
-                  AgentJobs jobs, Scheduler scheduler, ArchivedIndex index, Optional<ReadyWatcher> watcher) {
+                  AgentJobs jobs, Scheduler scheduler, ProofJobs proofs, List<Scheduler> proofSchedules,
+                  ArchivedIndex index, Optional<ReadyWatcher> watcher) {
         this.config = config;
         this.repository = repository;
         this.writerLock = writerLock;
@@ -78,6 +85,8 @@ public final class Agent implements AutoCloseable {
         this.housekeeping = housekeeping;
         this.jobs = jobs;
         this.scheduler = scheduler;
+        this.proofs = proofs;
+        this.proofSchedules = proofSchedules;
         this.index = index;
         this.watcher = watcher;
     }
@@ -123,6 +132,8 @@ public final class Agent implements AutoCloseable {
         ArchiveDispatcher dispatcher = null;
         AgentJobs agentJobs = null;
         Scheduler scheduler = null;
+        List<Scheduler> proofSchedules = new ArrayList<>();
+        ProofJobs proofs = null;
         Optional<ReadyWatcher> watcher = Optional.empty();
         try {
             socket = AgentSocket.claim(config.socket(), config.socketGroup());
@@ -150,8 +161,18 @@ public final class Agent implements AutoCloseable {
             if (agentJobs != null && jobs.get().schedule().isPresent()) {
                 scheduler = new Scheduler(jobs.get().schedule().get(), Clock.systemDefaultZone(), agentJobs, storage);
             }
+            if (jobs.isPresent()) {
+                proofs = new ProofJobs(storage, jobs.get().configFile(), Path.of(System.getProperty("walden.home", "."))
+                        .toAbsolutePath().resolve("bin/walden"), clock, metrics);
+                proofs.loadHistory();
+                ProofJobs p = proofs;
+                jobs.get().drillSchedule().ifPresent(cron -> proofSchedules.add(new Scheduler("scheduled drill",
+                        "state/schedule-drill.json", cron, Clock.systemDefaultZone(), p::drill, storage)));
+                jobs.get().verifySchedule().ifPresent(cron -> proofSchedules.add(new Scheduler("scheduled verify",
+                        "state/schedule-verify.json", cron, Clock.systemDefaultZone(), p::verify, storage)));
+            }
             self[0] = new Agent(config, repository, writerLock, dispatcher, stats, socket, server, housekeeping,
-                    agentJobs, scheduler, index, watcher);
+                    agentJobs, scheduler, proofs, proofSchedules, index, watcher);
             LOG.log(Level.INFO, "walden agent " + WaldenVersion.get() + " listening on " + config.socket() + ", archiving "
                     + config.pgWal() + " of " + cluster + " into " + storage.describe() + " (" + config.workers()
                     + " workers, " + config.compression().configName() + (watcher.isPresent() ? ", look-ahead" : "")
@@ -161,11 +182,18 @@ public final class Agent implements AutoCloseable {
                 LOG.log(Level.INFO, "next scheduled run (" + String.join(", ", jobs.get().jobs()) + ") at "
                         + scheduler.next().map(Object::toString).orElse("never"));
             }
+            for (Scheduler proof : proofSchedules) {
+                proof.start();
+            }
             return self[0];
         } catch (IOException | RuntimeException e) {
             watcher.ifPresent(ReadyWatcher::close);
             if (scheduler != null) {
                 scheduler.close();
+            }
+            proofSchedules.forEach(Scheduler::close);
+            if (proofs != null) {
+                proofs.close();
             }
             if (agentJobs != null) {
                 agentJobs.close();
@@ -269,6 +297,9 @@ public final class Agent implements AutoCloseable {
             values.put("next_scheduled_run", scheduler.next().map(Object::toString).orElse(""));
             values.put("scheduled_run_in_progress", Boolean.toString(scheduler.running()));
         }
+        if (proofs != null) {
+            values.putAll(proofs.status());
+        }
         return values;
     }
 
@@ -289,6 +320,10 @@ public final class Agent implements AutoCloseable {
             watcher.ifPresent(ReadyWatcher::close);
             if (scheduler != null) {
                 scheduler.close();
+            }
+            proofSchedules.forEach(Scheduler::close);
+            if (proofs != null) {
+                proofs.close(); // a drill still running gets SIGTERM and removes its copy
             }
             dispatcher.shutdown(config.shutdownTimeout());
             if (jobs != null) {

@@ -5,6 +5,7 @@ import dev.walden.cli.backup.DumpCommand;
 import dev.walden.cli.backup.ExpireCommand;
 import dev.walden.cli.keys.KeyCommand;
 import dev.walden.cli.recovery.CatCommand;
+import dev.walden.cli.recovery.DrillCommand;
 import dev.walden.cli.recovery.FetchCommand;
 import dev.walden.cli.recovery.ListCommand;
 import dev.walden.cli.recovery.RecoverCommand;
@@ -28,7 +29,7 @@ import picocli.CommandLine;
 @Command(name = "walden", mixinStandardHelpOptions = true, versionProvider = Walden.Version.class,
         description = "PostgreSQL WAL archiving, backup and point-in-time recovery.",
         subcommands = {InitCommand.class, AgentCommand.class, CheckCommand.class, BackupCommand.class, DumpCommand.class,
-                ExpireCommand.class, ListCommand.class, RecoverCommand.class, RestoreCommand.class, VerifyCommand.class,
+                ExpireCommand.class, ListCommand.class, RecoverCommand.class, DrillCommand.class, RestoreCommand.class, VerifyCommand.class,
                 FetchCommand.class, CatCommand.class, KeyCommand.class, StatusCommand.class, AuditCommand.class,
                 DemoCommand.class,
                 CommandLine.HelpCommand.class})

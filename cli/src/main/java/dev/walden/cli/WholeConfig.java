@@ -6,6 +6,7 @@ import dev.walden.cli.setup.AgentCommand;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;
+import dev.walden.drill.DrillSettings;
 import dev.walden.repo.StorageFactory;
 
 /**
@@ -24,5 +25,6 @@ final class WholeConfig {
         JobSetup.check(config); // pg_bin, backup.*, dump.*, retention.*, schedule, schedule.jobs
         AgentCommand.check(config); // log.format, log.level, http.listen
         config.duration(ConfigKeys.FETCH_TIMEOUT); // as walden fetch reads it
+        DrillSettings.check(config); // drill.*
     }
 }

@@ -67,6 +67,11 @@ class WholeConfigTest {
             Map.entry("schedule", "every day"),
             Map.entry("schedule.jobs", "vacuum"),
             Map.entry("schedule.full", "weekly"),
+            Map.entry("schedule.drill", "weekly"),
+            Map.entry("schedule.verify", "61 * * * *"),
+            Map.entry("drill.directory", "/x\u0000y"),
+            Map.entry("drill.amcheck", "some"),
+            Map.entry("drill.checks", "/x\u0000y"),
             Map.entry("log.format", "xml"),
             Map.entry("log.level", "loud"));
     /** Keys whose every value is valid to walden (a region, a storage class, a group, database names). */

@@ -109,6 +109,18 @@ public final class ConfigKeys {
     public static final ConfigKey SCHEDULE_FULL = new ConfigKey("schedule.full", "sun",
             "days whose first scheduled backup is full, comma-separated (mon,tue,…,sun); the others are incremental; "
                     + "*: every scheduled backup is full");
+    public static final ConfigKey SCHEDULE_DRILL = new ConfigKey("schedule.drill", "30 4 * * 6",
+            "when the agent runs a restore drill (walden drill, under nice): a cron expression in the local time zone; "
+                    + "empty: never");
+    public static final ConfigKey SCHEDULE_VERIFY = new ConfigKey("schedule.verify", "30 3 * * 3",
+            "when the agent runs walden verify (under nice): a cron expression in the local time zone; empty: never");
+
+    public static final ConfigKey DRILL_DIRECTORY = new ConfigKey("drill.directory", "",
+            "scratch directory where walden drill restores its throwaway copy; empty: walden-drill next to pgdata");
+    public static final ConfigKey DRILL_AMCHECK = new ConfigKey("drill.amcheck", "sample",
+            "pg_amcheck in a drill: off, sample (the 10 largest tables of each database and their indexes) or all");
+    public static final ConfigKey DRILL_CHECKS = new ConfigKey("drill.checks", "",
+            "SQL file of the operator's checks, one query per line, each must return true; empty: none");
 
     public static final ConfigKey LOG_FORMAT = new ConfigKey("log.format", "text",
             "agent log lines: text (time=… level=… logger=… msg=\"…\") or json (one object per line)");
@@ -125,7 +137,8 @@ public final class ConfigKeys {
             HTTP_LISTEN, COMPRESSION, COMPRESSION_LEVEL, PUSH_TIMEOUT, FETCH_TIMEOUT, BACKUP_WORKERS,
             BACKUP_CHECKPOINT, BACKUP_WAL_TIMEOUT, BACKUP_VERIFY_CHECKSUMS, DUMP_DATABASES, DUMP_FORMAT,
             DUMP_COMPRESSION, DUMP_TIMEOUT, RETENTION_BACKUP_DAYS, RETENTION_BACKUP_COUNT, RETENTION_DUMP_DAYS,
-            RETENTION_DUMP_COUNT, SCHEDULE, SCHEDULE_JOBS, SCHEDULE_FULL, LOG_FORMAT, LOG_LEVEL);
+            RETENTION_DUMP_COUNT, SCHEDULE, SCHEDULE_JOBS, SCHEDULE_FULL, SCHEDULE_DRILL, SCHEDULE_VERIFY, DRILL_DIRECTORY, DRILL_AMCHECK,
+            DRILL_CHECKS, LOG_FORMAT, LOG_LEVEL);
 
     /**
      * Environment variables starting with {@code WALDEN_} that are not configuration keys: the

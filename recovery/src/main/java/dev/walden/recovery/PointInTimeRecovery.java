@@ -41,11 +41,14 @@ public final class PointInTimeRecovery {
      * @param start start the server; false only prepares the data directory
      * @param privateCopy a throwaway copy only walden reads: socket only, trust on its private socket
      * @param keepStaged keep the staged WAL after a promoted recovery, which no longer needs it
+     * @param wholeArchive refuse when a gap in the WAL stops recovery short of WAL archived after it
+     * @param standby make the copy a streaming standby of production (no staging: it fetches)
      */
     public record Request(RecoveryTarget target, RecoveryTarget.Action action, Optional<Integer> timeline,
                          boolean exclusive, Path pgdata, Optional<Integer> port, Optional<String> backup,
                          Map<String, Path> tablespaces, Optional<Path> pgBin, boolean stage, boolean start,
-                         Duration timeout, boolean privateCopy, boolean keepStaged, boolean delta) {
+                         Duration timeout, boolean privateCopy, boolean keepStaged, boolean delta,
+                         boolean wholeArchive, Optional<StandbySettings> standby) {
 
         /**
          * A request to recover to {@code target} into {@code pgdata}, with walden recover's
@@ -74,6 +77,8 @@ public final class PointInTimeRecovery {
         private boolean privateCopy;
         private boolean keepStaged;
         private boolean delta;
+        private boolean wholeArchive;
+        private Optional<StandbySettings> standby = Optional.empty();
 
         private Builder(RecoveryTarget target, Path pgdata) {
             this.target = target;
@@ -152,9 +157,24 @@ public final class PointInTimeRecovery {
             return this;
         }
 
+        /**
+         * Refuse, before anything is written, when a missing WAL file would stop recovery short of
+         * WAL archived after it (a restore drill proves the whole archive replays).
+         */
+        public Builder wholeArchive(boolean wholeArchive) {
+            this.wholeArchive = wholeArchive;
+            return this;
+        }
+
+        /** A streaming standby of production: it fetches WAL from the repository, then streams. */
+        public Builder standby(Optional<StandbySettings> standby) {
+            this.standby = standby;
+            return this;
+        }
+
         public Request build() {
-            return new Request(target, action, timeline, exclusive, pgdata, port, backup, tablespaces, pgBin, stage,
-                    start, timeout, privateCopy, keepStaged, delta);
+            return new Request(target, action, timeline, exclusive, pgdata, port, backup, tablespaces, pgBin,
+                    stage && standby.isEmpty(), start, timeout, privateCopy, keepStaged, delta, wholeArchive, standby);
         }
     }
 
@@ -250,6 +270,11 @@ public final class PointInTimeRecovery {
             Repository repository = Repository.open(storage);
             RecoveryPlan plan = RecoveryPlan.make(repository, request.target(), request.timeline(), request.backup());
             BackupManifest manifest = plan.backup();
+            if (request.wholeArchive() && plan.gap().isPresent()) {
+                throw new IOException("WAL file " + plan.gap().get() + " is missing from the repository: recovery "
+                        + "from backup " + manifest.label() + " stops before it, and the WAL archived after it can't "
+                        + "be replayed ('walden list' shows the gaps)");
+            }
             Path bin = binaries(request.pgBin(), manifest.pgMajor());
             int workers = config.integer(ConfigKeys.BACKUP_WORKERS, 1, 64);
             List<WalFileName> segments = plan.segments();
@@ -288,17 +313,29 @@ public final class PointInTimeRecovery {
             long stagedAt = System.nanoTime();
 
             Path socketDir = socketDirectory(directory, port, made);
+            Optional<String> archiveCommand = Optional.empty();
+            if (request.standby().isPresent()) {
+                StandbySettings standby = request.standby().get();
+                if (standby.archiveAlways()) {
+                    archiveCommand = Optional.of("\"" + launcher().resolveSibling("walden-push") + "\""
+                            + config.file().map(f -> " --config \"" + f + "\"").orElse("") + " %p");
+                }
+                if (standby.createSlot()) {
+                    ReplicationSlot.create(production, standby.slot().orElseThrow(), out);
+                }
+            }
             RecoveredServer.configure(directory, port, socketDir, restoreCommand,
                     request.target().settings(request.exclusive()),
                     request.timeline().map(String::valueOf).orElse("latest"), request.action(), manifest.pgMajor(),
-                    request.privateCopy());
+                    request.privateCopy(), request.standby(), archiveCommand);
             Path log = directory.resolveSibling(directory.getFileName() + ".log");
             Optional<RecoveredServer.Outcome> outcome = Optional.empty();
             if (request.start()) {
                 out.printf("starting PostgreSQL %d on port %d%n", manifest.pgMajor(), port);
                 out.flush();
                 outcome = Optional.of(RecoveredServer.startAndWait(bin, directory, log, request.action(),
-                        request.timeout(), config.environment(), logins(production, socketDir, port), out));
+                        request.standby().isPresent(), request.timeout(), config.environment(),
+                        logins(production, socketDir, port), out));
             }
             long recovered = System.nanoTime();
             // promoted, the server never runs restore_command again: the staged WAL has served
@@ -318,7 +355,7 @@ public final class PointInTimeRecovery {
      * Who asks the recovered server what it replayed: production's user (a copy of production has
      * it, with its password) over the server's socket, else this OS user's role.
      */
-    private static List<ConnectionSettings> logins(ConnectionSettings production, Path socketDir, int port) {
+    public static List<ConnectionSettings> logins(ConnectionSettings production, Path socketDir, int port) {
         ConnectionSettings copy = production.withServer(socketDir.toString(), port);
         String osUser = System.getProperty("user.name");
         return List.of(copy, ConnectionSettings.resolve(Map.of("PGHOST", socketDir.toString(), "PGPORT",

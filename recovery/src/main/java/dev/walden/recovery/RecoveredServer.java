@@ -38,9 +38,11 @@ public final class RecoveredServer {
      * Where recovery ended and in which state the server is.
      *
      * @param replayed what the server says it replayed; empty when it is shut down
+     * @param consistentAt when its log first said it reached a consistent state (to the log's
+     *     polling interval, 200 ms); empty when the log never said so
      */
     public record Outcome(String state, Optional<String> stoppedAt, Optional<Replayed> replayed,
-                          Optional<Integer> timeline) {
+                          Optional<Integer> timeline, Optional<java.time.Instant> consistentAt) {
     }
 
     /**
@@ -68,6 +70,18 @@ public final class RecoveredServer {
     static void configure(Path pgdata, int port, Path socketDir, String restoreCommand, Map<String, String> target,
                           String timeline, RecoveryTarget.Action action, int major, boolean privateCopy)
             throws IOException {
+        configure(pgdata, port, socketDir, restoreCommand, target, timeline, action, major, privateCopy,
+                Optional.empty(), Optional.empty());
+    }
+
+    /**
+     * As above; with {@code standby}, the copy is a streaming standby of production instead:
+     * {@code standby.signal}, {@code primary_conninfo} and the slot, no recovery target, and
+     * archiving off (or {@code always}, with {@code archiveCommand}).
+     */
+    static void configure(Path pgdata, int port, Path socketDir, String restoreCommand, Map<String, String> target,
+                          String timeline, RecoveryTarget.Action action, int major, boolean privateCopy,
+                          Optional<StandbySettings> standby, Optional<String> archiveCommand) throws IOException {
         if (!Files.exists(pgdata.resolve("postgresql.conf"))) {
             // Debian keeps it in /etc/postgresql: the backup has none, PostgreSQL needs one
             Files.writeString(pgdata.resolve("postgresql.conf"), "# written by walden recover: the backup had no "
@@ -99,22 +113,25 @@ public final class RecoveredServer {
         // keeps every WAL file it completes (the new timeline's history file first) marked .ready
         // until archiving is configured. Making the copy production is then setting
         // archive_command and reloading: no WAL written in between can be missed.
-        setting(conf, "archive_mode", "on");
-        setting(conf, "archive_command", "");
+        boolean archiveAlways = standby.map(StandbySettings::archiveAlways).orElse(false);
+        setting(conf, "archive_mode", standby.isEmpty() ? "on" : archiveAlways ? "always" : "off");
+        setting(conf, "archive_command", archiveAlways ? archiveCommand.orElseThrow() : "");
         if (major >= 15) {
             setting(conf, "archive_library", "");
         }
-        setting(conf, "primary_conninfo", "");
-        setting(conf, "primary_slot_name", "");
+        setting(conf, "primary_conninfo", standby.map(StandbySettings::primaryConninfo).orElse(""));
+        setting(conf, "primary_slot_name", standby.flatMap(StandbySettings::slot).orElse(""));
         setting(conf, "hot_standby", "on");
         conf.append("restore_command = ").append(LocalCluster.quote(restoreCommand)).append('\n');
         target.forEach((k, v) -> setting(conf, k, v));
         setting(conf, "recovery_target_timeline", timeline);
-        setting(conf, "recovery_target_action", action.setting());
+        if (standby.isEmpty()) {
+            setting(conf, "recovery_target_action", action.setting());
+        }
         Files.writeString(pgdata.resolve("postgresql.auto.conf"), conf, StandardOpenOption.CREATE,
                 StandardOpenOption.APPEND);
-        Files.deleteIfExists(pgdata.resolve("standby.signal"));
-        Files.writeString(pgdata.resolve("recovery.signal"), "");
+        Files.deleteIfExists(pgdata.resolve(standby.isEmpty() ? "standby.signal" : "recovery.signal"));
+        Files.writeString(pgdata.resolve(standby.isEmpty() ? "recovery.signal" : "standby.signal"), "");
     }
 
     private static void setting(StringBuilder conf, String key, String value) {
@@ -129,6 +146,17 @@ public final class RecoveredServer {
      */
     static Outcome startAndWait(Path bin, Path pgdata, Path log, RecoveryTarget.Action action, Duration timeout,
                                 Map<String, String> waldenEnvironment, List<ConnectionSettings> logins, PrintWriter out)
+            throws IOException, InterruptedException {
+        return startAndWait(bin, pgdata, log, action, false, timeout, waldenEnvironment, logins, out);
+    }
+
+    /**
+     * As above; a {@code standby} is done once it accepts read-only connections (consistent, and
+     * from then on replaying what the primary streams or the archive holds).
+     */
+    static Outcome startAndWait(Path bin, Path pgdata, Path log, RecoveryTarget.Action action, boolean standby,
+                                Duration timeout, Map<String, String> waldenEnvironment,
+                                List<ConnectionSettings> logins, PrintWriter out)
             throws IOException, InterruptedException {
         // a log left by an earlier run must not be read as this one's
         long logStart = Files.exists(log) ? Files.size(log) : 0;
@@ -147,9 +175,24 @@ public final class RecoveredServer {
         long deadline = started + timeout.toNanos();
         String lastRestored = null;
         long lastReport = 0;
+        java.time.Instant consistentAt = null;
         while (true) {
             String text = read(log, logStart);
-            boolean done = switch (action) {
+            if (consistentAt == null && text.contains("consistent recovery state reached")) {
+                consistentAt = java.time.Instant.now();
+            }
+            if (standby && text.contains("database system is ready to accept read-only connections")) {
+                // streaming begins once the archive has nothing newer: give it a moment to say so
+                for (int i = 0; i < 50 && !read(log, logStart).contains("started streaming WAL"); i++) {
+                    Thread.sleep(200);
+                }
+                String state = read(log, logStart).contains("started streaming WAL")
+                        ? "standby: streaming from the primary"
+                        : "standby: read-only, replaying from the archive; streaming has not started yet (see the log)";
+                return new Outcome(state, Optional.empty(), Optional.of(ask(logins)), Optional.empty(),
+                        Optional.ofNullable(consistentAt));
+            }
+            boolean done = !standby && switch (action) {
                 case PROMOTE -> text.contains("archive recovery complete")
                         && text.lastIndexOf("database system is ready to accept connections")
                         > text.indexOf("archive recovery complete");
@@ -157,7 +200,7 @@ public final class RecoveredServer {
                 case SHUTDOWN -> text.contains("shutdown at recovery target") && text.contains("database system is shut down");
             };
             if (done) {
-                return outcome(text, action, logins);
+                return outcome(text, action, logins, Optional.ofNullable(consistentAt));
             }
             // FATALs of a running server are about connections; one that stops the server is about recovery
             boolean stopped = text.contains("database system is shut down")
@@ -208,7 +251,8 @@ public final class RecoveredServer {
         }
     }
 
-    private static Outcome outcome(String log, RecoveryTarget.Action action, List<ConnectionSettings> logins) {
+    private static Outcome outcome(String log, RecoveryTarget.Action action, List<ConnectionSettings> logins,
+                                   Optional<java.time.Instant> consistentAt) {
         String state = switch (action) {
             case PROMOTE -> "promoted: open for reads and writes";
             case PAUSE -> "paused at the target: open for reads; SELECT pg_wal_replay_resume() promotes it";
@@ -224,7 +268,8 @@ public final class RecoveredServer {
                         : new Replayed(last(REDO_DONE, log), last(LAST_XACT, log), Optional.empty()));
             }
         };
-        return new Outcome(state, last(STOPPING, log), replayed, last(NEW_TIMELINE, log).map(Integer::parseInt));
+        return new Outcome(state, last(STOPPING, log), replayed, last(NEW_TIMELINE, log).map(Integer::parseInt),
+                consistentAt);
     }
 
     /** Asks the running server what it replayed, as the first of {@code logins} that gets in. */

@@ -20,9 +20,12 @@ import java.util.OptionalLong;
  * What a point-in-time recovery needs, worked out before anything is written: the base backup
  * (the newest usable one that ended before the target, unless named), the timelines to follow,
  * and exactly the WAL files to stage. Every reason it can't work is found here and named.
+ *
+ * @param gap the first WAL file missing on the path when WAL was archived after it: recovery to
+ *     the latest point stops before it, and what came after can't be replayed
  */
 public record RecoveryPlan(BackupManifest backup, TimelinePath path, List<WalFileName> segments,
-                           List<WalFileName> histories) {
+                           List<WalFileName> histories, Optional<WalFileName> gap) {
 
     public static RecoveryPlan make(Repository repository, RecoveryTarget target, Optional<Integer> targetTimeline,
                                     Optional<String> backupLabel) throws IOException {
@@ -77,7 +80,8 @@ public record RecoveryPlan(BackupManifest backup, TimelinePath path, List<WalFil
                 histories.add(history);
             }
         }
-        return new RecoveryPlan(backup, path, segments, histories);
+        return new RecoveryPlan(backup, path, segments, histories,
+                archivedPastTheEnd(reach, catalog, size) ? Optional.of(reach.firstMissing()) : Optional.empty());
     }
 
     private static BackupManifest choose(List<BackupManifest> usable, RecoveryTarget target,
@@ -142,15 +146,23 @@ public record RecoveryPlan(BackupManifest backup, TimelinePath path, List<WalFil
         if (segno.isPresent()) {
             return segno.getAsLong();
         }
-        for (WalCatalog.Archived a : catalog.files()) {
-            WalFileName name = a.wal().name();
-            if (name.kind() == WalFileName.Kind.SEGMENT && name.segmentNumber(size) > reach.end()
-                    && reach.path().timelineFor(name.segmentNumber(size)) == name.timeline()) {
-                throw missing(reach, target);
-            }
+        if (archivedPastTheEnd(reach, catalog, size)) {
+            throw missing(reach, target);
         }
         WalCatalog.Archived last = reach.last().orElseThrow();
         throw new IOException(target.describe() + " is after the newest archived WAL (" + last.wal().name()
                 + ", archived " + last.archived() + "): what happened after that is not in the archive");
+    }
+
+    /** Whether WAL of the path was archived after the unbroken run from the backup ends: a gap, not the archive's end. */
+    private static boolean archivedPastTheEnd(BackupReach reach, WalCatalog catalog, WalSegmentSize size) {
+        for (WalCatalog.Archived a : catalog.files()) {
+            WalFileName name = a.wal().name();
+            if (name.kind() == WalFileName.Kind.SEGMENT && name.segmentNumber(size) > reach.end()
+                    && reach.path().timelineFor(name.segmentNumber(size)) == name.timeline()) {
+                return true;
+            }
+        }
+        return false;
     }
 }

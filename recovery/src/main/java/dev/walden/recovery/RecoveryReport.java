@@ -10,15 +10,20 @@ public final class RecoveryReport {
     /** The point reached, what the server says it replayed, the timeline, the state and what each phase took. */
     public static void print(PointInTimeRecovery.Recovered recovered, PointInTimeRecovery.Request request, PrintWriter out) {
         RecoveredServer.Outcome outcome = recovered.outcome().orElseThrow();
-        out.println("reached " + request.target().describe() + ": " + outcome.stoppedAt()
-                .orElse("the end of the archived WAL"));
+        if (request.standby().isPresent()) {
+            out.println("standby of the primary (" + request.standby().get().primaryConninfo() + ")"
+                    + request.standby().get().slot().map(s -> ", slot " + s).orElse(""));
+        } else {
+            out.println("reached " + request.target().describe() + ": " + outcome.stoppedAt()
+                    .orElse("the end of the archived WAL"));
+        }
         outcome.replayed().ifPresent(r -> {
             out.println("last WAL replayed: " + r.lsn().orElse("not known (could not ask the server: "
                     + r.unknownBecause().orElse("") + ")"));
             r.lastTransaction().ifPresent(t -> out.println("last transaction replayed: committed at " + t));
         });
         out.println("timeline: " + outcome.timeline().map(String::valueOf).orElse(recovered.timeline()
-                + " (not promoted)"));
+                + (request.standby().isPresent() ? " (a standby follows the primary's)" : " (not promoted)")));
         out.println("state: " + outcome.state());
         if (!request.privateCopy()) {
             recovered.staged().ifPresent(w -> out.println("staged WAL kept in " + w + (request.keepStaged()

@@ -201,6 +201,7 @@ class RecoveryPlanTest {
         RecoveryPlan latest = plan(new RecoveryTarget.Latest());
         assertEquals(newest, latest.backup().label());
         assertEquals(run(1, 3, 7), latest.segments());
+        assertEquals(Optional.empty(), latest.gap(), "no gap: the archive simply ends");
     }
 
     @Test
@@ -209,6 +210,8 @@ class RecoveryPlanTest {
         complete("2026-11-20T02:01:10Z", "0/200028", "0/240000");
         assertEquals(run(1, 2, 4), plan(new RecoveryTarget.Latest()).segments(),
                 "recovery can't cross the missing segment 5, so it isn't planned to");
+        assertEquals(Optional.of(run(1, 5, 5).get(0)), plan(new RecoveryTarget.Latest()).gap(),
+                "and the plan names it: WAL was archived after it");
     }
 
     @Test

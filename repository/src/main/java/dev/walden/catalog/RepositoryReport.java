@@ -19,6 +19,8 @@ import java.util.Optional;
  * @param recoverable the newest of {@code windows} (the one that ends at the newest moment
  *     recover can reach), kept for readers written before WAL gaps split the window
  * @param windows every stretch of time recover can reach, oldest first ({@link RecoveryWindows})
+ * @param lastDrill the newest restore drill ({@link DrillLog}); null when none ran
+ * @param lastSuccessfulDrill the newest drill that passed: the newest proof that the repository restores
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RepositoryReport(
@@ -30,7 +32,9 @@ public record RepositoryReport(
         @JsonProperty("dumps") List<Dump> dumps,
         @JsonProperty("wal") Wal wal,
         @JsonProperty("recoverable") Window recoverable,
-        @JsonProperty("windows") List<Window> windows) {
+        @JsonProperty("windows") List<Window> windows,
+        @JsonProperty("last_drill") DrillLog.Drill lastDrill,
+        @JsonProperty("last_successful_drill") DrillLog.Drill lastSuccessfulDrill) {
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Backup(@JsonProperty("label") String label, @JsonProperty("status") String status,
@@ -101,9 +105,11 @@ public record RepositoryReport(
                 wal.ranges(), wal.gaps());
         List<Window> windows = RecoveryWindows.of(repository,
                 entries.stream().filter(BackupCatalog.Entry::usable).map(e -> e.manifest().orElseThrow()).toList(), wal);
+        DrillLog.Latest drills = new DrillLog(repository.storage()).latest();
         return new RepositoryReport(repository.storage().describe(),
                 Long.toUnsignedString(repository.cluster().systemIdentifier()), repository.cluster().pgMajor(),
                 repository.info().cipher().orElse("none"), backups,
-                dumps, walReport, windows.isEmpty() ? null : windows.get(windows.size() - 1), windows);
+                dumps, walReport, windows.isEmpty() ? null : windows.get(windows.size() - 1), windows,
+                drills.last().orElse(null), drills.lastSuccess().orElse(null));
     }
 }

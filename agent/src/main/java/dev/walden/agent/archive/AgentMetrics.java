@@ -36,6 +36,14 @@ public interface AgentMetrics {
         @Override
         public void repositoryChanged() {
         }
+
+        @Override
+        public void drillFinished(dev.walden.catalog.DrillLog.Drill drill, boolean ranHere) {
+        }
+
+        @Override
+        public void verifyFinished(java.time.Instant at, boolean healthy, boolean ranHere) {
+        }
     };
 
     /**
@@ -57,4 +65,15 @@ public interface AgentMetrics {
 
     /** A job (backup, dump, expiry) has changed what the repository holds; its figures are stale. */
     void repositoryChanged();
+
+    /**
+     * A restore drill ended (passed or failed), or, at start-up, the newest one recorded in the
+     * repository.
+     *
+     * @param ranHere the agent ran it now; false for a record read at start-up (not counted again)
+     */
+    void drillFinished(dev.walden.catalog.DrillLog.Drill drill, boolean ranHere);
+
+    /** walden verify ended at {@code at}, healthy or not; {@code ranHere} as for drills. */
+    void verifyFinished(java.time.Instant at, boolean healthy, boolean ranHere);
 }

@@ -66,6 +66,11 @@ public final class PrometheusMetrics implements AgentMetrics, AutoCloseable {
     private final Map<String, Double> dumpSeconds = new ConcurrentHashMap<>();
     private volatile Runnable onRepositoryChanged = () -> {
     };
+    private volatile double drillSuccessAt = Double.NaN;
+    private volatile double drillRto = Double.NaN;
+    private volatile double verifyCleanAt = Double.NaN;
+    private final Counter drillFailures;
+    private final Counter verifyFailures;
 
     public PrometheusMetrics() {
         latency = Timer.builder("walden.wal.archive.latency")
@@ -79,6 +84,19 @@ public final class PrometheusMetrics implements AgentMetrics, AutoCloseable {
             fetches.put(result, Counter.builder("walden.wal.fetches").tag("result", result.wireName())
                     .description("walden fetch calls (restore_command) reported to the agent").register(registry));
         }
+        Gauge.builder("walden.drill.last.success.timestamp", this, m -> m.drillSuccessAt).baseUnit("seconds")
+                .description("when the newest restore drill that passed began (Unix time); NaN before any")
+                .register(registry);
+        Gauge.builder("walden.drill.rto", this, m -> m.drillRto).baseUnit("seconds")
+                .description("the newest passed drill's time from its start to the promoted copy at its target")
+                .register(registry);
+        drillFailures = Counter.builder("walden.drill.failures")
+                .description("restore drills run by this agent that failed").register(registry);
+        Gauge.builder("walden.verify.last.clean.timestamp", this, m -> m.verifyCleanAt).baseUnit("seconds")
+                .description("when the newest walden verify that found the repository healthy ended (Unix time)")
+                .register(registry);
+        verifyFailures = Counter.builder("walden.verify.failures")
+                .description("walden verify runs by this agent that found problems or failed").register(registry);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -184,6 +202,25 @@ public final class PrometheusMetrics implements AgentMetrics, AutoCloseable {
     @Override
     public void repositoryChanged() {
         onRepositoryChanged.run();
+    }
+
+    @Override
+    public void drillFinished(dev.walden.catalog.DrillLog.Drill drill, boolean ranHere) {
+        if (drill.ok()) {
+            drillSuccessAt = Instant.parse(drill.time()).toEpochMilli() / 1000.0;
+            drillRto = drill.rto().orElse(Double.NaN);
+        } else if (ranHere) {
+            drillFailures.increment();
+        }
+    }
+
+    @Override
+    public void verifyFinished(Instant at, boolean healthy, boolean ranHere) {
+        if (healthy) {
+            verifyCleanAt = at.toEpochMilli() / 1000.0;
+        } else if (ranHere) {
+            verifyFailures.increment();
+        }
     }
 
     @Override

@@ -23,12 +23,18 @@ import java.util.Set;
  * @param schedule the daily run, a five-field cron expression in the local time zone; empty: none
  * @param jobs what a scheduled run does, in this order: backup, dump, expire
  * @param fullDays the days whose first scheduled backup is full; the other scheduled backups are incremental
+ * @param drillSchedule when the agent runs a restore drill; empty: never
+ * @param verifySchedule when the agent runs walden verify; empty: never
+ * @param configFile the file the agent read, handed to the drill and verify it starts
  */
-public record JobSetup(BackupSettings settings, Optional<Cron> schedule, List<String> jobs, Set<DayOfWeek> fullDays) {
+public record JobSetup(BackupSettings settings, Optional<Cron> schedule, List<String> jobs, Set<DayOfWeek> fullDays,
+                       Optional<Cron> drillSchedule, Optional<Cron> verifySchedule, Optional<java.nio.file.Path> configFile) {
     public static final List<String> KNOWN_JOBS = List.of("backup", "dump", "expire");
 
     public static JobSetup from(ConfigSource config, Map<String, String> env) throws ConfigException {
-        return new JobSetup(BackupSettings.from(config, env), schedule(config), jobs(config), fullDays(config));
+        return new JobSetup(BackupSettings.from(config, env), cron(config, ConfigKeys.SCHEDULE), jobs(config),
+                fullDays(config), cron(config, ConfigKeys.SCHEDULE_DRILL), cron(config, ConfigKeys.SCHEDULE_VERIFY),
+                config.file());
     }
 
     /**
@@ -37,7 +43,9 @@ public record JobSetup(BackupSettings settings, Optional<Cron> schedule, List<St
      */
     public static void check(ConfigSource config) throws ConfigException {
         BackupSettings.check(config);
-        schedule(config);
+        cron(config, ConfigKeys.SCHEDULE);
+        cron(config, ConfigKeys.SCHEDULE_DRILL);
+        cron(config, ConfigKeys.SCHEDULE_VERIFY);
         jobs(config);
         fullDays(config);
     }
@@ -64,8 +72,8 @@ public record JobSetup(BackupSettings settings, Optional<Cron> schedule, List<St
         return days;
     }
 
-    private static Optional<Cron> schedule(ConfigSource config) throws ConfigException {
-        String expression = config.raw(ConfigKeys.SCHEDULE).orElse("").strip();
+    private static Optional<Cron> cron(ConfigSource config, dev.walden.config.ConfigKey key) throws ConfigException {
+        String expression = config.raw(key).orElse("").strip();
         if (expression.isEmpty()) {
             return Optional.empty();
         }
@@ -73,7 +81,7 @@ public record JobSetup(BackupSettings settings, Optional<Cron> schedule, List<St
             return Optional.of(new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.UNIX))
                     .parse(expression).validate());
         } catch (IllegalArgumentException e) {
-            throw config.invalid(ConfigKeys.SCHEDULE, "'" + expression + "' is not a cron expression ("
+            throw config.invalid(key, "'" + expression + "' is not a cron expression ("
                     + e.getMessage() + "); e.g. '0 2 * * *' for 02:00 every day");
         }
     }

@@ -1,6 +1,7 @@
 package dev.walden.cli.recovery;
 
 import dev.walden.catalog.BackupManifest;
+import dev.walden.catalog.DrillLog;
 import dev.walden.catalog.RepositoryReport;
 import dev.walden.catalog.WalCatalog;
 import dev.walden.cli.options.ConfigOption;
@@ -93,6 +94,24 @@ public final class ListCommand implements Callable<Integer> {
         }
         out.println();
         printWindows(r.windows(), out);
+        printDrills(r.lastDrill(), r.lastSuccessfulDrill(), out);
+    }
+
+    /** The newest restore drill, and the newest that passed when that is another one: "is it proven?". */
+    static void printDrills(DrillLog.Drill last, DrillLog.Drill lastSuccess, PrintWriter out) {
+        if (last == null) {
+            out.println("Restore drills: none yet ('walden drill' proves the repository restores)");
+            return;
+        }
+        out.println("Last restore drill: " + describe(last));
+        if (!last.ok()) {
+            out.println("Last passed drill: " + (lastSuccess == null ? "none" : describe(lastSuccess)));
+        }
+    }
+
+    private static String describe(DrillLog.Drill d) {
+        return time(d.time()) + " " + (d.ok() ? "passed" : "FAILED") + (d.backup() == null ? "" : ", backup " + d.backup())
+                + (d.ok() ? String.format(", RTO %.1f s", d.rto().orElse(0.0)) : ": " + d.failure());
     }
 
     /**

@@ -17,6 +17,7 @@ import dev.walden.recovery.RecoveryPort;
 import dev.walden.recovery.RecoveryReport;
 import dev.walden.recovery.RecoveryTarget;
 import dev.walden.recovery.RefusedException;
+import dev.walden.recovery.StandbySettings;
 import dev.walden.repo.Json;
 import dev.walden.repo.StorageFactory;
 import dev.walden.restore.DatabaseCopy;
@@ -83,6 +84,31 @@ public final class RecoverCommand implements Callable<Integer> {
 
         @Option(names = "--latest", description = "everything archived")
         boolean latest;
+
+        /** The target the options name; a malformed time or LSN is a mistake in the options. */
+        RecoveryTarget parse(CommandSpec spec) {
+            if (latest) {
+                return new RecoveryTarget.Latest();
+            } else if (immediate) {
+                return new RecoveryTarget.Immediate();
+            } else if (xid != null) {
+                return new RecoveryTarget.Xid(xid);
+            } else if (name != null) {
+                return new RecoveryTarget.Name(name);
+            } else if (lsn != null) {
+                try {
+                    return new RecoveryTarget.AtLsn(Lsn.parse(lsn));
+                } catch (IllegalArgumentException e) {
+                    throw new ParameterException(spec.commandLine(), "--target-lsn: " + e.getMessage());
+                }
+            }
+            try {
+                return new RecoveryTarget.Time(OffsetDateTime.parse(time));
+            } catch (DateTimeParseException e) {
+                throw new ParameterException(spec.commandLine(), "--target-time: '" + time
+                        + "' is not an ISO-8601 time with a zone (e.g. 2026-11-24T14:05:00+01:00 or 2026-11-24T13:05:00Z)");
+            }
+        }
     }
 
     @Spec
@@ -91,7 +117,7 @@ public final class RecoverCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
 
-    @ArgGroup(exclusive = true, multiplicity = "1", heading = "%nTarget (exactly one):%n")
+    @ArgGroup(exclusive = true, multiplicity = "0..1", heading = "%nTarget (exactly one; none with --standby):%n")
     Target target;
 
     @Option(names = "--target-timeline", paramLabel = "TLI|latest", defaultValue = "latest",
@@ -163,13 +189,39 @@ public final class RecoverCommand implements Callable<Integer> {
     @Option(names = {"-f", "--force"}, description = "with --into-database -D: don't ask")
     boolean force;
 
+    @Option(names = "--standby", description = {"build a streaming standby of production instead: standby.signal, "
+            + "primary_conninfo, restore_command = walden fetch to catch up from the repository, archiving off; it "
+            + "runs until you stop or promote it"})
+    boolean standby;
+
+    @Option(names = "--primary-conninfo", paramLabel = "CONNINFO",
+            description = {"with --standby: primary_conninfo (default: the configured connection's host, port and "
+                    + "user, application_name=walden_standby); never a password: the server user's ~/.pgpass has it"})
+    String primaryConninfo;
+
+    @Option(names = "--slot", paramLabel = "NAME", description = "with --standby: primary_slot_name")
+    String slot;
+
+    @Option(names = "--create-slot", description = "with --standby --slot: create the physical slot on the primary "
+            + "first (unless it exists)")
+    boolean createSlot;
+
+    @Option(names = "--archive-mode", paramLabel = "MODE", description = "with --standby: off (default) or always "
+            + "(the standby archives into the repository too)")
+    String archiveMode;
+
     @Option(names = "--json", description = "print the outcome as JSON on stdout; progress and messages go to stderr")
     boolean json;
 
     @Override
     public Integer call() throws ConfigException, IOException, InterruptedException {
         // every mistake in the options is named before the configuration is even read
-        RecoveryTarget recoveryTarget = target();
+        if (target == null && !standby) {
+            throw new ParameterException(spec.commandLine(), "a target is needed: one of --target-time, --target-lsn, "
+                    + "--target-xid, --target-name, --immediate, --latest");
+        }
+        RecoveryTarget recoveryTarget = target == null ? new RecoveryTarget.Latest() : target.parse(spec);
+        checkStandbyOptions(recoveryTarget);
         RecoveryTarget.Action recoveryAction = action();
         Optional<Integer> recoveryTimeline = timeline();
         Duration limit = timeout();
@@ -196,14 +248,25 @@ public final class RecoverCommand implements Callable<Integer> {
         PrintWriter out = json ? spec.commandLine().getErr() : data;
         ConfigSource source = config.locate();
         Path directory = (pgdata != null ? pgdata : defaultDirectory(source)).toAbsolutePath();
+        Optional<StandbySettings> standbySettings = Optional.empty();
+        if (standby) {
+            try {
+                standbySettings = Optional.of(new StandbySettings(primaryConninfo != null ? primaryConninfo
+                        : conninfo(BackupSettings.from(source, System.getenv()).connection()), Optional.ofNullable(slot),
+                        createSlot, "always".equals(archiveMode)));
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), (slot != null && e.getMessage().contains(slot)
+                        ? "--slot: " : "--primary-conninfo: ") + e.getMessage());
+            }
+        }
         PointInTimeRecovery.Request request = PointInTimeRecovery.Request.to(recoveryTarget, directory)
                 .action(recoveryAction).timeline(recoveryTimeline).exclusive(exclusive)
                 .port(Optional.ofNullable(port)).backup(Optional.ofNullable(backup)).tablespaces(tablespaces)
                 .pgBin(Optional.ofNullable(pgBin)).stage(!noStage).start(!noStart).timeout(limit)
-                .privateCopy(intoDatabase != null).keepStaged(keepStaged).delta(delta).build();
+                .privateCopy(intoDatabase != null).keepStaged(keepStaged).delta(delta).standby(standbySettings).build();
         Instant started = Instant.now();
         String what = intoDatabase != null ? "database " + intoDatabase + " (copied from a recovery)"
-                : directory + " (a new cluster)";
+                : directory + (standby ? " (a new standby)" : " (a new cluster)");
         try {
             int status = intoDatabase != null
                     ? new DatabaseCopy(source, out).copy(request, Optional.ofNullable(database), intoDatabase, drop, force)
@@ -222,6 +285,48 @@ public final class RecoverCommand implements Callable<Integer> {
                     : AuditLog.entry("recover", what, false, detail, started, Clock.systemUTC(), "command"));
             throw e;
         }
+    }
+
+    /** --standby goes with none of the options that shape a recovery to a target, and its own go only with it. */
+    private void checkStandbyOptions(RecoveryTarget recoveryTarget) {
+        if (!standby) {
+            if (primaryConninfo != null || slot != null || createSlot || archiveMode != null) {
+                throw new ParameterException(spec.commandLine(), "--primary-conninfo, --slot, --create-slot and "
+                        + "--archive-mode go with --standby");
+            }
+            return;
+        }
+        if (!(recoveryTarget instanceof RecoveryTarget.Latest) || exclusive || !action.equals("promote") || noStart
+                || noStage || keepStaged || delta || intoDatabase != null) {
+            throw new ParameterException(spec.commandLine(), "--standby follows the primary from the end of the "
+                    + "archive: no target but --latest, and not with --target-exclusive, --action, --no-start, "
+                    + "--no-stage, --keep-staged, --delta or --into-database");
+        }
+        if (createSlot && slot == null) {
+            throw new ParameterException(spec.commandLine(), "--create-slot needs --slot NAME");
+        }
+        if (archiveMode != null && !archiveMode.equals("off") && !archiveMode.equals("always")) {
+            throw new ParameterException(spec.commandLine(), "--archive-mode: '" + archiveMode
+                    + "' is not off or always");
+        }
+    }
+
+    /**
+     * primary_conninfo from production's connection settings: host, port, user (and sslmode), named
+     * walden_standby in pg_stat_replication; never the password.
+     */
+    static String conninfo(ConnectionSettings production) {
+        StringBuilder s = new StringBuilder();
+        production.host().ifPresent(h -> s.append("host=").append(quote(h)).append(' '));
+        s.append("port=").append(production.port()).append(" user=").append(quote(production.user()))
+                .append(" application_name=walden_standby");
+        return s.toString();
+    }
+
+    /** A conninfo value: quoted when it must be, with ' and \ escaped. */
+    private static String quote(String value) {
+        return value.matches("[A-Za-z0-9_./-]+") ? value
+                : "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'";
     }
 
     /**
@@ -274,6 +379,7 @@ public final class RecoverCommand implements Callable<Integer> {
                     .orElse(null));
             result.put("timeline", outcome.timeline().orElse(recovered.timeline()));
             result.put("promoted", outcome.timeline().isPresent());
+            result.put("standby", standby);
             result.put("state", outcome.state());
             result.put("staged_wal", recovered.staged().map(Path::toString).orElse(null));
             result.put("phases_seconds", Map.of("plan", p.plan(), "restore", p.restore(), "stage", p.stage(),
@@ -292,30 +398,6 @@ public final class RecoverCommand implements Callable<Integer> {
             new AuditLog(storage).tryAppend(entry, warn);
         } catch (IOException | ConfigException | RuntimeException e) {
             warn.accept("could not open the repository for the audit log: " + e.getMessage());
-        }
-    }
-
-    private RecoveryTarget target() {
-        if (target.latest) {
-            return new RecoveryTarget.Latest();
-        } else if (target.immediate) {
-            return new RecoveryTarget.Immediate();
-        } else if (target.xid != null) {
-            return new RecoveryTarget.Xid(target.xid);
-        } else if (target.name != null) {
-            return new RecoveryTarget.Name(target.name);
-        } else if (target.lsn != null) {
-            try {
-                return new RecoveryTarget.AtLsn(Lsn.parse(target.lsn));
-            } catch (IllegalArgumentException e) {
-                throw new ParameterException(spec.commandLine(), "--target-lsn: " + e.getMessage());
-            }
-        }
-        try {
-            return new RecoveryTarget.Time(OffsetDateTime.parse(target.time));
-        } catch (DateTimeParseException e) {
-            throw new ParameterException(spec.commandLine(), "--target-time: '" + target.time
-                    + "' is not an ISO-8601 time with a zone (e.g. 2026-11-24T14:05:00+01:00 or 2026-11-24T13:05:00Z)");
         }
     }
 
