@@ -188,14 +188,17 @@ class DrillIT {
             assertEquals(List.of(), left, "no server of the copy keeps running");
             List<String> stopped = new ArrayList<>();
             try (Stream<Path> records = Files.list(walden.repository.resolve("drills"))) {
-                for (Path record : records.toList()) {
+                for (Path record : records.filter(p -> p.toString().endsWith(".json")).toList()) {
                     JsonNode d = JSON.readTree(record.toFile());
                     if (d.get("failure") != null && d.get("failure").asText().startsWith("stopped by a signal")) {
                         stopped.add(d.get("failure").asText());
                     }
                 }
             }
-            assertEquals(List.of("stopped by a signal during recovery; the copy was removed"), stopped);
+            // the signal comes as the copy's server has started: replaying, or (a fast replay) just done
+            assertEquals(1, stopped.size(), stopped.toString());
+            assertTrue(stopped.get(0).matches("stopped by a signal during (recovery|checks); the copy was removed"),
+                    stopped.toString());
         } finally {
             drill.destroyForcibly();
         }
@@ -213,7 +216,7 @@ class DrillIT {
         while (scheduled == null && System.nanoTime() < deadline) {
             Thread.sleep(1000);
             try (Stream<Path> records = Files.list(walden.repository.resolve("drills"))) {
-                for (Path record : records.toList()) {
+                for (Path record : records.filter(p -> p.toString().endsWith(".json")).toList()) {
                     JsonNode d = JSON.readTree(record.toFile());
                     if (d.get("trigger").asText().equals("schedule")) {
                         scheduled = d;
@@ -244,7 +247,8 @@ class DrillIT {
             assertEquals(0, run.exit(), run.toString());
             status = JSON.readTree(run.stdout());
         } while (status.path("last_successful_drill").asText().isEmpty() && System.nanoTime() < until);
-        assertEquals("ok", status.get("last_drill_result").asText(), status.toString());
+        // (a second scheduled drill may have been stopped with the agent: the newest passed one counts)
+        assertEquals(scheduled.get("time").asText(), status.get("last_successful_drill").asText(), status.toString());
         assertTrue(Double.parseDouble(status.get("last_drill_rto_seconds").asText()) > 0, status.toString());
         Matcher listening = Pattern.compile("HTTP endpoint on 127\\.0\\.0\\.1:(\\d+)")
                 .matcher(walden.agentLog().substring(logFrom));

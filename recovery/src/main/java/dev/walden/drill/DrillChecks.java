@@ -137,7 +137,7 @@ final class DrillChecks {
             runs.add(List.of("--all"));
         } else {
             for (String database : databases) {
-                List<String> args = new ArrayList<>(List.of("--database", database));
+                List<String> args = new ArrayList<>(List.of("--database", quote(database)));
                 try {
                     for (String table : largestTables(as, database)) {
                         args.add("--table");

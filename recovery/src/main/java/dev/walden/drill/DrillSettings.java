@@ -35,14 +35,46 @@ public record DrillSettings(Path directory, Amcheck amcheck, Optional<Path> chec
                     .toAbsolutePath().normalize();
             dir = (production.getParent() != null ? production.getParent() : production).resolve("walden-drill");
         }
+        Optional<Path> production = config.path(ConfigKeys.PGDATA);
+        if (production.isPresent()) {
+            refuseInside(config, dir, production.get());
+        }
         return new DrillSettings(dir, amcheck(config), config.path(ConfigKeys.DRILL_CHECKS));
+    }
+
+    /** Whether {@code dir} is {@code production} or inside it, symbolic links resolved where they exist. */
+    private static boolean inside(Path dir, Path production) {
+        try {
+            Path prod = java.nio.file.Files.exists(production) ? production.toRealPath()
+                    : production.toAbsolutePath().normalize();
+            Path existing = dir.toAbsolutePath().normalize();
+            Path rest = existing.getRoot().relativize(existing.getRoot());
+            while (!java.nio.file.Files.exists(existing) && existing.getParent() != null) {
+                rest = existing.getFileName().resolve(rest);
+                existing = existing.getParent();
+            }
+            return existing.toRealPath().resolve(rest).normalize().startsWith(prod);
+        } catch (java.io.IOException e) {
+            return false; // PointInTimeRecovery checks the copy's own directory again, with the files there
+        }
     }
 
     /** Checks every drill key's value without needing any of them set. */
     public static void check(ConfigSource config) throws ConfigException {
-        config.path(ConfigKeys.DRILL_DIRECTORY);
+        Optional<Path> directory = config.path(ConfigKeys.DRILL_DIRECTORY);
+        Optional<Path> production = config.path(ConfigKeys.PGDATA);
+        if (directory.isPresent() && production.isPresent()) {
+            refuseInside(config, directory.get().toAbsolutePath().normalize(), production.get());
+        }
         config.path(ConfigKeys.DRILL_CHECKS);
         amcheck(config);
+    }
+
+    private static void refuseInside(ConfigSource config, Path dir, Path production) throws ConfigException {
+        if (inside(dir, production)) {
+            throw config.invalid(ConfigKeys.DRILL_DIRECTORY, "'" + dir + "' is production's data directory (pgdata) "
+                    + "or inside it; a drill restores only outside it");
+        }
     }
 
     private static Amcheck amcheck(ConfigSource config) throws ConfigException {

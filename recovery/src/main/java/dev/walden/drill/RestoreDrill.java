@@ -52,6 +52,8 @@ public final class RestoreDrill {
     private final AtomicBoolean finished = new AtomicBoolean();
     /** Set first thing by {@link #stopBySignal}: the record is then the signal's, not the failure it causes. */
     private volatile boolean signalled;
+    /** Counted down once run's own record is written: a signal that comes meanwhile waits for it. */
+    private final java.util.concurrent.CountDownLatch recorded = new java.util.concurrent.CountDownLatch(1);
     private volatile String phase = "plan";
     private volatile Instant started;
 
@@ -136,7 +138,11 @@ public final class RestoreDrill {
                 recovered.flatMap(r -> r.outcome()).flatMap(RecoveredServer.Outcome::timeline).orElse(null),
                 phases, rto, checks, failure, logTail, options.trigger());
         if (!signalled && finished.compareAndSet(false, true)) {
-            record(drill);
+            try {
+                record(drill);
+            } finally {
+                recorded.countDown();
+            }
         }
         return drill;
     }
@@ -148,12 +154,20 @@ public final class RestoreDrill {
      */
     public void abandon() throws IOException, InterruptedException {
         stopServer(workDirectory.resolve("data"));
-        // restore workers may still be writing when a signal comes: delete until nothing is left
-        for (int attempt = 0; attempt < 20 && Files.exists(workDirectory); attempt++) {
+        // restore workers may still be writing when a signal comes: delete until nothing has
+        // come back for three looks in a row
+        int quiet = 0;
+        for (int attempt = 0; attempt < 50 && quiet < 3; attempt++) {
+            if (!Files.exists(workDirectory, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                quiet++;
+                Thread.sleep(50);
+                continue;
+            }
+            quiet = 0;
             try {
                 deleteTree(workDirectory);
             } catch (IOException e) {
-                if (attempt == 19) {
+                if (attempt == 49) {
                     throw e;
                 }
                 Thread.sleep(100);
@@ -171,12 +185,21 @@ public final class RestoreDrill {
             out.println("walden drill: could not remove " + workDirectory + ": " + e.getMessage());
         }
         if (started != null && finished.compareAndSet(false, true)) {
-            try {
-                record(DrillLog.Drill.of(started, false, null, null, null, null, null,
-                        Map.of("total", seconds(started, Instant.now())), Map.of(), List.of(),
-                        "stopped by a signal during " + during + "; the copy was removed", null, "signal"));
+            String failure = "stopped by a signal during " + during + "; the copy was removed";
+            try (Storage storage = StorageFactory.open(config)) {
+                new DrillLog(storage).append(DrillLog.Drill.of(started, false, null, null, null, null, null,
+                        Map.of("total", seconds(started, Instant.now())), Map.of(), List.of(), failure, null,
+                        "signal"));
+                new dev.walden.catalog.AuditLog(storage).tryAppend(dev.walden.catalog.AuditLog.entry("drill", "-",
+                        false, failure, started, java.time.Clock.systemUTC(), "signal"), out::println);
             } catch (IOException | ConfigException | RuntimeException e) {
                 out.println("walden drill: could not record the stopped drill: " + e.getMessage());
+            }
+        } else {
+            try { // the drill is writing its own record: let it finish before the JVM halts
+                recorded.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
         out.flush();
@@ -206,7 +229,7 @@ public final class RestoreDrill {
         } catch (IOException | NumberFormatException e) {
             // no server was started, or it is gone: look for one by its command line
         }
-        String directory = workDirectory.toString();
+        String directory = workDirectory + "/";
         ProcessHandle.allProcesses().filter(p -> p.pid() != ProcessHandle.current().pid())
                 .filter(p -> p.info().commandLine().map(c -> c.contains(directory)).orElse(false))
                 .forEach(processes::add);

@@ -249,10 +249,9 @@ public final class PointInTimeRecovery {
             if (request.privateCopy() || !RecoveredServer.running(directory)) {
                 try {
                     stopAbandoned(directory);
-                    List<Path> removed = made.remove();
+                    List<String> removed = made.remove();
                     if (!removed.isEmpty() && !request.privateCopy()) {
-                        out.println("removed what this recovery had made: " + String.join(", ",
-                                removed.stream().map(Path::toString).toList()));
+                        out.println("removed what this recovery had made: " + String.join(", ", removed));
                     }
                 } catch (IOException cleanup) { // the failure that matters is the recovery's
                     out.println("warning: could not remove all this recovery had made: " + cleanup.getMessage());
@@ -270,7 +269,7 @@ public final class PointInTimeRecovery {
             Repository repository = Repository.open(storage);
             RecoveryPlan plan = RecoveryPlan.make(repository, request.target(), request.timeline(), request.backup());
             BackupManifest manifest = plan.backup();
-            if (request.wholeArchive() && plan.gap().isPresent()) {
+            if (request.wholeArchive() && request.target() instanceof RecoveryTarget.Latest && plan.gap().isPresent()) {
                 throw new IOException("WAL file " + plan.gap().get() + " is missing from the repository: recovery "
                         + "from backup " + manifest.label() + " stops before it, and the WAL archived after it can't "
                         + "be replayed ('walden list' shows the gaps)");
@@ -321,7 +320,10 @@ public final class PointInTimeRecovery {
                             + config.file().map(f -> " --config \"" + f + "\"").orElse("") + " %p");
                 }
                 if (standby.createSlot()) {
-                    ReplicationSlot.create(production, standby.slot().orElseThrow(), out);
+                    String slot = standby.slot().orElseThrow();
+                    if (ReplicationSlot.create(production, slot, out)) {
+                        made.undo(() -> ReplicationSlot.drop(production, slot), "replication slot " + slot);
+                    }
                 }
             }
             RecoveredServer.configure(directory, port, socketDir, restoreCommand,
@@ -486,6 +488,17 @@ public final class PointInTimeRecovery {
      */
     static final class Footprint {
         private final Map<Path, Boolean> created = new java.util.LinkedHashMap<>();
+        private final Map<String, Undo> undo = new java.util.LinkedHashMap<>();
+
+        /** Something a failed recovery takes back besides files (a replication slot it created). */
+        @FunctionalInterface
+        interface Undo {
+            void run() throws IOException;
+        }
+
+        void undo(Undo action, String what) {
+            undo.put(what, action);
+        }
 
         /** Notes {@code dir} before recovery writes there: created now, or given (empty). */
         void claim(Path dir) {
@@ -497,9 +510,14 @@ public final class PointInTimeRecovery {
             created.put(dir, true);
         }
 
-        /** Removes it all; returns what was there to remove. */
-        List<Path> remove() throws IOException {
-            List<Path> removed = new ArrayList<>();
+        /** Takes it all back; returns what there was (paths, and the undone things named). */
+        List<String> remove() throws IOException {
+            List<String> removed = new ArrayList<>();
+            for (Map.Entry<String, Undo> e : undo.entrySet()) {
+                e.getValue().run();
+                removed.add(e.getKey());
+            }
+            undo.clear();
             for (Map.Entry<Path, Boolean> e : created.entrySet()) {
                 Path dir = e.getKey();
                 if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
@@ -507,7 +525,7 @@ public final class PointInTimeRecovery {
                 }
                 if (e.getValue()) {
                     deleteTree(dir);
-                    removed.add(dir);
+                    removed.add(dir.toString());
                 } else {
                     boolean any = false;
                     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
@@ -517,7 +535,7 @@ public final class PointInTimeRecovery {
                         }
                     }
                     if (any) {
-                        removed.add(dir);
+                        removed.add(dir.toString());
                     }
                 }
             }

@@ -108,6 +108,12 @@ public final class RecoveredServer {
         setting(conf, "listen_addresses", privateCopy ? "" : "localhost");
         setting(conf, "unix_socket_directories", socketDir.toString());
         setting(conf, "cluster_name", "walden-recovered");
+        if (privateCopy) {
+            // a throwaway copy on production's host: production's memory settings are not its to take
+            // (max_connections and the like stay: hot standby needs them at least as high as production's)
+            setting(conf, "shared_buffers", "128MB");
+            setting(conf, "huge_pages", "off");
+        }
         setting(conf, "logging_collector", "off");
         // archive_mode on with nothing to archive with: the copy archives nowhere, and PostgreSQL
         // keeps every WAL file it completes (the new timeline's history file first) marked .ready

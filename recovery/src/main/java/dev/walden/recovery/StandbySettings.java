@@ -17,7 +17,7 @@ import java.util.Optional;
 public record StandbySettings(String primaryConninfo, Optional<String> slot, boolean createSlot,
                               boolean archiveAlways) {
     public StandbySettings {
-        if (primaryConninfo.matches("(?s).*\\bpassword\\s*=.*")) {
+        if (dev.walden.config.Secrets.looksSecret(primaryConninfo)) {
             throw new IllegalArgumentException("primary_conninfo must not hold a password (it would be in argv and "
                     + "in postgresql.auto.conf): put it in ~/.pgpass of the standby's server user");
         }

@@ -121,7 +121,7 @@ public final class DrillLog {
         return key;
     }
 
-    /** Every recorded drill, oldest first. */
+    /** Every readable drill record, oldest first; a record that is not valid JSON is skipped. */
     public List<Drill> read() throws IOException {
         List<ObjectInfo> objects = new ArrayList<>(storage.list(ROOT));
         objects.sort(Comparator.comparing(ObjectInfo::key));
@@ -131,10 +131,12 @@ public final class DrillLog {
                 continue;
             }
             try (InputStream in = storage.read(object.key())) {
-                drills.add(Json.MAPPER.readValue(in, Drill.class));
-            } catch (com.fasterxml.jackson.core.JacksonException e) {
-                throw new IOException("drill record '" + object.key() + "' is not valid JSON: "
-                        + e.getOriginalMessage(), e);
+                Drill drill = Json.MAPPER.readValue(in, Drill.class);
+                if (drill.time() != null && drill.result() != null) {
+                    drills.add(drill);
+                }
+            } catch (com.fasterxml.jackson.core.JacksonException | java.time.DateTimeException e) {
+                // one damaged record must not hide the others (or break walden list): it is skipped
             }
         }
         return drills;
