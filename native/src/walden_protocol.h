@@ -24,6 +24,7 @@
 #define WALDEN_FRAME_STATUS 0x03
 #define WALDEN_FRAME_BACKUP 0x04
 #define WALDEN_FRAME_FETCHED 0x05
+#define WALDEN_FRAME_FETCH 0x06
 #define WALDEN_FRAME_OK 0x80
 #define WALDEN_FRAME_ERROR 0x81
 #define WALDEN_FRAME_PROGRESS 0x82
@@ -46,6 +47,7 @@
     X(16, "duplicate_differs") \
     X(17, "read_failed") \
     X(18, "missing_history") \
+    X(19, "corrupt_object") \
     X(20, "storage_failed") \
     X(21, "storage_timeout") \
     X(22, "overloaded") \
@@ -70,6 +72,14 @@
 #define WALDEN_KEY_AGENT_SOCKET "agent.socket"
 #define WALDEN_KEY_PUSH_TIMEOUT "push.timeout"
 #define WALDEN_DEFAULT_PUSH_TIMEOUT "60s"
+#define WALDEN_KEY_FETCH_TIMEOUT "fetch.timeout"
+#define WALDEN_DEFAULT_FETCH_TIMEOUT "5m"
+
+/* walden-fetch's exit codes, those of walden fetch (FetchCommand): 1 only for "not in the archive". */
+#define WALDEN_FETCH_EXIT_NOT_FOUND 1
+#define WALDEN_FETCH_EXIT_USAGE 200
+#define WALDEN_FETCH_EXIT_IO_ERROR 201
+#define WALDEN_FETCH_EXIT_CORRUPT 202
 #define WALDEN_CONFIG_KEYS \
     "pgdata", "pg_wal", "pg_bin", "repository.path", "repository.type", \
     "repository.s3.bucket", "repository.s3.prefix", "repository.s3.region", "repository.s3.endpoint", \

@@ -72,6 +72,9 @@ typedef struct
     char *timeout;               /* strdup: a fixed buffer would cut it */
     char timeout_origin[PATH_BYTES + 64];
     bool timeout_set;
+    char *fetch_timeout;         /* fetch.timeout, for walden-fetch */
+    char fetch_timeout_origin[PATH_BYTES + 64];
+    bool fetch_timeout_set;
     bool holds_secret;           /* a value in the file looks like a password (Secrets.looksSecret) */
 } config;
 
@@ -250,6 +253,18 @@ static bool remember(config *c, const char *name, const char *value, const char 
         if (!copy(c->socket, sizeof(c->socket), value))
         {
             set_problem("%s (%s): the path is too long", WALDEN_KEY_AGENT_SOCKET, origin);
+            return false;
+        }
+    }
+    else if (strcmp(name, WALDEN_KEY_FETCH_TIMEOUT) == 0)
+    {
+        c->fetch_timeout_set = true;
+        snprintf(c->fetch_timeout_origin, sizeof(c->fetch_timeout_origin), "%s", origin);
+        free(c->fetch_timeout);
+        c->fetch_timeout = strdup(value);
+        if (c->fetch_timeout == NULL)
+        {
+            set_problem("out of memory");
             return false;
         }
     }
@@ -606,6 +621,237 @@ bad:
     return -1;
 }
 
+/* ---- walden-fetch: the same program, run under that name (bin/walden-fetch -> walden-push) ---- */
+
+static const char FETCH_USAGE_TEXT[] =
+    "usage: walden-fetch [--config FILE] [--socket PATH] [--timeout DURATION] NAME PATH\n"
+    "\n"
+    "PostgreSQL's restore_command through the walden agent: the agent reads NAME from the\n"
+    "repository, verifies it, writes it to PATH and reads the next WAL segments ahead.\n"
+    "Without a running agent (or for a PATH the agent will not write) it runs 'walden fetch'.\n"
+    "In postgresql.conf:  restore_command = 'walden-fetch %f %p'\n"
+    "\n"
+    "  --socket PATH        agent socket (default: agent.socket from the configuration)\n"
+    "  --config FILE        config file (default: $WALDEN_CONFIG, else /etc/walden/walden.conf)\n"
+    "  --timeout DURATION   longest the fetch may take (default: fetch.timeout, 5m)\n"
+    "  --version, --help\n"
+    "\n"
+    "exit codes (those of walden fetch): 0 written; 1 not in the archive; 200 bad arguments or\n"
+    "            configuration; 201 the repository could not be read or PATH written;\n"
+    "            202 the stored file is corrupt\n";
+
+/*
+ * Runs the JVM 'walden fetch' next to this program, in this process's place: it reads the
+ * repository itself, so it works with no agent, and it says whatever is wrong in its own words
+ * (a configuration error, a path the agent won't write) with the same exit codes.
+ */
+static int fetch_fallback(const char *config_flag, const char *name, const char *path)
+{
+    static char self[PATH_BYTES];
+    static char launcher[PATH_BYTES + 16];
+    const char *args[8];
+    int a = 0;
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    char *slash;
+
+    if (n <= 0)
+    {
+        fprintf(stderr, "walden fetch: cannot find walden next to walden-fetch: %s\n", strerror(errno));
+        return WALDEN_FETCH_EXIT_IO_ERROR;
+    }
+    self[n] = '\0';
+    slash = strrchr(self, '/');
+    if (slash == NULL)
+        return WALDEN_FETCH_EXIT_IO_ERROR;
+    *slash = '\0';
+    snprintf(launcher, sizeof(launcher), "%s/walden", self);
+    args[a++] = launcher;
+    args[a++] = "fetch";
+    if (config_flag != NULL)
+    {
+        args[a++] = "--config";
+        args[a++] = config_flag;
+    }
+    args[a++] = name;
+    args[a++] = path;
+    args[a] = NULL;
+    fflush(stderr);
+    execv(launcher, (char *const *) args);
+    fprintf(stderr, "walden fetch: %s could not be started: %s\n", launcher, strerror(errno));
+    return WALDEN_FETCH_EXIT_IO_ERROR;
+}
+
+static int fetch_main(int argc, char **argv)
+{
+    static config c;
+    static char socket_path[PATH_BYTES];
+    static char destination[PATH_BYTES];
+    static uint8_t body[WALDEN_MAX_BODY_LENGTH];
+    static walden_reply reply;
+    static char message[MESSAGE_BYTES];
+    static char text[WALDEN_MAX_BODY_LENGTH + 64];
+    const char *config_flag = NULL;
+    const char *socket_flag = NULL;
+    const char *timeout_flag = NULL;
+    const char *name = NULL;
+    const char *path = NULL;
+    const char *config_file;
+    bool must_exist = true;
+    int64_t timeout_ms;
+    size_t name_length, length;
+    walden_outcome outcome;
+    unsigned code;
+    int i;
+
+    for (i = 1; i < argc; i++)
+    {
+        const char *arg = argv[i];
+
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
+        {
+            fputs(FETCH_USAGE_TEXT, stdout);
+            return fflush(stdout) == 0 ? 0 : WALDEN_FETCH_EXIT_IO_ERROR;
+        }
+        if (strcmp(arg, "--version") == 0)
+        {
+            printf("walden-fetch %s\n", WALDEN_VERSION);
+            return fflush(stdout) == 0 ? 0 : WALDEN_FETCH_EXIT_IO_ERROR;
+        }
+        if (strcmp(arg, "--socket") == 0 || strcmp(arg, "--config") == 0 || strcmp(arg, "--timeout") == 0)
+        {
+            if (i + 1 >= argc)
+            {
+                fprintf(stderr, "walden fetch: %s needs a value (see walden-fetch --help)\n", arg);
+                return WALDEN_FETCH_EXIT_USAGE;
+            }
+            if (strcmp(arg, "--socket") == 0)
+                socket_flag = argv[++i];
+            else if (strcmp(arg, "--config") == 0)
+                config_flag = argv[++i];
+            else
+                timeout_flag = argv[++i];
+        }
+        else if (arg[0] == '-' && arg[1] != '\0')
+        {
+            fprintf(stderr, "walden fetch: unknown option '%s' (see walden-fetch --help)\n", arg);
+            return WALDEN_FETCH_EXIT_USAGE;
+        }
+        else if (name == NULL)
+            name = arg;
+        else if (path == NULL)
+            path = arg;
+        else
+        {
+            fprintf(stderr, "walden fetch: expected NAME and PATH, got a third argument '%s'\n", arg);
+            return WALDEN_FETCH_EXIT_USAGE;
+        }
+    }
+    if (name == NULL || path == NULL)
+    {
+        fprintf(stderr, "walden fetch: expected NAME and PATH (restore_command = 'walden-fetch %%f %%p')\n");
+        return WALDEN_FETCH_EXIT_USAGE;
+    }
+    config_file = config_flag;
+    if (config_file == NULL)
+    {
+        const char *from_env = getenv("WALDEN_CONFIG");
+
+        if (from_env != NULL && !is_blank(from_env))
+            config_file = from_env;
+        else
+        {
+            config_file = WALDEN_DEFAULT_CONFIG_FILE;
+            must_exist = false;
+        }
+    }
+    /* anything this client can't settle itself, walden fetch settles, with its own message */
+    if (!load_config(&c, config_file, must_exist))
+        return fetch_fallback(config_flag, name, path);
+    if (socket_flag != NULL)
+    {
+        if (!absolute(socket_flag, socket_path, sizeof(socket_path)))
+            return fetch_fallback(config_flag, name, path);
+    }
+    else
+    {
+        static char joined[2 * PATH_BYTES];
+
+        if (!c.socket_set || c.socket[0] == '\0')
+            return fetch_fallback(config_flag, name, path); /* no agent configured */
+        if (c.socket[0] == '/')
+            snprintf(joined, sizeof(joined), "%s", c.socket);
+        else
+            snprintf(joined, sizeof(joined), "%s/%s", c.base, c.socket);
+        if (!copy(socket_path, sizeof(socket_path), joined))
+            return fetch_fallback(config_flag, name, path);
+        normalize(socket_path);
+    }
+    if (timeout_flag != NULL)
+        timeout_ms = parse_duration(timeout_flag, NULL, NULL);
+    else if (c.fetch_timeout_set && c.fetch_timeout != NULL && c.fetch_timeout[0] != '\0')
+        timeout_ms = parse_duration(c.fetch_timeout, WALDEN_KEY_FETCH_TIMEOUT, c.fetch_timeout_origin);
+    else
+        timeout_ms = parse_duration(WALDEN_DEFAULT_FETCH_TIMEOUT, WALDEN_KEY_FETCH_TIMEOUT, "default");
+    if (timeout_ms < 0)
+        return fetch_fallback(config_flag, name, path);
+    /* PostgreSQL runs restore_command in the data directory with %p relative to it */
+    if (!absolute(path, destination, sizeof(destination)))
+        return fetch_fallback(config_flag, name, path);
+    normalize(destination);
+    name_length = strlen(name);
+    length = name_length + 1 + strlen(destination);
+    if (length > sizeof(body))
+        return fetch_fallback(config_flag, name, path);
+    memcpy(body, name, name_length);
+    body[name_length] = '\n';
+    memcpy(body + name_length + 1, destination, strlen(destination));
+
+    outcome = walden_exchange(socket_path, timeout_ms, WALDEN_FRAME_FETCH, body, length, &reply, message,
+                              sizeof(message), NULL, NULL);
+    if (outcome == WALDEN_NOT_RUNNING)
+        return fetch_fallback(config_flag, name, path);
+    if (outcome == WALDEN_TIMED_OUT)
+    {
+        fprintf(stderr, "walden fetch: '%s' not fetched within the timeout (fetch.timeout): %s\n", name, message);
+        return WALDEN_FETCH_EXIT_IO_ERROR;
+    }
+    if (outcome != WALDEN_GOT_REPLY)
+    {
+        fprintf(stderr, "walden fetch: '%s' not fetched: %s\n", name, message);
+        return WALDEN_FETCH_EXIT_IO_ERROR;
+    }
+    if (reply.type == WALDEN_FRAME_OK)
+        return 0;
+    if (!walden_error_text(&reply, text, sizeof(text)))
+    {
+        fprintf(stderr, "walden fetch: invalid reply from the agent: %s\n", text);
+        return WALDEN_FETCH_EXIT_IO_ERROR;
+    }
+    code = (unsigned) reply.body[0] << 8 | reply.body[1];
+    switch (code)
+    {
+        case 12: /* file_not_found: PostgreSQL probes for files that don't exist yet; say so only to a person */
+            if (isatty(STDERR_FILENO))
+                fprintf(stderr, "walden fetch: %s\n", text);
+            return WALDEN_FETCH_EXIT_NOT_FOUND;
+        case 19: /* corrupt_object */
+            fprintf(stderr, "walden fetch: %s\n", text);
+            return WALDEN_FETCH_EXIT_CORRUPT;
+        case 10: /* bad_name */
+            fprintf(stderr, "walden fetch: %s\n", text);
+            return WALDEN_FETCH_EXIT_USAGE;
+        case 4:  /* unknown_request: an agent older than FETCH */
+        case 5:  /* bad_request: a path the agent does not write */
+        case 22: /* overloaded */
+        case 23: /* shutting_down */
+        case 24: /* too_many_connections */
+            return fetch_fallback(config_flag, name, path);
+        default:
+            fprintf(stderr, "walden fetch: %s\n", text);
+            return WALDEN_FETCH_EXIT_IO_ERROR;
+    }
+}
+
 int main(int argc, char **argv)
 {
     static char socket_path[PATH_BYTES];
@@ -629,6 +875,13 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     /* each message leaves in one write(), so it can't interleave with other output in the log */
     setvbuf(stderr, stderr_buffer, _IOFBF, sizeof(stderr_buffer));
+    {
+        const char *program = argc > 0 ? strrchr(argv[0], '/') : NULL;
+
+        program = program != NULL ? program + 1 : argc > 0 ? argv[0] : "";
+        if (strcmp(program, "walden-fetch") == 0)
+            return fetch_main(argc, argv);
+    }
     for (i = 1; i < argc; i++)
     {
         const char *arg = argv[i];

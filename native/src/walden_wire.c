@@ -98,6 +98,7 @@ static const char *request_name(int type)
         case WALDEN_FRAME_STATUS: return "STATUS";
         case WALDEN_FRAME_BACKUP: return "BACKUP";
         case WALDEN_FRAME_FETCHED: return "FETCHED";
+        case WALDEN_FRAME_FETCH: return "FETCH";
         default: return NULL;
     }
 }

@@ -9,6 +9,7 @@ import dev.walden.agent.archive.PgWalSource;
 import dev.walden.agent.archive.ReadyWatcher;
 import dev.walden.agent.archive.SegmentArchiver;
 import dev.walden.agent.archive.WalDirectory;
+import dev.walden.agent.fetch.WalFetchService;
 import dev.walden.agent.jobs.AgentJobs;
 import dev.walden.agent.jobs.JobSetup;
 import dev.walden.agent.jobs.ProofJobs;
@@ -67,6 +68,7 @@ public final class Agent implements AutoCloseable {
     private final Scheduler scheduler;
     private final ProofJobs proofs;
     private final List<Scheduler> proofSchedules;
+    private final WalFetchService fetch;
     private final ArchivedIndex index;
     private final Optional<ReadyWatcher> watcher;
     private final CountDownLatch closed = new CountDownLatch(1);
@@ -74,7 +76,8 @@ public final class Agent implements AutoCloseable {
     private Agent(AgentConfig config, Repository repository, StorageLock writerLock, ArchiveDispatcher dispatcher,
                   AgentStats stats, AgentSocket socket, AgentServer server, ScheduledExecutorService housekeeping,
                   AgentJobs jobs, Scheduler scheduler, ProofJobs proofs, List<Scheduler> proofSchedules,
-                  ArchivedIndex index, Optional<ReadyWatcher> watcher) {
+                  WalFetchService fetch, ArchivedIndex index, Optional<ReadyWatcher> watcher) {
+        this.fetch = fetch;
         this.config = config;
         this.repository = repository;
         this.writerLock = writerLock;
@@ -134,6 +137,7 @@ public final class Agent implements AutoCloseable {
         Scheduler scheduler = null;
         List<Scheduler> proofSchedules = new ArrayList<>();
         ProofJobs proofs = null;
+        WalFetchService fetch = null;
         Optional<ReadyWatcher> watcher = Optional.empty();
         try {
             socket = AgentSocket.claim(config.socket(), config.socketGroup());
@@ -153,9 +157,11 @@ public final class Agent implements AutoCloseable {
                         clock.withZone(java.time.ZoneId.systemDefault()), owner, metrics);
             }
             Agent[] self = new Agent[1];
+            fetch = new WalFetchService(repository);
             AgentServer server = AgentServer.start(socket, dispatcher, Optional.ofNullable(agentJobs),
                     () -> self[0].status(),
-                    new AgentServer.Limits(IDLE_TIMEOUT, config.frameTimeout(), config.maxConnections()), metrics);
+                    new AgentServer.Limits(IDLE_TIMEOUT, config.frameTimeout(), config.maxConnections()), metrics,
+                    Optional.of(fetch));
             ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("walden-housekeeping"));
             housekeeping.scheduleWithFixedDelay(() -> removeAbandonedWrites(storage), 1, 1, TimeUnit.HOURS);
             if (agentJobs != null && jobs.get().schedule().isPresent()) {
@@ -172,7 +178,7 @@ public final class Agent implements AutoCloseable {
                         "state/schedule-verify.json", cron, Clock.systemDefaultZone(), p::verify, storage)));
             }
             self[0] = new Agent(config, repository, writerLock, dispatcher, stats, socket, server, housekeeping,
-                    agentJobs, scheduler, proofs, proofSchedules, index, watcher);
+                    agentJobs, scheduler, proofs, proofSchedules, fetch, index, watcher);
             LOG.log(Level.INFO, "walden agent " + WaldenVersion.get() + " listening on " + config.socket() + ", archiving "
                     + config.pgWal() + " of " + cluster + " into " + storage.describe() + " (" + config.workers()
                     + " workers, " + config.compression().configName() + (watcher.isPresent() ? ", look-ahead" : "")
@@ -194,6 +200,9 @@ public final class Agent implements AutoCloseable {
             proofSchedules.forEach(Scheduler::close);
             if (proofs != null) {
                 proofs.close();
+            }
+            if (fetch != null) {
+                fetch.close();
             }
             if (agentJobs != null) {
                 agentJobs.close();
@@ -300,6 +309,7 @@ public final class Agent implements AutoCloseable {
         if (proofs != null) {
             values.putAll(proofs.status());
         }
+        values.putAll(fetch.status());
         return values;
     }
 
@@ -325,6 +335,7 @@ public final class Agent implements AutoCloseable {
             if (proofs != null) {
                 proofs.close(); // a drill still running gets SIGTERM and removes its copy
             }
+            fetch.close();
             dispatcher.shutdown(config.shutdownTimeout());
             if (jobs != null) {
                 jobs.close(); // a backup still running is aborted: PostgreSQL ends it with its session

@@ -3,6 +3,7 @@ package dev.walden.dist;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import dev.walden.cli.recovery.FetchCommand;
 import dev.walden.config.ConfigKey;
 import dev.walden.config.ConfigKeys;
 import dev.walden.protocol.ErrorCode;
@@ -111,6 +112,16 @@ class NativeProtocolHeaderTest {
         Map<String, Long> c = new TreeMap<>();
         defines.keySet().stream().filter(k -> k.startsWith("WALDEN_EXIT_")).forEach(k -> c.put(k, number(k)));
         assertEquals(java, c);
+    }
+
+    @Test
+    void exitCodesOfWaldenFetchAreWaldenFetchs() {
+        assertEquals(FetchCommand.NOT_FOUND, number("WALDEN_FETCH_EXIT_NOT_FOUND"));
+        assertEquals(FetchCommand.USAGE, number("WALDEN_FETCH_EXIT_USAGE"));
+        assertEquals(FetchCommand.IO_ERROR, number("WALDEN_FETCH_EXIT_IO_ERROR"));
+        assertEquals(FetchCommand.CORRUPT, number("WALDEN_FETCH_EXIT_CORRUPT"));
+        assertEquals(List.of(ConfigKeys.FETCH_TIMEOUT.name()), strings("WALDEN_KEY_FETCH_TIMEOUT"));
+        assertEquals(List.of(ConfigKeys.FETCH_TIMEOUT.defaultValue()), strings("WALDEN_DEFAULT_FETCH_TIMEOUT"));
     }
 
     @Test

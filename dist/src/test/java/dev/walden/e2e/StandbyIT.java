@@ -67,7 +67,7 @@ class StandbyIT {
             String conf = Files.readString(standby.resolve("postgresql.auto.conf"));
             assertTrue(conf.contains("primary_slot_name = 'walden_it'"), conf);
             assertTrue(conf.contains("archive_mode = 'off'"), conf);
-            assertTrue(conf.contains("restore_command = '") && conf.contains(" fetch --config "), conf);
+            assertTrue(conf.contains("restore_command = '") && conf.contains("/walden-fetch\" --config "), conf);
             assertTrue(!conf.contains("password"), conf);
             Matcher connect = CONNECT.matcher(run.stdout());
             assertTrue(connect.find(), run.stdout());

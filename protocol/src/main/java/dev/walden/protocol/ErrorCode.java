@@ -23,6 +23,7 @@ public enum ErrorCode {
     DUPLICATE_DIFFERS(16, "already archived with different content"),
     READ_FAILED(17, "cannot read the file in pg_wal"),
     MISSING_HISTORY(18, "the history file of the file's timeline is not archived"),
+    CORRUPT_OBJECT(19, "the stored copy failed verification"),
 
     // the agent or its storage
     STORAGE_FAILED(20, "storage failed"),

@@ -22,6 +22,12 @@ public enum FrameType {
      * {@link FetchNotice}. Reply: OK; the sender ignores the answer and every failure.
      */
     FETCHED(0x05),
+    /**
+     * Fetch one archived file for restore_command. Body: see {@link FetchRequest}. Reply: OK once
+     * the verified file is at the path; ERROR {@code file_not_found} when the repository does not
+     * hold it, {@code corrupt_object} when the stored copy fails verification.
+     */
+    FETCH(0x06),
     /** Success. Body: a short UTF-8 message, possibly empty. */
     OK(0x80),
     /** Failure. Body: error code (u16, big-endian) followed by a one-line UTF-8 message. */

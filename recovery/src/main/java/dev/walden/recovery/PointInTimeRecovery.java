@@ -393,7 +393,14 @@ public final class PointInTimeRecovery {
         if (!Files.isExecutable(self)) {
             return Optional.empty();
         }
-        return Optional.of("\"" + self + "\" fetch" + config.file().map(f -> " --config \"" + f + "\"").orElse(""));
+        String configFlag = config.file().map(f -> " --config \"" + f + "\"").orElse("");
+        // the native client asks the agent (no JVM to start per file, segments read ahead) and runs
+        // walden fetch itself when no agent answers
+        Path nativeFetch = self.resolveSibling("walden-fetch");
+        if (Files.isExecutable(nativeFetch)) {
+            return Optional.of("\"" + nativeFetch + "\"" + configFlag);
+        }
+        return Optional.of("\"" + self + "\" fetch" + configFlag);
     }
 
     /** The new data directory must be new: missing or empty, and not production's or inside it. */

@@ -3,6 +3,7 @@ package dev.walden.recovery;
 import dev.walden.concurrent.ParallelCopies;
 import dev.walden.console.ProgressBar;
 import dev.walden.repo.Repository;
+import dev.walden.repo.WalFetcher;
 import dev.walden.wal.WalFileName;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -56,7 +56,7 @@ public final class PrometheusMetrics implements AgentMetrics, AutoCloseable {
      */
     static final Set<ErrorCode> PUSH_ERRORS = EnumSet.complementOf(EnumSet.of(ErrorCode.BAD_FRAME,
             ErrorCode.UNSUPPORTED_VERSION, ErrorCode.FRAME_TOO_LARGE, ErrorCode.UNKNOWN_REQUEST, ErrorCode.BAD_REQUEST,
-            ErrorCode.BACKUP_FAILED));
+            ErrorCode.BACKUP_FAILED, ErrorCode.CORRUPT_OBJECT));
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Timer latency;

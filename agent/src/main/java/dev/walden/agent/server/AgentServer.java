@@ -60,6 +60,13 @@ public final class AgentServer implements AutoCloseable {
     public static AgentServer start(AgentSocket socket, ArchiveDispatcher dispatcher, Optional<AgentJobs> jobs,
                                     Supplier<Map<String, String>> status, Limits limits, AgentMetrics metrics)
             throws IOException {
+        return start(socket, dispatcher, jobs, status, limits, metrics, Optional.empty());
+    }
+
+    /** As above; with {@code fetch}, the agent serves FETCH (restore_command) too. */
+    public static AgentServer start(AgentSocket socket, ArchiveDispatcher dispatcher, Optional<AgentJobs> jobs,
+                                    Supplier<Map<String, String>> status, Limits limits, AgentMetrics metrics,
+                                    Optional<dev.walden.agent.fetch.WalFetchService> fetch) throws IOException {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         ConnectionLimit connections = new ConnectionLimit(limits.maxConnections(), socket.path(), System::nanoTime);
         Refusal refusal = new Refusal(connections.refusal());
@@ -82,7 +89,7 @@ public final class AgentServer implements AutoCloseable {
                                     new IdleStateHandler(limits.idleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS),
                                     new FrameDecoder(limits.frameTimeout()),
                                     new FrameEncoder(),
-                                    new RequestHandler(dispatcher, jobs, status, metrics));
+                                    new RequestHandler(dispatcher, jobs, status, metrics, fetch));
                         }
                     });
             Channel channel = bootstrap.bind(UnixDomainSocketAddress.of(socket.bindPath())).sync().channel();

@@ -6,7 +6,9 @@ import dev.walden.agent.jobs.AgentJobs;
 import dev.walden.protocol.BackupRequest;
 import dev.walden.protocol.ErrorCode;
 import dev.walden.protocol.ErrorReply;
+import dev.walden.agent.fetch.WalFetchService;
 import dev.walden.protocol.FetchNotice;
+import dev.walden.protocol.FetchRequest;
 import dev.walden.protocol.Frame;
 import dev.walden.protocol.ProtocolException;
 import dev.walden.protocol.PushRequest;
@@ -37,6 +39,7 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
     private final Optional<AgentJobs> jobs;
     private final Supplier<Map<String, String>> status;
     private final AgentMetrics metrics;
+    private final Optional<WalFetchService> fetch;
     /**
      * Requests decoded but not yet handled. The decoder stops as soon as reading stops, so this
      * holds at most the one frame that was being decoded when it did.
@@ -46,11 +49,12 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
     private boolean reading = true;
 
     public RequestHandler(ArchiveDispatcher dispatcher, Supplier<Map<String, String>> status) {
-        this(dispatcher, Optional.empty(), status, AgentMetrics.NONE);
+        this(dispatcher, Optional.empty(), status, AgentMetrics.NONE, Optional.empty());
     }
 
     public RequestHandler(ArchiveDispatcher dispatcher, Optional<AgentJobs> jobs, Supplier<Map<String, String>> status,
-                          AgentMetrics metrics) {
+                          AgentMetrics metrics, Optional<WalFetchService> fetch) {
+        this.fetch = fetch;
         this.dispatcher = dispatcher;
         this.jobs = jobs;
         this.status = status;
@@ -96,6 +100,7 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
             case PUSH -> push(ctx, frame);
             case BACKUP -> backup(ctx, frame);
             case FETCHED -> fetched(ctx, frame);
+            case FETCH -> fetch(ctx, frame);
             default -> ctx.writeAndFlush(new ErrorReply(ErrorCode.UNKNOWN_REQUEST,
                     frame.type() + " is a reply, not a request").toFrame());
         }
@@ -115,6 +120,30 @@ public final class RequestHandler extends ChannelInboundHandlerAdapter {
         dispatcher.submit(request.path(), result -> ctx.executor().execute(() -> {
             busy = false;
             ctx.writeAndFlush(result.toFrame());
+            drain(ctx);
+        }));
+    }
+
+    private void fetch(ChannelHandlerContext ctx, Frame frame) {
+        if (fetch.isEmpty()) {
+            ctx.writeAndFlush(new ErrorReply(ErrorCode.UNKNOWN_REQUEST, "this agent does not serve FETCH").toFrame());
+            return;
+        }
+        FetchRequest request;
+        try {
+            request = FetchRequest.fromFrame(frame);
+        } catch (ProtocolException e) {
+            ctx.writeAndFlush(new ErrorReply(e.code(), e.getMessage()).toFrame());
+            return;
+        }
+        busy = true;
+        fetch.get().fetch(request).whenComplete((reply, e) -> ctx.executor().execute(() -> {
+            busy = false;
+            Frame answer = reply != null ? reply : new ErrorReply(ErrorCode.INTERNAL, "fetch failed: " + e).toFrame();
+            metrics.fetched(answer.type() == dev.walden.protocol.FrameType.OK ? FetchNotice.Result.FOUND
+                    : answer.body().length >= 2 && ((answer.body()[0] & 0xff) << 8 | (answer.body()[1] & 0xff))
+                    == ErrorCode.FILE_NOT_FOUND.code() ? FetchNotice.Result.MISSING : FetchNotice.Result.FAILED);
+            ctx.writeAndFlush(answer);
             drain(ctx);
         }));
     }

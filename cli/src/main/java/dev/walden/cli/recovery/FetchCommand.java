@@ -8,7 +8,7 @@ import dev.walden.config.Durations;
 import dev.walden.protocol.FetchNotice;
 import dev.walden.recovery.FetchNoticeSender;
 import dev.walden.recovery.ProcessDeadline;
-import dev.walden.recovery.WalFetcher;
+import dev.walden.repo.WalFetcher;
 import dev.walden.repo.CorruptObjectException;
 import dev.walden.repo.Repository;
 import dev.walden.repo.StorageFactory;

@@ -1,15 +1,10 @@
-package dev.walden.recovery;
+package dev.walden.repo;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.walden.repo.Checksums;
-import dev.walden.repo.Compression;
-import dev.walden.repo.CorruptObjectException;
-import dev.walden.repo.Repository;
-import dev.walden.repo.StoredWal;
 import dev.walden.storage.MemoryStorage;
 import dev.walden.wal.ClusterIdentity;
 import dev.walden.wal.SyntheticWal;

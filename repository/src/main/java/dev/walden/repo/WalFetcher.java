@@ -1,7 +1,5 @@
-package dev.walden.recovery;
+package dev.walden.repo;
 
-import dev.walden.repo.Repository;
-import dev.walden.repo.StoredWal;
 import dev.walden.wal.WalFileName;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,6 +26,37 @@ public final class WalFetcher {
     public static Path temporaryPath(Path destination) {
         return destination.resolveSibling(destination.getFileName() + ".walden-" + ProcessHandle.current().pid()
                 + ".tmp");
+    }
+
+    /**
+     * Reads {@code name} into memory, verified (for reading ahead): empty when the repository
+     * doesn't hold it or it is longer than {@code maxBytes}.
+     *
+     * @throws dev.walden.repo.CorruptObjectException when the stored copy fails verification
+     */
+    public Optional<byte[]> read(WalFileName name, int maxBytes) throws IOException {
+        Optional<StoredWal> stored = repository.wal().find(name);
+        if (stored.isEmpty()) {
+            return Optional.empty();
+        }
+        try (InputStream in = repository.wal().open(stored.get())) {
+            byte[] content = in.readNBytes(maxBytes);
+            if (in.read() >= 0) {
+                return Optional.empty(); // longer than wanted in memory: the streaming path serves it
+            }
+            return Optional.of(content); // the end of the stream was reached: verified
+        }
+    }
+
+    /** Writes content already read and verified to {@code destination}, under a temporary name first. */
+    public static void write(byte[] content, Path destination) throws IOException {
+        Path temp = temporaryPath(destination);
+        try {
+            Files.write(temp, content);
+            Files.move(temp, destination, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(temp);
+        }
     }
 
     /**
