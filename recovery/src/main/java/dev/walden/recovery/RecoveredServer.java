@@ -189,7 +189,7 @@ public final class RecoveredServer {
             }
             if (standby && text.contains("database system is ready to accept read-only connections")) {
                 // streaming begins once the archive has nothing newer: give it a moment to say so
-                for (int i = 0; i < 50 && !read(log, logStart).contains("started streaming WAL"); i++) {
+                for (int i = 0; i < 10 && !read(log, logStart).contains("started streaming WAL"); i++) {
                     Thread.sleep(200);
                 }
                 String state = read(log, logStart).contains("started streaming WAL")
