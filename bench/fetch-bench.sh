@@ -88,10 +88,10 @@ echo "writing $segments WAL segments ..."
 "${psql[@]}" -c "CREATE TABLE t (id int, pad text)"
 first=$("${psql[@]}" -c "SELECT pg_walfile_name(pg_current_wal_lsn())")
 for ((i = 0; i < segments; i++)); do
-    "${psql[@]}" -c "INSERT INTO t SELECT g, md5(g::text) || md5(random()::text) FROM generate_series(1, 150000) g" \
-        -c "SELECT pg_switch_wal()" >/dev/null
+    # the segment just completed: what must be archived before fetching starts
+    last=$("${psql[@]}" -c "INSERT INTO t SELECT g, md5(g::text) || md5(random()::text) FROM generate_series(1, 75000) g" \
+        -c "SELECT pg_walfile_name(pg_switch_wal() - 1)")
 done
-last=$("${psql[@]}" -c "SELECT pg_walfile_name(pg_current_wal_lsn() - 1)")
 for ((i = 0; i < 600; i++)); do
     [[ $("${psql[@]}" -c "SELECT last_archived_wal >= '$last' FROM pg_stat_archiver") == t ]] && break
     sleep 1
@@ -99,6 +99,10 @@ done
 mapfile -t names < <(find "$tmp/repo/wal" -type f -name '0*' | sed 's#.*/##; s/-.*//' | grep -E '^[0-9A-F]{24}$' \
     | sort | awk -v f="$first" -v l="$last" '$0 >= f && $0 <= l')
 echo "archived: ${#names[@]} segments, $first .. $last"
+# pgBackRest's archive-get reads pg_control in pg1-path (system identifier, version): the replaying
+# "cluster" is a copy of the primary's
+mkdir -p "$tmp/replay/global"
+cp "$tmp/pg/global/pg_control" "$tmp/replay/global/"
 
 per_file=0
 run() { # label command...: fetches every segment, one call each, from $tmp/replay (PostgreSQL's cwd)

@@ -97,11 +97,11 @@ psql=("$pgbin/psql" -h "$tmp" -p "$port" -U postgres -qAt postgres)
 "${pgbr[@]}" backup --type=full >/dev/null
 echo "writing $segments WAL segments after the backups ..."
 for ((i = 0; i < segments; i++)); do
-    "${psql[@]}" -c "INSERT INTO t SELECT g, md5(g::text) || md5(random()::text) FROM generate_series(1, 150000) g" \
-        -c "SELECT pg_switch_wal()" >/dev/null
+    # the segment just completed: what must be archived before fetching starts
+    last=$("${psql[@]}" -c "INSERT INTO t SELECT g, md5(g::text) || md5(random()::text) FROM generate_series(1, 75000) g" \
+        -c "SELECT pg_walfile_name(pg_switch_wal() - 1)")
 done
 target=$("${psql[@]}" -c "SELECT pg_current_wal_lsn()")
-last=$("${psql[@]}" -c "SELECT pg_walfile_name(pg_current_wal_lsn() - 1)")
 for ((i = 0; i < 1800; i++)); do
     [[ $("${psql[@]}" -c "SELECT last_archived_wal >= '$last' FROM pg_stat_archiver") == t ]] && break
     sleep 1
