@@ -89,6 +89,10 @@ printf 'DB_HOST=%s\nDB_PORT=%s\nDB_USER=postgres\nDB_NAME=postgres\n' "$tmp" "$p
 "$home/bin/walden" init --config "$tmp/walden.conf" >/dev/null
 "$home/bin/walden" agent --config "$tmp/walden.conf" 2>"$tmp/agent.log" &
 agent_pid=$!
+for ((i = 0; i < 300; i++)); do # the agent answers on its socket (a JVM start)
+    "$home/bin/walden-push" --ping --config "$tmp/walden.conf" >/dev/null 2>&1 && break
+    sleep 0.1
+done
 "$pgbin/pg_ctl" -D "$tmp/pg" -l "$tmp/pg.log" -w start >/dev/null
 "${pgbr[@]}" stanza-create >/dev/null
 psql=("$pgbin/psql" -h "$tmp" -p "$port" -U postgres -qAt postgres)
