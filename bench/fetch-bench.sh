@@ -4,7 +4,7 @@
 # runs walden-push, then pgBackRest's async archive-push), then each fetched in order, one call per
 # file, into a pg_wal/RECOVERYXLOG as a replay does, by
 #   - walden fetch (the JVM: reads the repository itself),
-#   - walden-fetch (native: the agent reads, verifies and writes, reading three segments ahead),
+#   - walden-fetch (native: the agent reads, verifies and writes, reading two segments ahead),
 #   - pgbackrest archive-get (archive-async=y: it prefetches into its spool, queue 128 MiB).
 # It prints the time per file and walden-fetch's against pgBackRest's; the target is <= 0.2.
 #

@@ -40,11 +40,14 @@ public final class WalFetcher {
             return Optional.empty();
         }
         try (InputStream in = repository.wal().open(stored.get())) {
-            byte[] content = in.readNBytes(maxBytes);
+            // one array of the expected size (a WAL segment's), filled in place: no growing copies
+            byte[] content = new byte[maxBytes];
+            int length = in.readNBytes(content, 0, maxBytes);
             if (in.read() >= 0) {
                 return Optional.empty(); // longer than wanted in memory: the streaming path serves it
             }
-            return Optional.of(content); // the end of the stream was reached: verified
+            // the end of the stream was reached: verified
+            return Optional.of(length == maxBytes ? content : java.util.Arrays.copyOf(content, length));
         }
     }
 

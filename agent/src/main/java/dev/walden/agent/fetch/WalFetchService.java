@@ -28,8 +28,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * FETCH: restore_command through the agent. The agent reads the file from the repository, verifies
  * it and writes it where PostgreSQL asked (a temporary name, then a rename), so a native client
  * with no JVM to start can serve a standby or a long replay. After each WAL segment it serves, it
- * reads the next {@value #READ_AHEAD} segments of the timeline ahead into memory, verified, on two
- * threads of their own: replay asks for them next, and then they are written without waiting for
+ * reads the next {@value #READ_AHEAD} segments of the timeline ahead into memory, verified, on a
+ * thread of their own: replay asks for them next, and then they are written without waiting for
  * the repository.
  *
  * <p>The agent writes only where a restore_command writes: into a directory owned by the agent's
@@ -39,8 +39,12 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class WalFetchService implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(WalFetchService.class.getName());
-    /** Segments read ahead after each one served, on as many threads (two cores decompress and verify two). */
-    static final int READ_AHEAD = 3;
+    /**
+     * Segments read ahead after each one served, one at a time: measured on two cores, a second
+     * thread reading ahead made each fetch slower (54 → 93 ms a file), competing with the one that
+     * writes (docs/performance.md).
+     */
+    static final int READ_AHEAD = 2;
     /** A segment larger than this is never held in memory (64 MiB: four default segments). */
     private static final int MAX_HELD_BYTES = 64 << 20;
 
@@ -49,7 +53,7 @@ public final class WalFetchService implements AutoCloseable {
     private final WalSegmentSize size;
     private final String agentUser = System.getProperty("user.name");
     private final ExecutorService serving = Executors.newFixedThreadPool(2, DaemonThreads.named("walden-fetch"));
-    private final ExecutorService readingAhead = Executors.newFixedThreadPool(2,
+    private final ExecutorService readingAhead = Executors.newSingleThreadExecutor(
             DaemonThreads.named("walden-fetch-ahead"));
     /** Segments read ahead, by name, oldest first; at most {@link #READ_AHEAD} + 1. */
     private final Map<String, CompletableFuture<Optional<byte[]>>> ahead = new LinkedHashMap<>();
@@ -179,7 +183,7 @@ public final class WalFetchService implements AutoCloseable {
 
     private Optional<byte[]> readQuietly(WalFileName name) {
         try {
-            return fetcher.read(name, MAX_HELD_BYTES);
+            return fetcher.read(name, Math.min(size.bytes(), MAX_HELD_BYTES));
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.DEBUG, "reading " + name + " ahead failed: " + e.getMessage());
             throw new CompletionException(e);
