@@ -621,6 +621,52 @@ bad:
     return -1;
 }
 
+/*
+ * The configuration walden reads: --config, else $WALDEN_CONFIG, else the default file, which
+ * alone may be missing. False, with problem set, when it can't be read or holds a bad line.
+ */
+static bool load_located_config(config *c, const char *config_flag)
+{
+    const char *from_env = getenv("WALDEN_CONFIG");
+
+    if (config_flag != NULL)
+        return load_config(c, config_flag, true);
+    if (from_env != NULL && !is_blank(from_env))
+        return load_config(c, from_env, true);
+    return load_config(c, WALDEN_DEFAULT_CONFIG_FILE, false);
+}
+
+/*
+ * agent.socket from the configuration, absolute (relative to the config file's directory) and
+ * normalized, into out. False, with problem set, when it is not set or too long.
+ */
+static bool configured_socket(const config *c, char *out, size_t out_size)
+{
+    static char joined[2 * PATH_BYTES];
+
+    if (!c->socket_set || c->socket[0] == '\0')
+    {
+        if (c->file[0] != '\0')
+            set_problem("%s is required: set it in '%s' or in WALDEN_AGENT_SOCKET", WALDEN_KEY_AGENT_SOCKET,
+                        c->file);
+        else
+            set_problem("%s is required: set it in the config file or in WALDEN_AGENT_SOCKET",
+                        WALDEN_KEY_AGENT_SOCKET);
+        return false;
+    }
+    if (c->socket[0] == '/')
+        snprintf(joined, sizeof(joined), "%s", c->socket);
+    else
+        snprintf(joined, sizeof(joined), "%s/%s", c->base, c->socket);
+    if (!copy(out, out_size, joined))
+    {
+        set_problem("%s (%s): the path is too long", WALDEN_KEY_AGENT_SOCKET, c->socket_origin);
+        return false;
+    }
+    normalize(out);
+    return true;
+}
+
 /* ---- walden-fetch: the same program, run under that name (bin/walden-fetch -> walden-push) ---- */
 
 static const char FETCH_USAGE_TEXT[] =
@@ -695,8 +741,6 @@ static int fetch_main(int argc, char **argv)
     const char *timeout_flag = NULL;
     const char *name = NULL;
     const char *path = NULL;
-    const char *config_file;
-    bool must_exist = true;
     int64_t timeout_ms;
     size_t name_length, length;
     walden_outcome outcome;
@@ -751,41 +795,13 @@ static int fetch_main(int argc, char **argv)
         fprintf(stderr, "walden fetch: expected NAME and PATH (restore_command = 'walden-fetch %%f %%p')\n");
         return WALDEN_FETCH_EXIT_USAGE;
     }
-    config_file = config_flag;
-    if (config_file == NULL)
-    {
-        const char *from_env = getenv("WALDEN_CONFIG");
-
-        if (from_env != NULL && !is_blank(from_env))
-            config_file = from_env;
-        else
-        {
-            config_file = WALDEN_DEFAULT_CONFIG_FILE;
-            must_exist = false;
-        }
-    }
-    /* anything this client can't settle itself, walden fetch settles, with its own message */
-    if (!load_config(&c, config_file, must_exist))
+    /* anything this client can't settle itself (no agent configured, say), walden fetch settles,
+     * with its own message */
+    if (!load_located_config(&c, config_flag))
         return fetch_fallback(config_flag, name, path);
-    if (socket_flag != NULL)
-    {
-        if (!absolute(socket_flag, socket_path, sizeof(socket_path)))
-            return fetch_fallback(config_flag, name, path);
-    }
-    else
-    {
-        static char joined[2 * PATH_BYTES];
-
-        if (!c.socket_set || c.socket[0] == '\0')
-            return fetch_fallback(config_flag, name, path); /* no agent configured */
-        if (c.socket[0] == '/')
-            snprintf(joined, sizeof(joined), "%s", c.socket);
-        else
-            snprintf(joined, sizeof(joined), "%s/%s", c.base, c.socket);
-        if (!copy(socket_path, sizeof(socket_path), joined))
-            return fetch_fallback(config_flag, name, path);
-        normalize(socket_path);
-    }
+    if (socket_flag != NULL ? !absolute(socket_flag, socket_path, sizeof(socket_path))
+                            : !configured_socket(&c, socket_path, sizeof(socket_path)))
+        return fetch_fallback(config_flag, name, path);
     if (timeout_flag != NULL)
         timeout_ms = parse_duration(timeout_flag, NULL, NULL);
     else if (c.fetch_timeout_set && c.fetch_timeout != NULL && c.fetch_timeout[0] != '\0')
@@ -863,9 +879,7 @@ int main(int argc, char **argv)
     const char *config_flag = NULL;
     const char *timeout_flag = NULL;
     const char *wal_path = NULL;
-    const char *config_file;
     bool ping = false, verbose = false, help = false, version = false;
-    bool must_exist = true;
     int64_t timeout_ms;
     walden_outcome outcome;
     int i;
@@ -931,51 +945,15 @@ int main(int argc, char **argv)
     if (!ping && wal_path == NULL)
         return usage("no WAL path given (archive_command = 'walden-push %%p')");
 
-    config_file = config_flag;
-    if (config_file == NULL)
-    {
-        const char *from_env = getenv("WALDEN_CONFIG");
-
-        if (from_env != NULL && !is_blank(from_env))
-            config_file = from_env;
-        else
-        {
-            config_file = WALDEN_DEFAULT_CONFIG_FILE;
-            must_exist = false;
-        }
-    }
-    if (!load_config(&c, config_file, must_exist))
+    if (!load_located_config(&c, config_flag))
         goto config_error;
     if (socket_flag != NULL)
     {
         if (!absolute(socket_flag, socket_path, sizeof(socket_path)))
             return usage("'%s' is not a valid path", socket_flag);
     }
-    else
-    {
-        static char joined[2 * PATH_BYTES];
-
-        if (!c.socket_set || c.socket[0] == '\0')
-        {
-            if (c.file[0] != '\0')
-                set_problem("%s is required: set it in '%s' or in WALDEN_AGENT_SOCKET", WALDEN_KEY_AGENT_SOCKET,
-                            c.file);
-            else
-                set_problem("%s is required: set it in the config file or in WALDEN_AGENT_SOCKET",
-                            WALDEN_KEY_AGENT_SOCKET);
-            goto config_error;
-        }
-        if (c.socket[0] == '/')
-            snprintf(joined, sizeof(joined), "%s", c.socket);
-        else
-            snprintf(joined, sizeof(joined), "%s/%s", c.base, c.socket);
-        if (!copy(socket_path, sizeof(socket_path), joined))
-        {
-            set_problem("%s (%s): the path is too long", WALDEN_KEY_AGENT_SOCKET, c.socket_origin);
-            goto config_error;
-        }
-        normalize(socket_path);
-    }
+    else if (!configured_socket(&c, socket_path, sizeof(socket_path)))
+        goto config_error;
     if (timeout_flag != NULL)
         timeout_ms = parse_duration(timeout_flag, NULL, NULL);
     else if (!c.timeout_set)

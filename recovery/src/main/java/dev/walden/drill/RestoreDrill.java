@@ -165,7 +165,7 @@ public final class RestoreDrill {
             }
             quiet = 0;
             try {
-                deleteTree(workDirectory);
+                PointInTimeRecovery.deleteTree(workDirectory);
             } catch (IOException e) {
                 if (attempt == 49) {
                     throw e;
@@ -254,19 +254,6 @@ public final class RestoreDrill {
             return List.copyOf(lines.subList(Math.max(0, lines.size() - DrillLog.LOG_TAIL_LINES), lines.size()));
         } catch (IOException e) {
             return null; // the server was never started
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (java.util.stream.Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (java.io.UncheckedIOException e) { // a file went while walking: the next attempt sees the rest
-            throw e.getCause();
         }
     }
 

@@ -550,7 +550,8 @@ public final class PointInTimeRecovery {
         }
     }
 
-    private static void deleteTree(Path root) throws IOException {
+    /** Removes {@code root} and everything in it; nothing when it is not there. */
+    public static void deleteTree(Path root) throws IOException {
         if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
@@ -558,6 +559,8 @@ public final class PointInTimeRecovery {
             for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
+        } catch (java.io.UncheckedIOException e) { // a file went while walking: an I/O error like any
+            throw e.getCause();
         }
     }
 

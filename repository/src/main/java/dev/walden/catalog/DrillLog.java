@@ -135,7 +135,7 @@ public final class DrillLog {
                 if (drill.time() != null && drill.result() != null) {
                     drills.add(drill);
                 }
-            } catch (com.fasterxml.jackson.core.JacksonException | java.time.DateTimeException e) {
+            } catch (com.fasterxml.jackson.core.JacksonException e) {
                 // one damaged record must not hide the others (or break walden list): it is skipped
             }
         }
