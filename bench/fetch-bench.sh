@@ -2,18 +2,23 @@
 # restore_command, one process per file as PostgreSQL runs it, walden next to pgBackRest in the
 # same run on the same archived WAL: SEGMENTS full WAL segments (archived by both: archive_command
 # runs walden-push, then pgBackRest's async archive-push), then each fetched in order, one call per
-# file, into a pg_wal/RECOVERYXLOG as a replay does, by
+# file, into a pg_wal/RECOVERYXLOG as a replay does (unlinked before each call, as PostgreSQL
+# does, untimed), by
 #   - walden fetch (the JVM: reads the repository itself),
-#   - walden-fetch (native: the agent reads, verifies and writes, reading two segments ahead),
-#   - pgbackrest archive-get (archive-async=y: it prefetches into its spool, queue 128 MiB).
-# It prints the time per file and walden-fetch's against pgBackRest's; the target is <= 0.2.
+#   - walden-fetch (native: the agent serves files it read ahead: decompressed, verified, written),
+#   - pgbackrest archive-get (archive-async=y: it prefetches into its spool, queue 128 MiB),
+# the native clients twice: back to back, then with REPLAY_MS between calls, the time a replay
+# spends on a segment (bench/standby-catchup-bench.sh: ~100 ms). It prints the mean time a call
+# takes and walden-fetch's against pgBackRest's; the target is <= 0.2.
 #
-#   bench/fetch-bench.sh [SEGMENTS]   (default 100; build first: mvn -B package -DskipTests)
+#   bench/fetch-bench.sh [SEGMENTS [REPLAY_MS]]   (default 100 100; build first: mvn -B package -DskipTests)
 #
 # As root it installs pgbackrest when missing (apt-get install -y pgbackrest) and re-runs itself
 # as the unprivileged user walden-test.
 set -euo pipefail
 segments=${1:-100}
+replay_ms=${2:-100}
+declare -a native pgbr_ms
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 home=$(cd "$here/../dist/target/walden" 2>/dev/null && pwd -P || echo "$here/../dist/target/walden")
 pgbin=${WALDEN_PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -24,7 +29,7 @@ if [[ $(id -u) -eq 0 ]]; then
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q pgbackrest >/dev/null
     fi
     id -u walden-test >/dev/null 2>&1 || useradd --system --create-home --home-dir /var/lib/walden-test walden-test
-    exec runuser -u walden-test -- env WALDEN_PG_BIN="$pgbin" bash "$here/fetch-bench.sh" "$segments"
+    exec runuser -u walden-test -- env WALDEN_PG_BIN="$pgbin" bash "$here/fetch-bench.sh" "$segments" "$replay_ms"
 fi
 command -v pgbackrest >/dev/null || { echo "pgbackrest is missing: apt-get install pgbackrest (or run as root)" >&2; exit 2; }
 [[ -L $home/bin/walden-fetch ]] || { echo "bin/walden-fetch is not the native client: build with a C compiler" >&2; exit 2; }
@@ -105,27 +110,43 @@ mkdir -p "$tmp/replay/global"
 cp "$tmp/pg/global/pg_control" "$tmp/replay/global/"
 
 per_file=0
-run() { # label command...: fetches every segment, one call each, from $tmp/replay (PostgreSQL's cwd)
-    local label=$1
-    shift
+run() { # label pause-ms command...: fetches every segment, one call each, from $tmp/replay (PostgreSQL's cwd)
+    local label=$1 pause=$2
+    shift 2
     sync
-    local start=$EPOCHREALTIME
+    local total=0 began
     for name in "${names[@]}"; do
+        # PostgreSQL unlinks RECOVERYXLOG before each restore_command (xlogarchive.c), untimed here too
+        rm -f "$tmp/replay/pg_wal/RECOVERYXLOG"
+        began=${EPOCHREALTIME/./}
         (cd "$tmp/replay" && "$@" "$name" pg_wal/RECOVERYXLOG) || { echo "$label failed on $name" >&2; exit 1; }
+        total=$((total + ${EPOCHREALTIME/./} - began))
+        if ((pause > 0)); then
+            sleep "$(awk -v p="$pause" 'BEGIN { printf "%.3f", p / 1000 }')"
+        fi
     done
-    per_file=$(awk -v s="$start" -v e="$EPOCHREALTIME" -v n="${#names[@]}" 'BEGIN { printf "%.1f", (e - s) * 1000 / n }')
-    printf '%-52s %8s ms/file\n' "$label" "$per_file"
+    per_file=$(awk -v t="$total" -v n="${#names[@]}" 'BEGIN { printf "%.1f", t / 1000 / n }')
+    printf '%-60s %8s ms/file\n' "$label" "$per_file"
 }
 
 echo
 echo "== $("$pgbin/postgres" --version), $(pgbackrest version), $(nproc) cores; ${#names[@]} segments, one call per file"
-run "walden fetch (JVM, reads the repository)" "$home/bin/walden" fetch --config "$tmp/walden.conf"
+run "walden fetch (JVM, reads the repository)" 0 "$home/bin/walden" fetch --config "$tmp/walden.conf"
 jvm=$per_file
-run "walden-fetch (native, the agent reads ahead)" "$home/bin/walden-fetch" --config "$tmp/walden.conf"
-native=$per_file
-run "pgbackrest archive-get (async, prefetching)" "${pgbr[@]}" archive-get
-pgbr_ms=$per_file
+for pause in 0 "$replay_ms"; do
+    if ((pause == 0)); then
+        echo "-- back to back (each call waits for the one before; read-ahead must keep up)"
+    else
+        echo "-- ${pause} ms between calls (the time PostgreSQL spends replaying a segment)"
+    fi
+    run "walden-fetch (native, the agent reads ahead)" "$pause" "$home/bin/walden-fetch" --config "$tmp/walden.conf"
+    native[pause]=$per_file
+    run "pgbackrest archive-get (async, prefetching)" "$pause" "${pgbr[@]}" archive-get
+    pgbr_ms[pause]=$per_file
+done
 echo
-awk -v n="$native" -v p="$pgbr_ms" -v j="$jvm" 'BEGIN {
-    printf "walden-fetch / pgbackrest archive-get: %.2fx (target <= 0.20x); walden fetch (JVM) / pgbackrest: %.2fx\n",
-        n / p, j / p }'
+awk -v n="${native[0]}" -v p="${pgbr_ms[0]}" -v np="${native[$replay_ms]}" -v pp="${pgbr_ms[$replay_ms]}" -v j="$jvm" \
+    -v r="$replay_ms" 'BEGIN {
+    printf "walden-fetch / pgbackrest archive-get: %.2fx back to back, %.2fx with %d ms between calls (target <= 0.20x)\n",
+        n / p, np / pp, r
+    printf "walden fetch (JVM) / pgbackrest: %.2fx\n", j / p }'

@@ -10,6 +10,9 @@
 #     prefetching), started with pg_ctl.
 # Neither may stream: the WAL comes through restore_command alone (walden's primary_conninfo
 # points at a port nothing listens on). The target is pgBackRest's time / walden's >= 1.5.
+# Last, the floor: a standby restored from pgBackRest's backup replays the same WAL with every
+# segment already in its pg_wal and no restore_command, timed from pg_ctl start: what PostgreSQL's
+# replay alone costs, and so the most any restore_command could gain.
 #
 #   bench/standby-catchup-bench.sh [SEGMENTS]   (default 500; build first: mvn -B package -DskipTests)
 #
@@ -33,7 +36,7 @@ command -v pgbackrest >/dev/null || { echo "pgbackrest is missing: apt-get insta
 tmp=$(mktemp -d /tmp/walden-catchup-bench.XXXXXX)
 port=5500
 stop_all() {
-    for d in "$tmp/standby-walden" "$tmp/standby-pgbr" "$tmp/pg"; do
+    for d in "$tmp/standby-walden" "$tmp/standby-pgbr" "$tmp/standby-floor" "$tmp/pg"; do
         [[ -f $d/postmaster.pid ]] && "$pgbin/pg_ctl" -D "$d" -m immediate stop >/dev/null 2>&1
     done
 }
@@ -136,9 +139,11 @@ start=$EPOCHREALTIME
 "$home/bin/walden" recover --config "$tmp/walden.conf" --standby --pgdata "$tmp/standby-walden" --port 5501 \
     --primary-conninfo "host=$tmp port=5599 user=postgres" >"$tmp/walden-standby.out" 2>&1 \
     || { cat "$tmp/walden-standby.out" >&2; exit 1; }
+walden_started=$(awk -v s="$start" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.1f", e - s }')
 wait_replayed "$tmp/standby-walden" "$tmp/standby-walden" 5501 "$start"
 walden_s=$seconds
-printf '%-58s %8s s\n' "walden recover --standby (walden-fetch, agent reads ahead)" "$walden_s"
+printf '%-58s %8s s (the command returned after %s s)\n' "walden recover --standby (walden-fetch, agent reads ahead)" \
+    "$walden_s" "$walden_started"
 "$pgbin/pg_ctl" -D "$tmp/standby-walden" -m immediate stop >/dev/null
 
 # the standby's own configuration: its restore_command names this file, so archive-get works on its data directory
@@ -152,8 +157,36 @@ unix_socket_directories = '$tmp/standby-pgbr'
 archive_mode = off
 CONF
 "$pgbin/pg_ctl" -D "$tmp/standby-pgbr" -l "$tmp/standby-pgbr.log" start >/dev/null
+pgbr_started=$(awk -v s="$start" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.1f", e - s }')
 wait_replayed "$tmp/standby-pgbr" "$tmp/standby-pgbr" 5502 "$start"
 pgbr_s=$seconds
-printf '%-58s %8s s\n' "pgbackrest restore --type=standby (archive-get, async)" "$pgbr_s"
+printf '%-58s %8s s (restore and pg_ctl start returned after %s s)\n' \
+    "pgbackrest restore --type=standby (archive-get, async)" "$pgbr_s" "$pgbr_started"
+"$pgbin/pg_ctl" -D "$tmp/standby-pgbr" -m immediate stop >/dev/null
+
+# The floor: PostgreSQL replaying the same WAL with no restore_command at all, every segment
+# already in pg_wal (put there before the clock starts), from pgBackRest's restored backup.
+sed "s#^pg1-path=.*#pg1-path=$tmp/standby-floor#" "$tmp/pgbackrest.conf" > "$tmp/pgbackrest-floor.conf"
+mkdir -m 0700 "$tmp/standby-floor"
+pgbackrest --config="$tmp/pgbackrest-floor.conf" --stanza=bench restore --type=standby >/dev/null
+mapfile -t names < <(find "$tmp/repo/wal" -type f -name '0*' | sed 's#.*/##; s/-.*//' | grep -E '^[0-9A-F]{24}$' | sort)
+for name in "${names[@]}"; do
+    "$home/bin/walden-fetch" --config "$tmp/walden.conf" "$name" "$tmp/standby-floor/pg_wal/$name"
+done
+rm -f "$tmp"/standby-floor/pg_wal/.walden-ahead-*
+cat >> "$tmp/standby-floor/postgresql.auto.conf" <<CONF
+port = 5503
+unix_socket_directories = '$tmp/standby-floor'
+archive_mode = off
+restore_command = ''
+CONF
+start=$EPOCHREALTIME
+"$pgbin/pg_ctl" -D "$tmp/standby-floor" -l "$tmp/standby-floor.log" start >/dev/null
+wait_replayed "$tmp/standby-floor" "$tmp/standby-floor" 5503 "$start"
+floor_s=$seconds
+printf '%-58s %8s s (pg_ctl start; no restore_command)\n' "floor: the same WAL replayed from pg_wal" "$floor_s"
 echo
-awk -v w="$walden_s" -v p="$pgbr_s" 'BEGIN { printf "pgBackRest / walden: %.2fx (target >= 1.5x)\n", p / w }'
+awk -v w="$walden_s" -v p="$pgbr_s" -v f="$floor_s" 'BEGIN {
+    printf "pgBackRest / walden: %.2fx (target >= 1.5x); pgBackRest / floor: %.2fx (no restore_command could do better)\n",
+        p / w, p / f
+    printf "above the floor: walden %.1f s, pgBackRest %.1f s\n", w - f, p - f }'

@@ -552,6 +552,27 @@ public final class PointInTimeRecovery {
 
     /** Removes {@code root} and everything in it; nothing when it is not there. */
     public static void deleteTree(Path root) throws IOException {
+        // The agent may still be finishing a WAL segment it read ahead into pg_wal when the server
+        // has stopped (walden-fetch): a directory that gained a file is walked again.
+        for (int attempt = 1; ; attempt++) {
+            try {
+                deleteTreeOnce(root);
+                return;
+            } catch (java.nio.file.DirectoryNotEmptyException e) {
+                if (attempt == 10) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static void deleteTreeOnce(Path root) throws IOException {
         if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return;
         }

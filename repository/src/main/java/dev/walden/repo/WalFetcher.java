@@ -29,40 +29,6 @@ public final class WalFetcher {
     }
 
     /**
-     * Reads {@code name} into memory, verified (for reading ahead): empty when the repository
-     * doesn't hold it or it is longer than {@code maxBytes}.
-     *
-     * @throws dev.walden.repo.CorruptObjectException when the stored copy fails verification
-     */
-    public Optional<byte[]> read(WalFileName name, int maxBytes) throws IOException {
-        Optional<StoredWal> stored = repository.wal().find(name);
-        if (stored.isEmpty()) {
-            return Optional.empty();
-        }
-        try (InputStream in = repository.wal().open(stored.get())) {
-            // one array of the expected size (a WAL segment's), filled in place: no growing copies
-            byte[] content = new byte[maxBytes];
-            int length = in.readNBytes(content, 0, maxBytes);
-            if (in.read() >= 0) {
-                return Optional.empty(); // longer than wanted in memory: the streaming path serves it
-            }
-            // the end of the stream was reached: verified
-            return Optional.of(length == maxBytes ? content : java.util.Arrays.copyOf(content, length));
-        }
-    }
-
-    /** Writes content already read and verified to {@code destination}, under a temporary name first. */
-    public static void write(byte[] content, Path destination) throws IOException {
-        Path temp = temporaryPath(destination);
-        try {
-            Files.write(temp, content);
-            Files.move(temp, destination, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(temp);
-        }
-    }
-
-    /**
      * Fetches {@code name} to {@code destination}.
      *
      * @return false when the repository doesn't hold the file (PostgreSQL's "not found")

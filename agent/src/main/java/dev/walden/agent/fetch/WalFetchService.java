@@ -15,55 +15,79 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * FETCH: restore_command through the agent. The agent reads the file from the repository, verifies
  * it and writes it where PostgreSQL asked (a temporary name, then a rename), so a native client
- * with no JVM to start can serve a standby or a long replay. After each WAL segment it serves, it
- * reads the next {@value #READ_AHEAD} segments of the timeline ahead into memory, verified, on a
- * thread of their own: replay asks for them next, and then they are written without waiting for
- * the repository.
+ * with no JVM to start can serve a standby or a long replay.
+ *
+ * <p>After each WAL segment it serves, it reads the next {@value #READ_AHEAD} segments of the
+ * timeline ahead, as pgBackRest's async archive-get spools them: each is decompressed, verified
+ * and written complete into the directory PostgreSQL asked to write into, under a name of its own
+ * ({@value #AHEAD_PREFIX}{@code <segment>}), so that serving it when replay asks is a rename in
+ * one directory. A file read ahead but not asked for within {@link #UNCLAIMED} (the recovery
+ * stopped at its target, or moved to another timeline) is deleted, as all are when the agent
+ * stops.
  *
  * <p>The agent writes only where a restore_command writes: into a directory owned by the agent's
  * own user, under PostgreSQL's names for the file ({@code RECOVERYXLOG}, {@code RECOVERYHISTORY})
- * or the file's own name. Anything else is refused, so a client that may reach the socket can't
- * make the agent write elsewhere.
+ * or the file's own name, and its own read-ahead and temporary names. Anything else is refused, so
+ * a client that may reach the socket can't make the agent write elsewhere.
  */
 public final class WalFetchService implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(WalFetchService.class.getName());
+    /** Segments kept read ahead of the one served last. */
+    static final int READ_AHEAD = 4;
     /**
-     * Segments read ahead after each one served, one at a time: measured on two cores, a second
-     * thread reading ahead made each fetch slower (54 → 93 ms a file), competing with the one that
-     * writes (docs/performance.md).
+     * Threads reading ahead. Serving is a rename, so on two cores both may decompress and hash
+     * (measured: bench/fetch-bench.sh, docs/performance.md#restore_command).
      */
-    static final int READ_AHEAD = 2;
-    /** A segment larger than this is never held in memory (64 MiB: four default segments). */
-    private static final int MAX_HELD_BYTES = 64 << 20;
+    static final int READ_AHEAD_THREADS = 2;
+    /** The name a segment read ahead has, in the directory it will be served into. */
+    static final String AHEAD_PREFIX = ".walden-ahead-";
+    /** How long a segment read ahead waits to be asked for before it is deleted. */
+    static final Duration UNCLAIMED = Duration.ofMinutes(2);
 
     private final Repository repository;
     private final WalFetcher fetcher;
     private final WalSegmentSize size;
+    private final Clock clock;
     private final String agentUser = System.getProperty("user.name");
     private final ExecutorService serving = Executors.newFixedThreadPool(2, DaemonThreads.named("walden-fetch"));
-    private final ExecutorService readingAhead = Executors.newSingleThreadExecutor(
+    private final ExecutorService readingAhead = Executors.newFixedThreadPool(READ_AHEAD_THREADS,
             DaemonThreads.named("walden-fetch-ahead"));
-    /** Segments read ahead, by name, oldest first; at most {@link #READ_AHEAD} + 1. */
-    private final Map<String, CompletableFuture<Optional<byte[]>>> ahead = new LinkedHashMap<>();
+    private final ScheduledExecutorService sweeping = Executors.newSingleThreadScheduledExecutor(
+            DaemonThreads.named("walden-fetch-sweep"));
+    /** Segments read ahead, by the path of their file, oldest first. */
+    private final Map<Path, Ahead> ahead = new LinkedHashMap<>();
     private final AtomicLong served = new AtomicLong();
     private final AtomicLong servedAhead = new AtomicLong();
 
     public WalFetchService(Repository repository) {
+        this(repository, Clock.systemUTC());
+    }
+
+    WalFetchService(Repository repository, Clock clock) {
         this.repository = repository;
         this.fetcher = new WalFetcher(repository);
         this.size = repository.cluster().segmentSize();
+        this.clock = clock;
+        sweeping.scheduleWithFixedDelay(this::sweep, 30, 30, TimeUnit.SECONDS);
     }
 
     /** Serves one FETCH; the future never fails: every outcome is a reply frame. */
@@ -122,10 +146,8 @@ public final class WalFetchService implements AutoCloseable {
 
     private Frame serve(WalFileName name, Path destination) {
         try {
-            boolean found = false;
-            Optional<byte[]> held = takeAhead(name);
-            if (held.isPresent()) {
-                WalFetcher.write(held.get(), destination);
+            boolean found;
+            if (takeAhead(name, destination)) {
                 servedAhead.incrementAndGet();
                 found = true;
             } else {
@@ -137,7 +159,7 @@ public final class WalFetchService implements AutoCloseable {
             }
             served.incrementAndGet();
             if (name.kind() == WalFileName.Kind.SEGMENT) {
-                readAheadAfter(name);
+                readAheadAfter(name, destination.getParent());
             }
             return Frame.ok("fetched");
         } catch (CorruptObjectException e) {
@@ -147,52 +169,139 @@ public final class WalFetchService implements AutoCloseable {
         }
     }
 
-    /** The segment, if it was read ahead and that read found it intact; else empty (then it is read now). */
-    private Optional<byte[]> takeAhead(WalFileName name) {
-        CompletableFuture<Optional<byte[]>> future;
+    /**
+     * Renames the segment read ahead onto {@code destination}, if it was read ahead into that
+     * directory and that read found it intact; false when it must be read now (a failed read
+     * ahead fails again by the ordinary path, with its own message).
+     */
+    private boolean takeAhead(WalFileName name, Path destination) throws IOException {
+        Ahead entry;
         synchronized (ahead) {
-            future = ahead.remove(name.toString());
+            entry = ahead.remove(aheadFile(destination.getParent(), name));
         }
-        if (future == null) {
-            return Optional.empty();
+        if (entry == null) {
+            return false;
         }
         try {
-            return future.join();
+            if (!entry.done.join()) {
+                return false;
+            }
         } catch (CompletionException | java.util.concurrent.CancellationException e) {
-            return Optional.empty(); // read again, and fail, by the ordinary path, with its own message
+            return false;
+        }
+        try {
+            Files.move(entry.file, destination, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return true;
+        } catch (IOException e) {
+            // gone (someone cleaned the directory) or not movable: read it again
+            LOG.log(Level.DEBUG, "serving " + entry.file + " failed: " + e.getMessage());
+            deleteQuietly(entry.file);
+            return false;
         }
     }
 
-    private void readAheadAfter(WalFileName served) {
+    private void readAheadAfter(WalFileName served, Path directory) {
         long segno = served.segmentNumber(size);
+        List<Ahead> dropped = new ArrayList<>();
         synchronized (ahead) {
             for (int i = 1; i <= READ_AHEAD; i++) {
                 WalFileName next = WalFileName.segment(served.timeline(), segno + i, size);
-                if (ahead.containsKey(next.toString())) {
-                    continue;
+                Path file = aheadFile(directory, next);
+                if (!ahead.containsKey(file)) {
+                    Ahead entry = new Ahead(file, clock.instant());
+                    entry.done = readAhead(next, entry);
+                    ahead.put(file, entry);
                 }
-                ahead.put(next.toString(), CompletableFuture.supplyAsync(() -> readQuietly(next), readingAhead));
             }
             // a replay that moved on (another timeline, a restart) leaves old entries: keep the newest
             while (ahead.size() > READ_AHEAD + 1) {
-                String oldest = ahead.keySet().iterator().next();
-                ahead.remove(oldest).cancel(false);
+                Path oldest = ahead.keySet().iterator().next();
+                dropped.add(ahead.remove(oldest));
             }
         }
+        dropped.forEach(Ahead::discard);
     }
 
-    private Optional<byte[]> readQuietly(WalFileName name) {
+    private CompletableFuture<Boolean> readAhead(WalFileName name, Ahead entry) {
+        return CompletableFuture.supplyAsync(() -> {
+            if (entry.discarded) {
+                return false; // dropped before its turn came
+            }
+            try {
+                return fetcher.fetch(name, entry.file);
+            } catch (IOException | RuntimeException e) {
+                LOG.log(Level.DEBUG, "reading " + name + " ahead failed: " + e.getMessage());
+                throw new CompletionException(e);
+            }
+        }, readingAhead);
+    }
+
+    /** Deletes what was read ahead and not asked for within {@link #UNCLAIMED}. */
+    void sweep() {
+        Instant oldest = clock.instant().minus(UNCLAIMED);
+        List<Ahead> dropped = new ArrayList<>();
+        synchronized (ahead) {
+            ahead.values().removeIf(entry -> {
+                boolean stale = entry.readSince.isBefore(oldest);
+                if (stale) {
+                    dropped.add(entry);
+                }
+                return stale;
+            });
+        }
+        dropped.forEach(Ahead::discard);
+    }
+
+    private static Path aheadFile(Path directory, WalFileName name) {
+        return directory.resolve(AHEAD_PREFIX + name);
+    }
+
+    private static void deleteQuietly(Path file) {
         try {
-            return fetcher.read(name, Math.min(size.bytes(), MAX_HELD_BYTES));
-        } catch (IOException | RuntimeException e) {
-            LOG.log(Level.DEBUG, "reading " + name + " ahead failed: " + e.getMessage());
-            throw new CompletionException(e);
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "cannot delete " + file + ", a WAL segment read ahead: " + e.getMessage());
         }
     }
 
+    /** A segment read ahead (or being read) into {@code file}. */
+    private static final class Ahead {
+        final Path file;
+        final Instant readSince;
+        /** Whether the file is there, complete and verified (false: not in the repository). */
+        CompletableFuture<Boolean> done;
+        volatile boolean discarded;
+
+        Ahead(Path file, Instant readSince) {
+            this.file = file;
+            this.readSince = readSince;
+        }
+
+        /** Deletes the file once the read is over (a read still running writes it first). */
+        void discard() {
+            discarded = true;
+            done.whenComplete((found, failure) -> deleteQuietly(file));
+        }
+    }
+
+    /** Stops serving and reading ahead, and deletes every segment read ahead. */
     @Override
     public void close() {
         serving.shutdownNow();
-        readingAhead.shutdownNow();
+        sweeping.shutdownNow();
+        readingAhead.shutdown();
+        List<Ahead> dropped;
+        synchronized (ahead) {
+            dropped = new ArrayList<>(ahead.values());
+            ahead.clear();
+        }
+        dropped.forEach(Ahead::discard);
+        try {
+            if (!readingAhead.awaitTermination(10, TimeUnit.SECONDS)) {
+                readingAhead.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
