@@ -95,9 +95,10 @@ class LookAheadAgentTest {
         start(Duration.ofSeconds(10));
         Path a = ready("000000010000000000000002", 2);
         Path b = ready("000000010000000000000003", 3);
-        await("both stored ahead", () -> {
+        await("both stored ahead and counted (a job counts once its commit is done)", () -> {
             try {
-                return stored("000000010000000000000002") && stored("000000010000000000000003");
+                return stored("000000010000000000000002") && stored("000000010000000000000003")
+                        && Integer.parseInt(agent.status().get("archived_count")) >= 2;
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             }

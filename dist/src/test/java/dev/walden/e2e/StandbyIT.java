@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * walden recover --standby against a real PostgreSQL 15 primary: the standby catches up from the
  * repository, then streams through a slot it had created; rows written on the primary after it
- * started appear on it.
+ * started appear on it. A standby with archive_mode = always archives through the same agent.
  */
 class StandbyIT {
     private static final Pattern CONNECT = Pattern.compile("connect: psql \"postgresql://\\S+@localhost:(\\d+)/");
@@ -103,6 +103,45 @@ class StandbyIT {
     }
 
     @Test
+    void aStandbyWithArchiveModeAlwaysArchivesThroughTheSameAgentWhatThePrimaryStoredAlready() throws Exception {
+        Path standby = dir.resolve("archiving-standby");
+        Installation.Run run = walden.walden("recover", "--config", walden.config.toString(), "--standby",
+                "--archive-mode", "always", "--pgdata", standby.toString());
+        try {
+            assertEquals(0, run.exit(), run.toString());
+            String conf = Files.readString(standby.resolve("postgresql.auto.conf"));
+            assertTrue(conf.contains("archive_mode = 'always'"), conf);
+            assertTrue(conf.contains("archive_command = '") && conf.contains("/walden-push\" --config "), conf);
+            Matcher connect = CONNECT.matcher(run.stdout());
+            assertTrue(connect.find(), run.stdout());
+            String url = "jdbc:postgresql://127.0.0.1:" + connect.group(1) + "/postgres?user=postgres";
+            // segments the standby receives by streaming are complete once the primary switches
+            String last = Archiver.switchSegments(primary, 2).get(1);
+            Archiver.awaitArchived(primary, last, Duration.ofSeconds(60));
+            String archived = "";
+            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
+                while (System.nanoTime() < deadline) {
+                    try (ResultSet rs = s.executeQuery("SELECT coalesce(last_archived_wal, '') || ' ' || failed_count "
+                            + "FROM pg_stat_archiver")) {
+                        rs.next();
+                        archived = rs.getString(1);
+                    }
+                    if (archived.compareTo(last) >= 0) {
+                        break;
+                    }
+                    Thread.sleep(200);
+                }
+            }
+            assertEquals(last + " 0", archived, "the standby archived up to the primary's last segment, "
+                    + "each acknowledged as the identical copy the primary stored");
+        } finally {
+            Installation.run(dir, Installation.pgBin().resolve("pg_ctl").toString(), "-D", standby.toString(),
+                    "-m", "fast", "-w", "stop");
+        }
+    }
+
+    @Test
     void standbyOptionsAreCheckedBeforeAnythingIsDone() throws Exception {
         Installation.Run withTarget = walden.walden("recover", "--config", walden.config.toString(), "--standby",
                 "--immediate", "--pgdata", dir.resolve("no").toString());
@@ -116,6 +155,10 @@ class StandbyIT {
         Installation.Run slotless = walden.walden("recover", "--config", walden.config.toString(), "--create-slot",
                 "--latest", "--pgdata", dir.resolve("no").toString());
         assertEquals(2, slotless.exit(), slotless.toString());
+        Installation.Run mode = walden.walden("recover", "--config", walden.config.toString(), "--standby",
+                "--archive-mode", "on", "--pgdata", dir.resolve("no").toString());
+        assertEquals(2, mode.exit(), mode.toString());
+        assertTrue(mode.stderr().contains("--archive-mode: 'on' is neither off nor always"), mode.stderr());
         assertTrue(!Files.exists(dir.resolve("no")));
     }
 }

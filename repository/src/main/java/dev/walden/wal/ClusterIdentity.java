@@ -58,7 +58,8 @@ public record ClusterIdentity(long systemIdentifier, int pgMajor, WalSegmentSize
         return major;
     }
 
-    private static long readSystemIdentifier(Path pgdata) throws IOException {
+    /** The system identifier in {@code pgdata}'s {@code global/pg_control}. */
+    public static long readSystemIdentifier(Path pgdata) throws IOException {
         Path file = pgdata.resolve("global").resolve("pg_control");
         byte[] head = new byte[8];
         try (InputStream in = Files.newInputStream(file)) {

@@ -129,7 +129,13 @@ public final class ArchiveDispatcher implements AutoCloseable {
         void failed(String path, ArchiveResult.Failed result);
     }
 
-    /** A file being archived and everyone waiting for it; waiters is guarded by inFlight's bin lock. */
+    /**
+     * A file being archived and everyone waiting for it; waiters and after are guarded by
+     * inFlight's bin lock. Jobs are keyed by the WAL file's name, so one name is archived by one
+     * job at a time: a standby's copy of the same file (archive_mode = always) waits in
+     * {@code after} and is compared with what this job stored once it is done, never stored
+     * beside it (a shared archive must settle a name race-free).
+     */
     private static final class Job {
         /** As requested, for the log. */
         final String path;
@@ -137,6 +143,8 @@ public final class ArchiveDispatcher implements AutoCloseable {
         /** Started by the look-ahead: nobody asked for it (though pushes may join). */
         final boolean ahead;
         final List<Waiter> waiters = new ArrayList<>(1);
+        /** Requests for the same name from another directory: queued again when this job is done. */
+        final List<Request> after = new ArrayList<>(0);
 
         Job(String path, WalDirectory.WalFile file, boolean ahead) {
             this.path = path;
@@ -144,9 +152,9 @@ public final class ArchiveDispatcher implements AutoCloseable {
             this.ahead = ahead;
         }
 
-        /** The resolved path: one job per file, however it was spelled. */
+        /** The file's name: one job per name, however its path was spelled and wherever it lies. */
         String key() {
-            return file.path().toString();
+            return file.name().toString();
         }
     }
 
@@ -247,10 +255,14 @@ public final class ArchiveDispatcher implements AutoCloseable {
                 refuse(request, WireCodes.refusal(e));
                 continue;
             }
-            String key = file.path().toString();
+            String key = file.name().toString();
             boolean[] joined = {false};
             inFlight.computeIfPresent(key, (k, job) -> {
-                job.waiters.add(request.waiter);
+                if (job.file.path().equals(file.path())) {
+                    job.waiters.add(request.waiter);
+                } else {
+                    job.after.add(request); // another directory's copy: checked against what this job stores
+                }
                 joined[0] = true;
                 return job;
             });
@@ -356,6 +368,17 @@ public final class ArchiveDispatcher implements AutoCloseable {
             inFlight.remove(job.key(), job);
             for (Waiter waiter : job.waiters) {
                 answeredSomeone |= waiter.answer(result);
+            }
+            for (Request request : job.after) {
+                if (stopped) {
+                    request.waiter.answer(shuttingDown());
+                } else if (!queue.offer(request)) {
+                    request.waiter.answer(new ArchiveResult.Failed(ErrorCode.OVERLOADED, "the agent's queue is full; "
+                            + "PostgreSQL will retry"));
+                }
+            }
+            if (!job.after.isEmpty()) {
+                LockSupport.unpark(dispatcher);
             }
         }
         if (!answeredSomeone && result instanceof ArchiveResult.Failed failed) {

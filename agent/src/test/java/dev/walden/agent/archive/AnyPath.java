@@ -9,10 +9,21 @@ import java.util.function.Function;
  * passes the intake as it is, and the archiver sees the path it was asked for.
  */
 public final class AnyPath {
-    private static final WalFileName NAME = WalFileName.parse("000000010000000000000001");
+    /**
+     * Takes every path as it is, without looking at the file system. The name is the path's own
+     * when it is a WAL file name, else one made from the path (jobs are one per name).
+     */
+    public static final ArchiveDispatcher.Intake INTAKE = path -> new WalDirectory.WalFile(nameOf(path), Path.of(path));
 
-    /** Takes every path as it is, without looking at the file system. */
-    public static final ArchiveDispatcher.Intake INTAKE = path -> new WalDirectory.WalFile(NAME, Path.of(path));
+    private static WalFileName nameOf(String path) {
+        Path fileName = Path.of(path).getFileName();
+        try {
+            return WalFileName.parse(fileName == null ? "" : fileName.toString());
+        } catch (IllegalArgumentException e) {
+            int hash = path.hashCode();
+            return WalFileName.parse(String.format("00000001%08X%08X", hash >>> 8, hash & 0xFF));
+        }
+    }
 
     private AnyPath() {
     }

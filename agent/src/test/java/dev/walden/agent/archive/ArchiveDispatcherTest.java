@@ -84,6 +84,39 @@ class ArchiveDispatcherTest {
     }
 
     @Test
+    void theSameFileFromAnotherDirectoryWaitsForTheJobAndIsArchivedAfterIt() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        java.util.List<String> runs = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        AtomicInteger running = new AtomicInteger();
+        AtomicInteger overlapped = new AtomicInteger();
+        start(path -> {
+            if (running.incrementAndGet() > 1) {
+                overlapped.incrementAndGet();
+            }
+            runs.add(path);
+            started.countDown();
+            await(release);
+            running.decrementAndGet();
+            return ok();
+        }, 2, 64, Duration.ofSeconds(10));
+        CompletableFuture<ArchiveResult> primary = new CompletableFuture<>();
+        CompletableFuture<ArchiveResult> standby = new CompletableFuture<>();
+        dispatcher.submit("/primary/pg_wal/000000010000000000000001", primary::complete);
+        assertTrue(started.await(10, TimeUnit.SECONDS));
+        dispatcher.submit("/standby/pg_wal/000000010000000000000001", standby::complete);
+        Thread.sleep(200); // a free worker: the standby's copy would start now if names didn't serialize
+        assertEquals(java.util.List.of("/primary/pg_wal/000000010000000000000001"), runs);
+        assertFalse(standby.isDone());
+        release.countDown();
+        primary.get(10, TimeUnit.SECONDS);
+        standby.get(10, TimeUnit.SECONDS);
+        assertEquals(java.util.List.of("/primary/pg_wal/000000010000000000000001",
+                "/standby/pg_wal/000000010000000000000001"), runs, "each copy checked by a job of its own, in turn");
+        assertEquals(0, overlapped.get(), "never two jobs for one name at once");
+    }
+
+    @Test
     void aStalledArchiveIsAnsweredWithATimeoutWhileTheWorkCarriesOn() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch finished = new CountDownLatch(1);

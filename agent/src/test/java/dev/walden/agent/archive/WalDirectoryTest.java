@@ -67,12 +67,56 @@ class WalDirectoryTest {
         WalFileException e = refused(outside.resolve("000000010000000000000002").toString());
         assertEquals(Reason.OUTSIDE_PG_WAL, e.reason());
         assertTrue(e.getMessage().endsWith("is not inside pg_wal '" + pg.pgWal
-                + "'; walden archives only files PostgreSQL wrote there"), e.getMessage());
+                + "'; walden archives only files PostgreSQL wrote there (or in the pg_wal of a standby of this "
+                + "cluster)"), e.getMessage());
         assertEquals(Reason.OUTSIDE_PG_WAL, refused("pg_wal/../elsewhere/000000010000000000000002").reason());
         assertEquals(Reason.OUTSIDE_PG_WAL, refused("pg_wal/archive_status/../../elsewhere/000000010000000000000002")
                 .reason());
         assertEquals(Reason.OUTSIDE_PG_WAL, refused("pg_wal/archive_status/000000010000000000000001").reason());
         assertEquals(Reason.OUTSIDE_PG_WAL, refused("/nonexistent/dir/000000010000000000000001").reason());
+    }
+
+    @Test
+    void acceptsThePgWalOfAStandbyOfThisClusterOnly() throws IOException {
+        FakePgdata standby = new FakePgdata(Files.createDirectories(dir.resolve("standby")));
+        Path segment = standby.segment("000000010000000000000002", 2);
+        WalFileException copy = refused(segment.toString());
+        assertEquals(Reason.OUTSIDE_PG_WAL, copy.reason());
+        assertTrue(copy.getMessage().contains("a copy of this cluster that is not a standby (no standby.signal in "
+                + standby.pgdata + ")"), copy.getMessage());
+        Files.createFile(standby.pgdata.resolve("standby.signal"));
+        assertEquals(segment.toRealPath(), walDirectory.resolve(segment.toString()).path(),
+                "a standby's pg_wal: same system identifier, standby.signal");
+        WalFileException missing = refused(standby.pgWal.resolve("000000010000000000000007").toString());
+        assertEquals(Reason.FILE_NOT_FOUND, missing.reason());
+        assertTrue(missing.getMessage().endsWith("pg_wal '" + standby.pgWal + "'"), missing.getMessage());
+
+        FakePgdata other = new FakePgdata(Files.createDirectories(dir.resolve("other")));
+        byte[] control = new byte[8192];
+        java.nio.ByteBuffer.wrap(control).order(java.nio.ByteOrder.nativeOrder()).putLong(0, 42L);
+        Files.write(other.pgdata.resolve("global/pg_control"), control);
+        WalFileException foreign = refused(other.pgWal.resolve("000000010000000000000001").toString());
+        assertEquals(Reason.OUTSIDE_PG_WAL, foreign.reason());
+        assertTrue(foreign.getMessage().contains("another cluster (system identifier 42, not "
+                + FakePgdata.CLUSTER.systemIdentifier() + ")"), foreign.getMessage());
+
+        // a standby whose pg_wal is a symlink to another disk (initdb -X)
+        Path walDisk = Files.createDirectories(dir.resolve("disk"));
+        Files.createDirectories(dir.resolve("linked/global"));
+        Files.copy(standby.pgdata.resolve("global/pg_control"), dir.resolve("linked/global/pg_control"));
+        Files.createFile(dir.resolve("linked/standby.signal"));
+        Path linkedWal = Files.createSymbolicLink(dir.resolve("linked/pg_wal"), walDisk);
+        Files.copy(segment, walDisk.resolve("000000010000000000000002"));
+        assertEquals(walDisk.resolve("000000010000000000000002").toRealPath(),
+                walDirectory.resolve(linkedWal.resolve("000000010000000000000002").toString()).path(),
+                "a standby's pg_wal through its symlink");
+        Files.createFile(other.pgdata.resolve("standby.signal"));
+        assertEquals(Reason.OUTSIDE_PG_WAL, refused(other.pgWal.resolve("000000010000000000000001").toString())
+                .reason(), "another cluster's standby");
+        Path loose = Files.createDirectories(dir.resolve("loose/pg_wal"));
+        Files.copy(segment, loose.resolve("000000010000000000000002"));
+        assertEquals(Reason.OUTSIDE_PG_WAL, refused(loose.resolve("000000010000000000000002").toString()).reason(),
+                "a pg_wal without a data directory around it");
     }
 
     @Test

@@ -206,8 +206,9 @@ public final class RecoverCommand implements Callable<Integer> {
             + "first (unless it exists)")
     boolean createSlot;
 
-    @Option(names = "--archive-mode", paramLabel = "MODE", description = "with --standby: off (the default and, for "
-            + "now, the only mode: always is refused, the agent archives production's pg_wal only)")
+    @Option(names = "--archive-mode", paramLabel = "MODE", description = "with --standby: off (the default: the "
+            + "primary archives) or always (the standby archives what it receives too, through this host's agent, "
+            + "into the same repository: files the primary stored already are acknowledged when identical)")
     String archiveMode;
 
     @Option(names = "--json", description = "print the outcome as JSON on stdout; progress and messages go to stderr")
@@ -305,15 +306,9 @@ public final class RecoverCommand implements Callable<Integer> {
         if (createSlot && slot == null) {
             throw new ParameterException(spec.commandLine(), "--create-slot needs --slot NAME");
         }
-        if ("always".equals(archiveMode)) {
-            // walden-push hands the agent a path in the standby's pg_wal, which the agent refuses:
-            // it archives production's pg_wal only
-            throw new ParameterException(spec.commandLine(), "--archive-mode always is not supported yet: the agent "
-                    + "archives only production's pg_wal (pg_wal), so the standby's archiver would fail on every "
-                    + "file; leave archiving off on the standby (the primary archives the same WAL)");
-        }
-        if (archiveMode != null && !archiveMode.equals("off")) {
-            throw new ParameterException(spec.commandLine(), "--archive-mode: '" + archiveMode + "' is not off");
+        if (archiveMode != null && !archiveMode.equals("off") && !archiveMode.equals("always")) {
+            throw new ParameterException(spec.commandLine(), "--archive-mode: '" + archiveMode + "' is neither off "
+                    + "nor always");
         }
     }
 
