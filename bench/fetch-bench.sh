@@ -8,8 +8,9 @@
 #   - walden-fetch (native: the agent serves files it read ahead: decompressed, verified, written),
 #   - pgbackrest archive-get (archive-async=y: it prefetches into its spool, queue 128 MiB),
 # the native clients twice: back to back, then with REPLAY_MS between calls, the time a replay
-# spends on a segment (bench/standby-catchup-bench.sh: ~100 ms). It prints the mean time a call
-# takes and walden-fetch's against pgBackRest's; the target is <= 0.2.
+# spends on a segment (bench/standby-catchup-bench.sh: ~100 ms), each time beside /bin/true run
+# the same way (what starting any process costs, as PostgreSQL starts restore_command). It prints
+# the mean time a call takes and walden-fetch's against pgBackRest's; the target is <= 0.2.
 #
 #   bench/fetch-bench.sh [SEGMENTS [REPLAY_MS]]   (default 100 100; build first: mvn -B package -DskipTests)
 #
@@ -18,7 +19,7 @@
 set -euo pipefail
 segments=${1:-100}
 replay_ms=${2:-100}
-declare -a native pgbr_ms
+declare -a native pgbr_ms floor
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 home=$(cd "$here/../dist/target/walden" 2>/dev/null && pwd -P || echo "$here/../dist/target/walden")
 pgbin=${WALDEN_PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -139,6 +140,8 @@ for pause in 0 "$replay_ms"; do
     else
         echo "-- ${pause} ms between calls (the time PostgreSQL spends replaying a segment)"
     fi
+    run "/bin/true (the cost of starting any process)" "$pause" /bin/true
+    floor[pause]=$per_file
     run "walden-fetch (native, the agent reads ahead)" "$pause" "$home/bin/walden-fetch" --config "$tmp/walden.conf"
     native[pause]=$per_file
     run "pgbackrest archive-get (async, prefetching)" "$pause" "${pgbr[@]}" archive-get
@@ -150,3 +153,6 @@ awk -v n="${native[0]}" -v p="${pgbr_ms[0]}" -v np="${native[$replay_ms]}" -v pp
     printf "walden-fetch / pgbackrest archive-get: %.2fx back to back, %.2fx with %d ms between calls (target <= 0.20x)\n",
         n / p, np / pp, r
     printf "walden fetch (JVM) / pgbackrest: %.2fx\n", j / p }'
+awk -v n="${native[$replay_ms]}" -v p="${pgbr_ms[$replay_ms]}" -v f="${floor[$replay_ms]}" 'BEGIN {
+    printf "above the process start (%.1f ms): walden-fetch %.1f ms, pgbackrest %.1f ms (%.2fx)\n", f, n - f, p - f,
+        (n - f) / (p - f) }'

@@ -12,7 +12,8 @@
 # points at a port nothing listens on). The target is pgBackRest's time / walden's >= 1.5.
 # Last, the floor: a standby restored from pgBackRest's backup replays the same WAL with every
 # segment already in its pg_wal and no restore_command, timed from pg_ctl start: what PostgreSQL's
-# replay alone costs, and so the most any restore_command could gain.
+# replay alone costs. No restore_command reaches it: PostgreSQL also keeps each file restored
+# from the archive in pg_wal with a durable rename (an fsync of the segment).
 #
 #   bench/standby-catchup-bench.sh [SEGMENTS]   (default 500; build first: mvn -B package -DskipTests)
 #
@@ -187,6 +188,6 @@ floor_s=$seconds
 printf '%-58s %8s s (pg_ctl start; no restore_command)\n' "floor: the same WAL replayed from pg_wal" "$floor_s"
 echo
 awk -v w="$walden_s" -v p="$pgbr_s" -v f="$floor_s" 'BEGIN {
-    printf "pgBackRest / walden: %.2fx (target >= 1.5x); pgBackRest / floor: %.2fx (no restore_command could do better)\n",
+    printf "pgBackRest / walden: %.2fx (target >= 1.5x); pgBackRest / floor: %.2fx (a bound no restore_command reaches)\n",
         p / w, p / f
     printf "above the floor: walden %.1f s, pgBackRest %.1f s\n", w - f, p - f }'

@@ -21,7 +21,8 @@ import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigSource;
 import dev.walden.config.Secrets;
 import dev.walden.log.LogSetup;
-import dev.walden.protocol.WaldenVersion;
+import java.nio.file.Path;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine;
 
@@ -92,7 +93,8 @@ public final class Walden {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {"walden " + WaldenVersion.get()};
+            String home = System.getProperty("walden.home");
+            return BuildInfo.of(Optional.ofNullable(home).map(Path::of)).lines();
         }
     }
 }

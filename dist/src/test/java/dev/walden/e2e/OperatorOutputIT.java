@@ -29,6 +29,26 @@ class OperatorOutputIT {
     Path dir;
 
     @Test
+    void versionNamesTheReleaseCommitRuntimeAndArchiveModuleMajors() throws Exception {
+        Installation.Run version = Installation.run(dir, Installation.HOME.resolve("bin/walden").toString(),
+                "--version");
+        assertEquals(0, version.exit(), version.toString());
+        String[] lines = version.stdout().split("\n");
+        assertTrue(lines[0].matches("walden \\d+\\.\\d+\\.\\d+(-[0-9A-Za-z.]+)? \\(commit [0-9a-f]{12}(-dirty)?\\)|"
+                + "walden \\d+\\.\\d+\\.\\d+(-[0-9A-Za-z.]+)? \\(commit unknown\\)"), lines[0]);
+        assertTrue(lines[1].startsWith("runtime: Java " + Runtime.version().feature()), lines[1]);
+        List<String> built = new ArrayList<>();
+        try (var dirs = java.nio.file.Files.list(Installation.HOME.resolve("lib/postgresql"))) {
+            dirs.filter(d -> java.nio.file.Files.exists(d.resolve("walden_archive.so")))
+                    .map(d -> d.getFileName().toString()).sorted().forEach(built::add);
+        } catch (java.nio.file.NoSuchFileException e) {
+            // no archive module built here
+        }
+        assertEquals("archive module (archive_library) built for PostgreSQL: "
+                + (built.isEmpty() ? "none" : String.join(", ", built)), lines[2]);
+    }
+
+    @Test
     void jsonOutputAuditTrailStructuredLogsAndNoSecrets() throws Exception {
         Path clusterDir = dir.resolve("pg");
         List<Installation.Run> runs = new ArrayList<>();

@@ -49,6 +49,34 @@ public record WalPageHeader(int magic, int info, int timeline, Lsn pageAddress, 
                 Integer.toUnsignedLong(b.getInt(36)));
     }
 
+    /**
+     * Writes this header into the first {@value #LONG_HEADER_LENGTH} bytes of {@code page}, laid out
+     * as {@link #parse} reads it (for WAL made by walden itself: tests, start-up training).
+     */
+    public void writeTo(byte[] page) {
+        if (page.length < LONG_HEADER_LENGTH) {
+            throw new IllegalArgumentException("a long WAL page header needs " + LONG_HEADER_LENGTH + " bytes, got "
+                    + page.length);
+        }
+        ByteBuffer b = ByteBuffer.wrap(page).order(ByteOrder.nativeOrder());
+        b.putShort(0, (short) magic);
+        b.putShort(2, (short) info);
+        b.putInt(4, timeline);
+        b.putLong(8, pageAddress.value());
+        b.putInt(16, 0);
+        b.putInt(20, 0);
+        b.putLong(24, systemIdentifier);
+        b.putInt(32, (int) segmentSize);
+        b.putInt(36, (int) blockSize);
+    }
+
+    /** The long header PostgreSQL writes at the start of segment {@code name} of {@code cluster}. */
+    public static WalPageHeader first(ClusterIdentity cluster, WalFileName name) {
+        WalSegmentSize size = cluster.segmentSize();
+        return new WalPageHeader(cluster.walMagic(), XLP_LONG_HEADER, name.timeline(),
+                size.startOf(name.segmentNumber(size)), cluster.systemIdentifier(), size.bytes(), 8192);
+    }
+
     /** Whether the whole header is zero, as in a pre-allocated segment that was never written. */
     public boolean isZero() {
         return magic == 0 && info == 0 && timeline == 0 && pageAddress.value() == 0 && systemIdentifier == 0;

@@ -1,7 +1,5 @@
 package dev.walden.wal;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Random;
 
 /** WAL files for tests that need exact control over the header: built the way PostgreSQL lays them out. */
@@ -17,16 +15,8 @@ public final class SyntheticWal {
     public static byte[] segment(int magic, long systemIdentifier, WalSegmentSize size, WalFileName name, long seed) {
         byte[] bytes = new byte[size.bytes()];
         new Random(seed).nextBytes(bytes);
-        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.nativeOrder());
-        b.putShort(0, (short) magic);
-        b.putShort(2, (short) WalPageHeader.XLP_LONG_HEADER);
-        b.putInt(4, name.timeline());
-        b.putLong(8, size.startOf(name.segmentNumber(size)).value());
-        b.putInt(16, 0);
-        b.putInt(20, 0);
-        b.putLong(24, systemIdentifier);
-        b.putInt(32, size.bytes());
-        b.putInt(36, 8192);
+        new WalPageHeader(magic, WalPageHeader.XLP_LONG_HEADER, name.timeline(),
+                size.startOf(name.segmentNumber(size)), systemIdentifier, size.bytes(), 8192).writeTo(bytes);
         return bytes;
     }
 }
