@@ -99,8 +99,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 root=$(cd "$here/.." && pwd -P)
 home=$root/dist/target/walden
 pgbin=${WALDEN_PG_BIN:-/usr/lib/postgresql/15/bin}
-# walden runs with its default settings: no WALDEN_* variable of the caller may change them
-while read -r v; do unset "$v"; done < <(compgen -v WALDEN_ || true)
+# walden runs with its default settings: no WALDEN_* variable of the caller may change them, but
+# for WALDEN_JAVA_OPTS, the JVM's options, kept to measure a sizing (e.g. -Xmx96m) against the default
+while read -r v; do unset "$v"; done < <(compgen -v WALDEN_ | grep -vx WALDEN_JAVA_OPTS || true)
 
 # the build needs a JDK 21+: the one JAVA_HOME names if it is one, else the newest found
 # shellcheck source=../dist/src/main/lib/find-java.sh
