@@ -10,6 +10,7 @@ import dev.walden.protocol.FetchRequest;
 import dev.walden.protocol.Frame;
 import dev.walden.protocol.FrameType;
 import dev.walden.protocol.PushRequest;
+import dev.walden.recovery.PointInTimeRecovery;
 import dev.walden.repo.StorageFactory;
 import dev.walden.wal.ClusterIdentity;
 import dev.walden.wal.WalFileName;
@@ -27,10 +28,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.Random;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 
 /**
@@ -52,7 +51,7 @@ public final class StartupTraining {
         try {
             failures = train(dir);
         } finally {
-            deleteTree(dir);
+            PointInTimeRecovery.deleteTree(dir);
         }
         // System.exit, not a return: the agent's pools may still be winding down, and the JVM writes
         // the cache as it exits
@@ -161,13 +160,5 @@ public final class StartupTraining {
             return 1;
         }
         return 0;
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

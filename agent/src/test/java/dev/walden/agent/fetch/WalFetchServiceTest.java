@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.walden.agent.SetClock;
 import dev.walden.protocol.ErrorCode;
 import dev.walden.protocol.ErrorReply;
 import dev.walden.protocol.FetchRequest;
@@ -25,7 +26,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.BooleanSupplier;
@@ -44,7 +44,7 @@ class WalFetchServiceTest {
     Path pgWal;
 
     private final MemoryStorage storage = new MemoryStorage();
-    private final MovableClock clock = new MovableClock();
+    private final SetClock clock = new SetClock(Instant.parse("2026-12-06T12:00:00Z"));
     private WalFetchService service;
 
     @AfterEach
@@ -183,29 +183,5 @@ class WalFetchServiceTest {
             assertEquals(ErrorCode.BAD_REQUEST, ErrorReply.fromFrame(reply).knownCode(), path);
         }
         assertEquals(Set.of(), files());
-    }
-
-    /** A clock the test moves. */
-    private static final class MovableClock extends Clock {
-        private volatile Instant now = Instant.parse("2026-12-06T12:00:00Z");
-
-        void advance(Duration by) {
-            now = now.plus(by);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.walden.agent.SetClock;
 import dev.walden.agent.archive.AgentStats;
 import dev.walden.agent.archive.ArchiveResult;
 import dev.walden.db.ConnectionSettings;
@@ -15,11 +16,8 @@ import dev.walden.wal.WalFileName;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -52,30 +50,6 @@ class PrometheusMetricsTest {
                 Compression.LZ4, 100), 16 * 1024 * 1024, false, Duration.ofMillis(3));
     }
 
-    /** A clock the test sets: the age of the newest archive is a matter of time passing. */
-    private static final class SetClock extends Clock {
-        private Instant now;
-
-        SetClock(Instant now) {
-            this.now = now;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-    }
-
     @Test
     void theNewestArchivesAgeGrowsWhileNothingIsArchivedAndDropsWhenSomethingIs() {
         Instant t0 = Instant.parse("2026-12-01T02:00:00Z");
@@ -87,9 +61,9 @@ class PrometheusMetricsTest {
         assertTrue(Double.isNaN(sample(metrics.scrape(), series)), "nothing archived, nothing known from PostgreSQL");
 
         stats.stored(stored("000000010000000000000001"), t0);
-        clock.now = t0.plusSeconds(90);
+        clock.set(t0.plusSeconds(90));
         assertEquals(90, sample(metrics.scrape(), series));
-        clock.now = t0.plusSeconds(3600); // a quiet server: no segment switch, nothing archived
+        clock.set(t0.plusSeconds(3600)); // a quiet server: no segment switch, nothing archived
         assertEquals(3600, sample(metrics.scrape(), series));
         stats.stored(stored("000000010000000000000002"), t0.plusSeconds(3599));
         assertEquals(1, sample(metrics.scrape(), series));
