@@ -1,8 +1,9 @@
 package dev.walden.cli;
 
-import dev.walden.agent.Agent;
 import dev.walden.agent.AgentConfig;
+import dev.walden.agent.jobs.JobSetup;
 import dev.walden.cli.recovery.FetchCommand;
+import dev.walden.cli.setup.AgentCommand;
 import dev.walden.config.ConfigSource;
 import dev.walden.log.LogSetup;
 import dev.walden.protocol.AgentClient;
@@ -18,17 +19,22 @@ import dev.walden.wal.WalPageHeader;
 import dev.walden.wal.WalSegmentSize;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.net.HttpURLConnection;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import picocli.CommandLine;
 
@@ -86,7 +92,9 @@ public final class StartupTraining {
         ConfigSource source = ConfigSource.load(config, true, Map.of());
         LogSetup.apply("text", "warn"); // the agent's INFO lines are no news in a build log
         WalFileName first = WalFileName.segment(1, 1, cluster.segmentSize());
-        Agent agent = Agent.start(AgentConfig.from(source), StorageFactory.open(source), Clock.systemUTC());
+        // started as `walden agent` starts it: its metrics and HTTP endpoint too (on a free loopback port)
+        AgentCommand.Running running = AgentCommand.start(AgentConfig.from(source), StorageFactory.open(source),
+                JobSetup.from(source, Map.of()), Optional.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
         try {
             AgentClient client = new AgentClient(dir.resolve("agent.sock"), Duration.ofSeconds(30));
             failures += expect(client.exchange(Frame.of(FrameType.PING)), "ping");
@@ -97,8 +105,9 @@ public final class StartupTraining {
             failures += expect(client.exchange(new FetchRequest(first.toString(), replay.resolve("RECOVERYXLOG")
                     .toString()).toFrame()), "fetch");
             failures += command(0, "status", "--config", conf);
+            failures += scrape(running.http().orElseThrow().address());
         } finally {
-            agent.close();
+            running.close();
         }
         failures += command(0, "list", "--config", conf);
         failures += command(0, "list", "--config", conf, "--json");
@@ -152,6 +161,18 @@ public final class StartupTraining {
             return 1;
         }
         return 0;
+    }
+
+    /** GET /metrics from the agent's endpoint: 0 when it answered 200, else 1. */
+    private static int scrape(InetSocketAddress endpoint) throws IOException {
+        HttpURLConnection http = (HttpURLConnection) URI.create("http://" + endpoint.getHostString() + ":"
+                + endpoint.getPort() + "/metrics").toURL().openConnection();
+        try (InputStream in = http.getInputStream()) {
+            in.readAllBytes();
+            return http.getResponseCode() == 200 ? 0 : 1;
+        } finally {
+            http.disconnect();
+        }
     }
 
     private static int expect(Frame reply, String what) {

@@ -13,12 +13,27 @@ class WaldenCommandLineTest {
     private record Run(int exit, String err) {
     }
 
+    /** Runs the arguments on the command line main() builds for them, and on the whole one: both must agree. */
     private static Run run(String... args) {
+        Run narrowed = run(Walden.commandLine(args), args);
+        Run whole = run(Walden.commandLine(), args);
+        assertEquals(whole, narrowed, "the command line built for these arguments behaves as the whole one");
+        return whole;
+    }
+
+    private static Run run(CommandLine cli, String... args) {
         StringWriter err = new StringWriter();
-        CommandLine cli = Walden.commandLine();
         cli.setErr(new PrintWriter(err));
         cli.setOut(new PrintWriter(new StringWriter()));
         return new Run(cli.execute(args), err.toString());
+    }
+
+    @Test
+    void forTheFirstArgumentNamingASubcommandOnlyThatOneIsBuilt() {
+        assertEquals(java.util.Set.of("agent"), Walden.commandLine(new String[] {"agent", "--help"}).getSubcommands().keySet());
+        assertTrue(Walden.commandLine(new String[] {"help", "agent"}).getSubcommands().size() > 10, "help needs them all");
+        assertTrue(Walden.commandLine(new String[] {"agnet"}).getSubcommands().size() > 10, "suggestions need them all");
+        assertEquals(0, run("help", "agent").exit());
     }
 
     @Test

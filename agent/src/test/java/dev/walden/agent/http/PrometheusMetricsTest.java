@@ -137,6 +137,8 @@ class PrometheusMetricsTest {
 
     @Test
     void processMetricsAreThere() {
+        assertFalse(metrics.scrape().contains("jvm_memory_used_bytes"), "bound only once the agent listens");
+        metrics.bindRuntimeMetrics();
         String text = metrics.scrape();
         assertTrue(sample(text, "process_uptime_seconds") >= 0);
         assertTrue(sample(text, "system_cpu_count") >= 1);

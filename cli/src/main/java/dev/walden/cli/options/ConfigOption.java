@@ -10,6 +10,13 @@ public final class ConfigOption {
             description = "config file (default: $WALDEN_CONFIG, else /etc/walden/walden.conf)")
     String file;
 
+    /** As if given {@code --config FILE} (or not given, when {@code file} is null). */
+    public static ConfigOption of(String file) {
+        ConfigOption option = new ConfigOption();
+        option.file = file;
+        return option;
+    }
+
     /** The file given with --config, or null. */
     public String file() {
         return file;

@@ -42,6 +42,30 @@ public final class AgentCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
 
+    /**
+     * The agent for the arguments its service unit passes, {@code agent} or {@code agent --config FILE}
+     * (or {@code --config=FILE}), parsed without the command line's library; empty for any other
+     * arguments, which the command line parses as always (help, errors, ...).
+     */
+    public static Optional<AgentCommand> asTheUnitRunsIt(String[] args) {
+        if (args.length == 0 || !args[0].equals("agent")) {
+            return Optional.empty();
+        }
+        String file;
+        if (args.length == 1) {
+            file = null;
+        } else if (args.length == 2 && args[1].startsWith("--config=") && args[1].length() > "--config=".length()) {
+            file = args[1].substring("--config=".length());
+        } else if (args.length == 3 && args[1].equals("--config") && !args[2].startsWith("-")) {
+            file = args[2];
+        } else {
+            return Optional.empty();
+        }
+        AgentCommand agent = new AgentCommand();
+        agent.config = ConfigOption.of(file);
+        return Optional.of(agent);
+    }
+
     @Override
     public Integer call() throws ConfigException, IOException, InterruptedException {
         ConfigSource source = config.locate();
@@ -73,7 +97,7 @@ public final class AgentCommand implements Callable<Integer> {
     }
 
     /** The agent and, if it listens, its HTTP endpoint. */
-    private record Running(Agent agent, Optional<HttpEndpoint> http) implements AutoCloseable {
+    public record Running(Agent agent, Optional<HttpEndpoint> http) implements AutoCloseable {
         @Override
         public void close() throws IOException {
             http.ifPresent(HttpEndpoint::close);
@@ -81,13 +105,14 @@ public final class AgentCommand implements Callable<Integer> {
         }
     }
 
-    /** Starts the agent, then the HTTP endpoint. */
-    private static Running start(AgentConfig agentConfig, Storage storage, JobSetup jobs,
+    /** Starts the agent, then the HTTP endpoint (also the start-up cache's training of the agent's start). */
+    public static Running start(AgentConfig agentConfig, Storage storage, JobSetup jobs,
             Optional<InetSocketAddress> listen) throws IOException {
         // Metrics record from the first push on; without the endpoint nobody could read them.
         Optional<PrometheusMetrics> metrics = listen.map(l -> new PrometheusMetrics());
         Agent agent = Agent.start(agentConfig, storage, Clock.systemUTC(), Optional.of(jobs),
                 metrics.<AgentMetrics>map(m -> m).orElse(AgentMetrics.NONE));
+        metrics.ifPresent(PrometheusMetrics::bindRuntimeMetrics);
         if (listen.isPresent()) {
             try {
                 HttpEndpoint http = HttpEndpoint.start(listen.get(), agent, metrics.get(),

@@ -1,8 +1,11 @@
 package dev.walden.cli.setup;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -19,5 +22,21 @@ class AgentCommandTest {
         assertTrue(help.contains("It needs the repository that 'walden init' made for the cluster in pgdata, and "
                 + "never creates one itself"), help);
         assertFalse(help.contains("creates the repository"), help);
+    }
+
+    @Test
+    void theUnitsArgumentsAreTakenWithoutTheCommandLineLibraryAndNothingElseIs() {
+        assertEquals(Optional.of("/etc/walden/15-main.conf"), configOf("agent", "--config", "/etc/walden/15-main.conf"));
+        assertEquals(Optional.of("/etc/walden/15-main.conf"), configOf("agent", "--config=/etc/walden/15-main.conf"));
+        assertTrue(AgentCommand.asTheUnitRunsIt(new String[] {"agent"}).isPresent());
+        assertNull(AgentCommand.asTheUnitRunsIt(new String[] {"agent"}).orElseThrow().config.file());
+        for (String[] other : new String[][] {{}, {"list"}, {"agent", "--help"}, {"agent", "--config"}, {"agent", "--config="},
+                {"agent", "--config", "--help"}, {"agent", "--config", "a.conf", "extra"}, {"agent", "-h"}}) {
+            assertEquals(Optional.empty(), AgentCommand.asTheUnitRunsIt(other), String.join(" ", other));
+        }
+    }
+
+    private static Optional<String> configOf(String... args) {
+        return AgentCommand.asTheUnitRunsIt(args).map(a -> a.config.file());
     }
 }
