@@ -270,6 +270,11 @@ public final class EncryptingStorage implements Storage {
     }
 
     @Override
+    public long writerMemoryBytes() {
+        return inner.writerMemoryBytes();
+    }
+
+    @Override
     public String describe() {
         return inner.describe();
     }

@@ -124,6 +124,14 @@ public interface Storage extends AutoCloseable {
         return sha256;
     }
 
+    /**
+     * The most heap one open {@link ObjectWriter} may hold (its buffer), for sizing the agent's JVM:
+     * none for a file being written, up to a part (and the copy that grows it) for S3.
+     */
+    default long writerMemoryBytes() {
+        return 0;
+    }
+
     /** Where this storage is, for messages: {@code posix:/var/lib/walden}. */
     String describe();
 

@@ -2,6 +2,7 @@ package dev.walden.cli.setup;
 
 import dev.walden.agent.Agent;
 import dev.walden.agent.AgentConfig;
+import dev.walden.agent.HeapBudget;
 import dev.walden.agent.archive.AgentMetrics;
 import dev.walden.agent.http.HttpEndpoint;
 import dev.walden.agent.http.PrometheusMetrics;
@@ -80,6 +81,9 @@ public final class AgentCommand implements Callable<Integer> {
             throw source.invalid(ConfigKeys.HTTP_LISTEN, e.getMessage());
         }
         Storage storage = StorageFactory.open(source);
+        new HeapBudget(agentConfig.workers(), jobs.settings().backup().workers(), storage.writerMemoryBytes())
+                .warning(Runtime.getRuntime().maxMemory())
+                .ifPresent(warning -> LOG.log(System.Logger.Level.WARNING, warning));
         // The hook is in place before the socket answers: a supervisor (or a test) that stops the agent as soon as
         // it answers must get a clean stop and exit 0, not the JVM's 143 for a SIGTERM nobody handled.
         CompletableFuture<AutoCloseable> running = new CompletableFuture<>();

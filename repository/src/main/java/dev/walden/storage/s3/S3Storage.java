@@ -474,6 +474,12 @@ public final class S3Storage implements Storage {
         }
     }
 
+    /** A part, and the half-size buffer it is copied from as it grows (S3ObjectWriter). */
+    @Override
+    public long writerMemoryBytes() {
+        return settings.partBytes() * 3L / 2;
+    }
+
     @Override
     public String describe() {
         return settings.describe();
