@@ -11,7 +11,7 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN mvn -B -q package -DskipTests \
+RUN mvn -B -q package -DskipTests -Dwalden.deb.skip=true \
     && jlink --add-modules java.base,java.compiler,java.desktop,java.naming,java.security.jgss,java.sql,jdk.crypto.ec,jdk.jfr,jdk.management,jdk.net,jdk.unsupported \
         --strip-debug --no-header-files --no-man-pages --compress=zip-6 --output /runtime
 

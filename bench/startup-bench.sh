@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Start-up of the walden JVM with the start-up cache the build trained (lib/walden.aot on JDK 25+,
 # lib/walden.jsa on 21-24; dist/src/main/scripts/train-walden.sh) and without it, in the same run:
-# `walden --version`, `walden list` on a fresh repository, and the agent's time from its start to
-# its "listening" log line. ROUNDS of each, alternating; prints the mean of each.
+# `walden --version`, `walden list` on a fresh repository, the agent's time from its start to
+# its "listening" log line, and then its first pushes: 10 real segments pushed one after another
+# with bin/walden-push into a fresh repository, the first against the median of the 6th to 10th
+# (the steady state a cold JVM must reach). ROUNDS of each, alternating; prints the mean of each.
 #
 #   bench/startup-bench.sh [ROUNDS]   (default 5; build first: mvn -B package -DskipTests)
 #
@@ -24,12 +26,29 @@ tmp=$(mktemp -d /tmp/walden-startup-bench.XXXXXX)
 cleanup() {
     set +e
     pkill -f "dev.walden.cli.Walden agent --config $tmp/walden.conf" 2>/dev/null
+    "$pgbin/pg_ctl" -D "$tmp/pg" -m immediate stop >/dev/null 2>&1
     echo "$cache_java" > "$home/lib/walden.cache-java"
     rm -rf "$tmp"
 }
 trap cleanup EXIT
 
 "$pgbin/initdb" -D "$tmp/pg" -U postgres --auth=trust --no-sync >/dev/null
+# ten real segments to push (as bench/push-latency.sh makes them)
+cat >> "$tmp/pg/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$tmp'
+port = 5498
+fsync = off
+wal_keep_size = '1GB'
+CONF
+"$pgbin/pg_ctl" -D "$tmp/pg" -l "$tmp/pg.log" -w start >/dev/null
+for ((i = 0; i < 11; i++)); do
+    "$pgbin/psql" -h "$tmp" -p 5498 -U postgres -qAtX postgres -c "CREATE TABLE IF NOT EXISTS t (id bigint, payload text)" \
+        -c "INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 40000) g" -c "SELECT pg_switch_wal()" >/dev/null
+done
+"$pgbin/pg_ctl" -D "$tmp/pg" -m fast -w stop >/dev/null
+sync
+mapfile -t segments < <(ls "$tmp/pg/pg_wal" | grep -E '^[0-9A-F]{24}$' | sort | head -n 10)
 cat > "$tmp/walden.conf" <<CONF
 pgdata = $tmp/pg
 repository.path = $tmp/repo
@@ -38,12 +57,13 @@ schedule =
 schedule.drill =
 schedule.verify =
 CONF
-"$home/bin/walden" init --config "$tmp/walden.conf" >/dev/null
 
 ms() { awk -v s="$1" -v e="$2" 'BEGIN { printf "%d", (e - s) * 1000 }'; }
 declare -A total
-measure() { # mode: one round of the three
-    local mode=$1 start
+measure() { # mode: one round of the four
+    local mode=$1 start pushes=()
+    rm -rf "$tmp/repo"
+    "$home/bin/walden" init --config "$tmp/walden.conf" >/dev/null
     start=$EPOCHREALTIME
     "$home/bin/walden" --version >/dev/null
     total[$mode,version]=$(( ${total[$mode,version]:-0} + $(ms "$start" "$EPOCHREALTIME") ))
@@ -58,6 +78,13 @@ measure() { # mode: one round of the three
         sleep 0.005
     done
     total[$mode,agent]=$(( ${total[$mode,agent]:-0} + $(ms "$start" "$EPOCHREALTIME") ))
+    for seg in "${segments[@]}"; do
+        start=$EPOCHREALTIME
+        "$home/bin/walden-push" --config "$tmp/walden.conf" "$tmp/pg/pg_wal/$seg" >/dev/null
+        pushes+=("$(ms "$start" "$EPOCHREALTIME")")
+    done
+    total[$mode,first]=$(( ${total[$mode,first]:-0} + pushes[0] ))
+    total[$mode,steady]=$(( ${total[$mode,steady]:-0} + $(printf '%s\n' "${pushes[@]:5}" | sort -n | sed -n 3p) ))
     kill "$agent"
     wait "$agent" || true
 }
@@ -74,3 +101,7 @@ printf '%-48s %10d %10d\n' "walden --version" $((total[with,version] / rounds)) 
 printf '%-48s %10d %10d\n' "walden list (an empty repository)" $((total[with,list] / rounds)) $((total[without,list] / rounds))
 printf '%-48s %10d %10d\n' "walden agent: start to its \"listening\" line" $((total[with,agent] / rounds)) \
     $((total[without,agent] / rounds))
+printf '%-48s %10d %10d\n' "  then its first push (walden-push %p, stored)" $((total[with,first] / rounds)) \
+    $((total[without,first] / rounds))
+printf '%-48s %10d %10d\n' "  the median of its 6th to 10th push" $((total[with,steady] / rounds)) \
+    $((total[without,steady] / rounds))
