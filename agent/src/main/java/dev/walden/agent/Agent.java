@@ -141,7 +141,6 @@ public final class Agent implements AutoCloseable {
         Optional<ReadyWatcher> watcher = Optional.empty();
         try {
             socket = AgentSocket.claim(config.socket(), config.socketGroup());
-            removeAbandonedWrites(storage);
             AgentStats stats = new AgentStats(clock.instant());
             ArchivedIndex index = config.lookAhead() ? new ArchivedIndex() : ArchivedIndex.disabled();
             SegmentArchiver archiver = new SegmentArchiver(walDirectory, repository, config.compression(),
@@ -163,7 +162,9 @@ public final class Agent implements AutoCloseable {
                     new AgentServer.Limits(IDLE_TIMEOUT, config.frameTimeout(), config.maxConnections()), metrics,
                     Optional.of(fetch));
             ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("walden-housekeeping"));
-            housekeeping.scheduleWithFixedDelay(() -> removeAbandonedWrites(storage), 1, 1, TimeUnit.HOURS);
+            // from the start, but not before listening: on a local repository it walks every file, which on a
+            // large one takes longer than PostgreSQL, started after the agent, should wait for its first archive
+            housekeeping.scheduleWithFixedDelay(() -> removeAbandonedWrites(storage), 0, 1, TimeUnit.HOURS);
             if (agentJobs != null && jobs.get().schedule().isPresent()) {
                 scheduler = new Scheduler(jobs.get().schedule().get(), Clock.systemDefaultZone(), agentJobs, storage);
             }
@@ -183,6 +184,7 @@ public final class Agent implements AutoCloseable {
                     + config.pgWal() + " of " + cluster + " into " + storage.describe() + " (" + config.workers()
                     + " workers, " + config.compression().configName() + (watcher.isPresent() ? ", look-ahead" : "")
                     + ")");
+            AgentWarmup.start(config.socket(), config.compression(), config.compressionLevel());
             if (scheduler != null) {
                 scheduler.start();
                 LOG.log(Level.INFO, "next scheduled run (" + String.join(", ", jobs.get().jobs()) + ") at "

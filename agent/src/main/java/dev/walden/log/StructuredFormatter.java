@@ -19,7 +19,13 @@ import java.util.logging.LogRecord;
  * kept (in {@code stack}, newlines escaped) only at debug level, where someone asked for it.
  */
 public final class StructuredFormatter extends Formatter {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Made at the first JSON line, not when logging is set up: a mapper costs ~0.2 s of a cold
+     * start, which every command and the agent would pay for text lines.
+     */
+    private static final class Mapper {
+        static final ObjectMapper JSON = new ObjectMapper();
+    }
 
     public enum Style {
         TEXT, JSON
@@ -54,7 +60,7 @@ public final class StructuredFormatter extends Formatter {
 
     private static String json(Map<String, String> fields) {
         try {
-            return JSON.writeValueAsString(fields);
+            return Mapper.JSON.writeValueAsString(fields);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a map of strings is always JSON", e);
         }

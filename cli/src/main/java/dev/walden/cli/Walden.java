@@ -21,6 +21,7 @@ import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigSource;
 import dev.walden.config.Secrets;
 import dev.walden.log.LogSetup;
+import dev.walden.repo.Json;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -42,9 +43,19 @@ public final class Walden {
             CommandLine.HelpCommand.class);
 
     public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command the arguments name; returns its exit code. */
+    static int run(String[] args) {
+        // JSON is read by every command that opens the repository (repository.json first of all), and the
+        // mapper's first use costs ~0.1 s of a cold start: made on a second core while this one sets up
+        // logging and reads the configuration (the agent starts before PostgreSQL, which waits for it)
+        Thread.ofPlatform().daemon(true).name("walden-json").start(() -> Json.MAPPER.createObjectNode());
         LogSetup.fromEnvironment(System.getenv());
+        ConfigSource.checkEveryLocated(WholeConfig::check);
         Optional<AgentCommand> agent = AgentCommand.asTheUnitRunsIt(args);
-        System.exit(agent.isPresent() ? runAgent(agent.get()) : commandLine(args).execute(args));
+        return agent.isPresent() ? runAgent(agent.get()) : commandLine(args).execute(args);
     }
 
     /**

@@ -9,9 +9,12 @@ import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKey;
 import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -111,6 +114,25 @@ class WholeConfigTest {
                 "a host name is not resolved by a command that doesn't listen");
         assertDoesNotThrow(() -> WholeConfig.check(ConfigSource.load(Path.of("../dist/src/main/conf/walden.conf.example"),
                 true, Map.of())));
+    }
+
+    @Test
+    void theAgentStartedAsItsUnitStartsItChecksTheWholeConfigToo() throws Exception {
+        // a key the agent never reads on a local repository: only the whole configuration's check sees it
+        Path conf = Files.writeString(dir.resolve("walden.conf"), "repository.path = " + dir.resolve("none")
+                + "\nrepository.s3.attempts = 0\n");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream stderr = System.err;
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        int exit;
+        try {
+            exit = Walden.run(new String[] {"agent", "--config", conf.toString()});
+        } finally {
+            System.setErr(stderr);
+        }
+        String said = err.toString(StandardCharsets.UTF_8).strip();
+        assertEquals(1, exit, said);
+        assertTrue(said.startsWith("walden agent: repository.s3.attempts (" + conf + " line 2): "), said);
     }
 
     @Test
