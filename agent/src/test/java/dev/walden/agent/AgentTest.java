@@ -10,6 +10,7 @@ import dev.walden.repo.Repository;
 import dev.walden.storage.FaultInjectingStorage;
 import dev.walden.storage.MemoryStorage;
 import dev.walden.storage.posix.PosixStorage;
+import dev.walden.wal.ClusterIdentity;
 import dev.walden.wal.WalFileName;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -176,18 +177,12 @@ class AgentTest {
         PosixStorage shared = PosixStorage.create(dir.resolve("repo"));
         Repository.create(shared, FakePgdata.CLUSTER, Clock.systemUTC());
         FakePgdata other = new FakePgdata(dir.resolve("other"));
-        Files.write(other.pgdata.resolve("global/pg_control"), controlFor(99L));
+        ClusterIdentity.writeMadeUpControlFile(other.pgdata, 99L);
         other.foreignSegment("000000010000000000000001", 99L);
         AgentConfig otherConfig = new AgentConfig(other.pgdata, other.pgWal, dir.resolve("other.sock"),
                 Optional.empty(), 1, 64, Duration.ofSeconds(5), Duration.ofSeconds(5), Compression.NONE, 0, false);
         IOException e = assertThrows(IOException.class, () -> Agent.start(otherConfig, shared, Clock.systemUTC()));
         assertTrue(e.getMessage().contains("belongs to system 7400000000000000001")
                 && e.getMessage().contains("not to this cluster, system 99"), e.getMessage());
-    }
-
-    private static byte[] controlFor(long systemIdentifier) {
-        byte[] control = new byte[8192];
-        java.nio.ByteBuffer.wrap(control).order(java.nio.ByteOrder.nativeOrder()).putLong(0, systemIdentifier);
-        return control;
     }
 }

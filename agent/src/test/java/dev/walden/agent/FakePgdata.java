@@ -5,8 +5,6 @@ import dev.walden.wal.SyntheticWal;
 import dev.walden.wal.WalFileName;
 import dev.walden.wal.WalSegmentSize;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -26,11 +24,8 @@ public final class FakePgdata {
         pgdata = dir.resolve("pgdata");
         pgWal = Files.createDirectories(pgdata.resolve("pg_wal"));
         Files.createDirectories(pgWal.resolve("archive_status"));
-        Files.createDirectories(pgdata.resolve("global"));
         Files.writeString(pgdata.resolve("PG_VERSION"), CLUSTER.pgMajor() + "\n");
-        byte[] control = new byte[8192];
-        ByteBuffer.wrap(control).order(ByteOrder.nativeOrder()).putLong(0, CLUSTER.systemIdentifier());
-        Files.write(pgdata.resolve("global/pg_control"), control);
+        ClusterIdentity.writeMadeUpControlFile(pgdata, CLUSTER.systemIdentifier());
         segment("000000010000000000000001", 1);
     }
 

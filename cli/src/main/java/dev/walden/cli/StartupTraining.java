@@ -26,8 +26,6 @@ import java.net.HttpURLConnection;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -120,12 +118,9 @@ public final class StartupTraining {
 
     /** PG_VERSION, global/pg_control with the system identifier, and one written WAL segment. */
     private static Path madeUpDataDirectory(Path pgdata, ClusterIdentity cluster) throws IOException {
-        Files.createDirectories(pgdata.resolve("global"));
         Files.createDirectories(pgdata.resolve("pg_wal/archive_status"));
         Files.writeString(pgdata.resolve("PG_VERSION"), cluster.pgMajor() + "\n");
-        byte[] control = new byte[8192];
-        ByteBuffer.wrap(control).order(ByteOrder.nativeOrder()).putLong(0, cluster.systemIdentifier());
-        Files.write(pgdata.resolve("global/pg_control"), control);
+        ClusterIdentity.writeMadeUpControlFile(pgdata, cluster.systemIdentifier());
         WalFileName name = WalFileName.segment(1, 1, cluster.segmentSize());
         byte[] segment = new byte[cluster.segmentSize().bytes()];
         new Random(1).nextBytes(segment);

@@ -72,6 +72,18 @@ public record ClusterIdentity(long systemIdentifier, int pgMajor, WalSegmentSize
         return ByteBuffer.wrap(head).order(ByteOrder.nativeOrder()).getLong();
     }
 
+    /**
+     * Writes a {@code global/pg_control} (8 KiB, like PostgreSQL's) that holds only the system
+     * identifier, where {@link #readSystemIdentifier} reads it: for made-up clusters, the start-up
+     * cache's training and tests, never for a real one.
+     */
+    public static void writeMadeUpControlFile(Path pgdata, long systemIdentifier) throws IOException {
+        byte[] control = new byte[8192];
+        ByteBuffer.wrap(control).order(ByteOrder.nativeOrder()).putLong(0, systemIdentifier);
+        Files.createDirectories(pgdata.resolve("global"));
+        Files.write(pgdata.resolve("global").resolve("pg_control"), control);
+    }
+
     private static WalSegmentSize readSegmentSize(Path pgWal, long systemIdentifier, int major) throws IOException {
         List<Path> segments = new ArrayList<>();
         try (DirectoryStream<Path> dir = Files.newDirectoryStream(pgWal)) {

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
@@ -26,11 +24,8 @@ class ClusterIdentityTest {
     void layout() throws IOException {
         pgWal = Files.createDirectories(pgdata.resolve("pg_wal/archive_status"));
         pgWal = pgWal.getParent();
-        Files.createDirectories(pgdata.resolve("global"));
         Files.writeString(pgdata.resolve("PG_VERSION"), "15\n");
-        byte[] control = new byte[8192];
-        ByteBuffer.wrap(control).order(ByteOrder.nativeOrder()).putLong(0, CLUSTER.systemIdentifier());
-        Files.write(pgdata.resolve("global/pg_control"), control);
+        ClusterIdentity.writeMadeUpControlFile(pgdata, CLUSTER.systemIdentifier());
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.walden.agent.FakePgdata;
+import dev.walden.wal.ClusterIdentity;
 import dev.walden.wal.WalFileException.Reason;
 import dev.walden.wal.WalFileException;
 import java.io.IOException;
@@ -92,9 +93,7 @@ class WalDirectoryTest {
         assertTrue(missing.getMessage().endsWith("pg_wal '" + standby.pgWal + "'"), missing.getMessage());
 
         FakePgdata other = new FakePgdata(Files.createDirectories(dir.resolve("other")));
-        byte[] control = new byte[8192];
-        java.nio.ByteBuffer.wrap(control).order(java.nio.ByteOrder.nativeOrder()).putLong(0, 42L);
-        Files.write(other.pgdata.resolve("global/pg_control"), control);
+        ClusterIdentity.writeMadeUpControlFile(other.pgdata, 42L);
         WalFileException foreign = refused(other.pgWal.resolve("000000010000000000000001").toString());
         assertEquals(Reason.OUTSIDE_PG_WAL, foreign.reason());
         assertTrue(foreign.getMessage().contains("another cluster (system identifier 42, not "
