@@ -89,7 +89,8 @@
     "repository.encryption.kms_region", "repository.encryption.kms_endpoint", "agent.socket", \
     "agent.socket_group", "agent.workers", "agent.queue_capacity", "agent.store_timeout", \
     "agent.shutdown_timeout", "agent.look_ahead", \
-    "agent.max_connections", "agent.frame_timeout", \
+    "agent.max_connections", "agent.frame_timeout", "agent.stream", "agent.stream.flush", \
+    "agent.stream.synchronous", \
     "http.listen", "compression", "compression.level", \
     "push.timeout", "fetch.timeout", "backup.workers", "backup.checkpoint", "backup.wal_timeout", \
     "backup.verify_checksums", "dump.databases", "dump.format", "dump.compression", "dump.timeout", \

@@ -17,6 +17,8 @@ import dev.walden.agent.jobs.Scheduler;
 import dev.walden.agent.server.AgentServer;
 import dev.walden.agent.server.AgentSocket;
 import dev.walden.agent.server.DescriptorBudget;
+import dev.walden.agent.stream.StreamSettings;
+import dev.walden.agent.stream.WalStreamer;
 import dev.walden.concurrent.DaemonThreads;
 import dev.walden.config.Durations;
 import dev.walden.protocol.FrameCodec;
@@ -72,6 +74,7 @@ public final class Agent implements AutoCloseable {
     private final ArchivedIndex index;
     private final Optional<ReadyWatcher> watcher;
     private final CountDownLatch closed = new CountDownLatch(1);
+    private volatile Optional<WalStreamer> stream = Optional.empty();
 
     private Agent(AgentConfig config, Repository repository, StorageLock writerLock, ArchiveDispatcher dispatcher,
                   AgentStats stats, AgentSocket socket, AgentServer server, ScheduledExecutorService housekeeping,
@@ -288,6 +291,23 @@ public final class Agent implements AutoCloseable {
         return dispatcher;
     }
 
+    /**
+     * Starts streaming WAL ({@code agent.stream = on}) beside archiving; the agent stops it when
+     * it closes.
+     */
+    public synchronized void startStreaming(StreamSettings settings, Clock clock) throws IOException {
+        if (stream.isPresent()) {
+            throw new IllegalStateException("already streaming");
+        }
+        stream = Optional.of(WalStreamer.start(settings, repository, config.compression(), config.compressionLevel(),
+                clock));
+    }
+
+    /** The WAL stream, when agent.stream is on. */
+    public Optional<WalStreamer> stream() {
+        return stream;
+    }
+
     /** What STATUS reports. */
     public Map<String, String> status() {
         Map<String, String> values = new LinkedHashMap<>();
@@ -312,6 +332,7 @@ public final class Agent implements AutoCloseable {
             values.putAll(proofs.status());
         }
         values.putAll(fetch.status());
+        stream.ifPresent(s -> values.putAll(s.state().status()));
         return values;
     }
 
@@ -328,6 +349,7 @@ public final class Agent implements AutoCloseable {
         LOG.log(Level.INFO, "agent shutting down; waiting up to " + Durations.format(config.shutdownTimeout())
                 + " for files being archived");
         try {
+            stream.ifPresent(WalStreamer::close); // what it received and did not store stays in the slot
             server.stopAccepting();
             watcher.ifPresent(ReadyWatcher::close);
             if (scheduler != null) {

@@ -17,14 +17,22 @@ import java.util.Optional;
  * @param archiveWorkers agent.workers
  * @param backupWorkers backup.workers
  * @param writerBytes the storage's {@code writerMemoryBytes()}
+ * @param streamBytes what the WAL stream holds at once (agent.stream = on), 0 when off:
+ *     {@link dev.walden.agent.stream.WalStreamer#heapBytes}
  */
-public record HeapBudget(int archiveWorkers, int backupWorkers, long writerBytes) {
+public record HeapBudget(int archiveWorkers, int backupWorkers, long writerBytes, long streamBytes) {
     static final long BASE_BYTES = 48L * 1024 * 1024;
     private static final long MIB = 1024 * 1024;
 
+    /** Without streaming. */
+    public HeapBudget(int archiveWorkers, int backupWorkers, long writerBytes) {
+        this(archiveWorkers, backupWorkers, writerBytes, 0);
+    }
+
     /** The most the settings may hold at once. */
     public long neededBytes() {
-        return BASE_BYTES + archiveWorkers * (SegmentArchiver.MAX_HELD_BYTES + writerBytes) + backupWorkers * writerBytes;
+        return BASE_BYTES + archiveWorkers * (SegmentArchiver.MAX_HELD_BYTES + writerBytes) + backupWorkers * writerBytes
+                + streamBytes;
     }
 
     /** A one-line warning when {@code maxHeapBytes} (the JVM's -Xmx) is below what is needed. */
@@ -37,6 +45,7 @@ public record HeapBudget(int archiveWorkers, int backupWorkers, long writerBytes
         return Optional.of("the JVM's heap limit (" + maxHeapBytes / MIB + " MiB) is below the " + needed / MIB
                 + " MiB that agent.workers = " + archiveWorkers + " and backup.workers = " + backupWorkers
                 + (writerBytes > 0 ? " with " + writerBytes / MIB + " MiB per storage writer" : "")
+                + (streamBytes > 0 ? " and the WAL stream (" + streamBytes / MIB + " MiB)" : "")
                 + " may hold at once; running out would stop the agent: set WALDEN_JAVA_OPTS=-Xmx" + suggested
                 + "m in the agent's environment (docs/operations.md#the-agents-memory)");
     }

@@ -28,4 +28,13 @@ class HeapBudgetTest {
         assertTrue(suggested * MIB >= budget.neededBytes(), warning);
         assertEquals(Optional.empty(), budget.warning(suggested * MIB), "the suggestion is enough");
     }
+
+    @Test
+    void streamingFitsOnPosixAndIsWarnedAboutOnS3() {
+        long posixStream = dev.walden.agent.stream.WalStreamer.heapBytes(dev.walden.wal.WalSegmentSize.DEFAULT, 0);
+        assertEquals(Optional.empty(), new HeapBudget(2, 2, 0, posixStream).warning(LAUNCHER_HEAP), "posix");
+        long s3Stream = dev.walden.agent.stream.WalStreamer.heapBytes(dev.walden.wal.WalSegmentSize.DEFAULT, S3_WRITER);
+        String warning = new HeapBudget(2, 2, S3_WRITER, s3Stream).warning(LAUNCHER_HEAP).orElseThrow();
+        assertTrue(warning.contains("and the WAL stream (57 MiB)"), warning);
+    }
 }

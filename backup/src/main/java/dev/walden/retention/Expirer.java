@@ -8,6 +8,7 @@ import dev.walden.catalog.DumpCatalog;
 import dev.walden.catalog.WalCatalog;
 import dev.walden.repo.Repository;
 import dev.walden.repo.StoredWal;
+import dev.walden.repo.StreamedWal;
 import dev.walden.storage.StorageLock;
 import dev.walden.storage.StorageLockedException;
 import dev.walden.wal.WalFileName;
@@ -39,16 +40,22 @@ public final class Expirer {
     private final RetentionPolicy policy;
     private final Clock clock;
 
-    /** What an expiry removes, and why. */
-    public record Plan(List<Item> backups, List<Item> dumps, List<StoredWal> wal, Optional<String> walKeptFrom,
-                       long bytes) {
+    /**
+     * What an expiry removes, and why.
+     *
+     * @param streamed streamed segments ({@link StreamedWal}) that are archived (the archived copy
+     *     serves) or older than every kept backup's WAL
+     */
+    public record Plan(List<Item> backups, List<Item> dumps, List<StoredWal> wal, List<StreamedWal> streamed,
+                       Optional<String> walKeptFrom, long bytes) {
         public boolean isEmpty() {
-            return backups.isEmpty() && dumps.isEmpty() && wal.isEmpty();
+            return backups.isEmpty() && dumps.isEmpty() && wal.isEmpty() && streamed.isEmpty();
         }
 
         /** One line for logs and the audit trail: {@code 1 backup(s), 2 dump(s), 40 WAL file(s), 1.2 GiB}. */
         public String summary() {
             return backups.size() + " backup(s), " + dumps.size() + " dump(s), " + wal.size() + " WAL file(s), "
+                    + (streamed.isEmpty() ? "" : streamed.size() + " streamed segment(s), ")
                     + dev.walden.console.Sizes.bytes(bytes);
         }
     }
@@ -93,16 +100,18 @@ public final class Expirer {
 
         List<StoredWal> wal = new ArrayList<>();
         Optional<String> keptFrom = Optional.empty();
+        WalSegmentSize size = repository.cluster().segmentSize();
+        WalCatalog catalog = WalCatalog.read(repository.storage(), size);
+        long cutoff = Long.MIN_VALUE;
         if (!kept.isEmpty()) {
-            WalSegmentSize size = repository.cluster().segmentSize();
             // The lowest start over every kept backup, not the oldest backup's: a newer backup on
             // a timeline forked from an earlier point starts at a lower segment number.
             BackupManifest lowest = kept.stream().map(e -> e.manifest().orElseThrow())
                     .min(Comparator.comparingLong(m -> WalFileName.parse(m.startWal()).segmentNumber(size)))
                     .orElseThrow();
-            long cutoff = WalFileName.parse(lowest.startWal()).segmentNumber(size);
+            cutoff = WalFileName.parse(lowest.startWal()).segmentNumber(size);
             keptFrom = Optional.of(lowest.startWal());
-            for (WalCatalog.Archived a : WalCatalog.read(repository.storage(), size).files()) {
+            for (WalCatalog.Archived a : catalog.files()) {
                 WalFileName name = a.wal().name();
                 // history files are tiny and every later timeline needs its ancestors'
                 if (name.kind() != WalFileName.Kind.HISTORY && name.segmentNumber(size) < cutoff) {
@@ -110,9 +119,17 @@ public final class Expirer {
                 }
             }
         }
+        List<StreamedWal> streamed = new ArrayList<>();
+        for (StreamedWal s : repository.stream().objects()) {
+            // never the segment being streamed: it is not archived yet, and not older than a kept backup
+            if (catalog.contains(s.segment()) || s.segment().segmentNumber(size) < cutoff) {
+                streamed.add(s);
+            }
+        }
         long bytes = backupItems.stream().mapToLong(Item::bytes).sum() + dumpItems.stream().mapToLong(Item::bytes).sum()
-                + wal.stream().mapToLong(StoredWal::storedSize).sum();
-        return new Plan(backupItems, dumpItems, wal, keptFrom, bytes);
+                + wal.stream().mapToLong(StoredWal::storedSize).sum()
+                + streamed.stream().mapToLong(StreamedWal::storedSize).sum();
+        return new Plan(backupItems, dumpItems, wal, streamed, keptFrom, bytes);
     }
 
     private List<BackupCatalog.Entry> keptBackups(List<BackupCatalog.Entry> complete, Instant now) {
@@ -212,8 +229,9 @@ public final class Expirer {
                     dumps.delete(item.name());
                 }
                 repository.storage().deleteObjects(plan.wal().stream().map(StoredWal::key).toList());
+                repository.storage().deleteObjects(plan.streamed().stream().map(StreamedWal::key).toList());
             } finally { // a deletion that failed half-way has changed the catalog too
-                if (!plan.backups().isEmpty() || !plan.dumps().isEmpty() || !plan.wal().isEmpty()) {
+                if (!plan.isEmpty()) {
                     ChangeMarker.tryNote(repository.storage(), "expiry", w -> LOG.log(System.Logger.Level.WARNING, w));
                 }
             }

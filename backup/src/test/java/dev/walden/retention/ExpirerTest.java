@@ -109,6 +109,23 @@ class ExpirerTest {
     }
 
     @Test
+    void removesStreamedSegmentsThatAreArchivedAndKeepsTheOnesBeyondTheArchive() throws IOException {
+        backup(1, 30, BackupManifest.COMPLETE);
+        byte[] bytes = new byte[CLUSTER.segmentSize().bytes()];
+        WalFileName archived = WalFileName.segment(1, 40, CLUSTER.segmentSize()); // the archive's last segment
+        WalFileName beyond = WalFileName.segment(1, 41, CLUSTER.segmentSize()); // being streamed: not archived
+        WalFileName old = WalFileName.segment(1, 12, CLUSTER.segmentSize());
+        repository.stream().store(archived, bytes, bytes.length, Compression.ZSTD, 1);
+        repository.stream().store(beyond, bytes, 4096, Compression.ZSTD, 1);
+        repository.stream().store(old, bytes, 4096, Compression.ZSTD, 1);
+        Expirer.Plan plan = new Expirer(repository, new RetentionPolicy(7, 0, 7, 0), CLOCK).run("test");
+        assertEquals(Set.of(archived, old), plan.streamed().stream().map(s -> s.segment()).collect(Collectors.toSet()));
+        assertTrue(plan.summary().contains("2 streamed segment(s)"), plan.summary());
+        assertEquals(List.of(beyond), repository.stream().list().stream().map(s -> s.segment()).toList());
+        assertTrue(repository.wal().find(archived).isPresent(), "the archived copy stays");
+    }
+
+    @Test
     void runRemovesExactlyWhatThePlanSaysAndNeverNeededWal() throws IOException {
         backup(20, 2, BackupManifest.COMPLETE);
         backup(10, 10, BackupManifest.COMPLETE);

@@ -92,7 +92,8 @@ public final class StartupTraining {
         WalFileName first = WalFileName.segment(1, 1, cluster.segmentSize());
         // started as `walden agent` starts it: its metrics and HTTP endpoint too (on a free loopback port)
         AgentCommand.Running running = AgentCommand.start(AgentConfig.from(source), StorageFactory.open(source),
-                JobSetup.from(source, Map.of()), Optional.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
+                JobSetup.from(source, Map.of()), Optional.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)),
+                Optional.empty());
         try {
             AgentClient client = new AgentClient(dir.resolve("agent.sock"), Duration.ofSeconds(30));
             failures += expect(client.exchange(Frame.of(FrameType.PING)), "ping");

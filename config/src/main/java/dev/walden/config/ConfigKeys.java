@@ -66,6 +66,12 @@ public final class ConfigKeys {
             "connections the agent serves at a time; one more is answered too_many_connections and closed (1-65536)");
     public static final ConfigKey AGENT_FRAME_TIMEOUT = new ConfigKey("agent.frame_timeout", "10s",
             "longest a request may take to arrive, from its first byte to its last, before the connection is closed (100ms-120s)");
+    public static final ConfigKey AGENT_STREAM = new ConfigKey("agent.stream", "off",
+            "stream WAL over replication into the repository as it is written, through the slot walden_<system id> (on/off)");
+    public static final ConfigKey AGENT_STREAM_FLUSH = new ConfigKey("agent.stream.flush", "1s",
+            "longest streamed WAL waits before it is stored as a .partial object (100ms-60s); segment ends are stored at once");
+    public static final ConfigKey AGENT_STREAM_SYNCHRONOUS = new ConfigKey("agent.stream.synchronous", "off",
+            "store streamed WAL as soon as it arrives and confirm flush only then, for synchronous_standby_names = 'walden' (on/off)");
     public static final ConfigKey HTTP_LISTEN = new ConfigKey("http.listen", "127.0.0.1:10187",
             "host:port of the agent's HTTP endpoint (/metrics, /health, /status); off: no endpoint");
     public static final ConfigKey COMPRESSION = new ConfigKey("compression", "zstd",
@@ -133,7 +139,7 @@ public final class ConfigKeys {
             ENCRYPTION_KMS_ENDPOINT, AGENT_SOCKET,
             AGENT_SOCKET_GROUP, AGENT_WORKERS, AGENT_QUEUE_CAPACITY, AGENT_STORE_TIMEOUT,
             AGENT_SHUTDOWN_TIMEOUT, AGENT_LOOK_AHEAD,
-            AGENT_MAX_CONNECTIONS, AGENT_FRAME_TIMEOUT,
+            AGENT_MAX_CONNECTIONS, AGENT_FRAME_TIMEOUT, AGENT_STREAM, AGENT_STREAM_FLUSH, AGENT_STREAM_SYNCHRONOUS,
             HTTP_LISTEN, COMPRESSION, COMPRESSION_LEVEL, PUSH_TIMEOUT, FETCH_TIMEOUT, BACKUP_WORKERS,
             BACKUP_CHECKPOINT, BACKUP_WAL_TIMEOUT, BACKUP_VERIFY_CHECKSUMS, DUMP_DATABASES, DUMP_FORMAT,
             DUMP_COMPRESSION, DUMP_TIMEOUT, RETENTION_BACKUP_DAYS, RETENTION_BACKUP_COUNT, RETENTION_DUMP_DAYS,

@@ -24,10 +24,31 @@ public final class Database {
         return connect(settings, seconds, seconds);
     }
 
-    /** @param loginSeconds how long logging in may take; null: as long as it takes */
-    private static Connection connect(ConnectionSettings settings, String connectSeconds, String loginSeconds)
+    /**
+     * Opens a physical replication connection (the walsender protocol: IDENTIFY_SYSTEM,
+     * START_REPLICATION), which pg_hba.conf grants through its {@code replication} lines, not
+     * the database ones. Connecting and logging in give up after {@code timeout}; reads never
+     * do, as a stream may rightly stay silent between the server's keepalives.
+     */
+    public static Connection connectForReplication(ConnectionSettings settings, java.time.Duration timeout)
             throws SQLException {
         Properties props = new Properties();
+        props.setProperty("replication", "true");
+        props.setProperty("preferQueryMode", "simple"); // the walsender speaks only the simple protocol
+        props.setProperty("assumeMinServerVersion", "10");
+        String seconds = Long.toString(Math.max(1, (timeout.toMillis() + 999) / 1000));
+        props.setProperty("loginTimeout", seconds);
+        return connect(settings, seconds, null, props);
+    }
+
+    private static Connection connect(ConnectionSettings settings, String connectSeconds, String loginSeconds)
+            throws SQLException {
+        return connect(settings, connectSeconds, loginSeconds, new Properties());
+    }
+
+    /** @param loginSeconds how long logging in may take; null: as long as it takes */
+    private static Connection connect(ConnectionSettings settings, String connectSeconds, String loginSeconds,
+                                      Properties props) throws SQLException {
         props.setProperty("user", settings.user());
         settings.password().ifPresent(p -> props.setProperty("password", p));
         settings.sslmode().ifPresent(m -> props.setProperty("sslmode", m));

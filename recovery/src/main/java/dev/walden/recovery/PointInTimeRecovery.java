@@ -10,7 +10,9 @@ import dev.walden.postgres.PgBinaries;
 import dev.walden.repo.Repository;
 import dev.walden.repo.StorageFactory;
 import dev.walden.storage.Storage;
+import dev.walden.wal.Lsn;
 import dev.walden.wal.WalFileName;
+import dev.walden.wal.WalSegmentSize;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.DirectoryStream;
@@ -296,6 +298,12 @@ public final class PointInTimeRecovery {
             }
             new BackupRestorer(storage, workers).restore(manifest, directory, request.tablespaces(), out,
                     request.delta());
+            if (request.target() instanceof RecoveryTarget.Latest) {
+                WalSegmentSize size = repository.cluster().segmentSize();
+                StreamedTail.place(repository, repository.stream().continuing(plan.path().target(),
+                        StreamedTail.nextSegment(segments, size, Lsn.parse(manifest.startLsn()).segmentNumber(size)),
+                        size), directory.resolve("pg_wal"), out);
+            }
             long restored = System.nanoTime();
 
             Optional<String> fetch = fetchCommand();

@@ -15,6 +15,7 @@ import dev.walden.crypto.KeyUsage;
 import dev.walden.repo.Checksums;
 import dev.walden.repo.Compression;
 import dev.walden.repo.Repository;
+import dev.walden.repo.StreamedWal;
 import dev.walden.wal.WalFileName;
 import dev.walden.wal.WalSegmentSize;
 import java.io.IOException;
@@ -91,6 +92,12 @@ public final class RepositoryVerifier {
             String what = "WAL object '" + a.wal().key() + "'";
             checks.add(a.wal().name().holdsWal() ? size.bytes() : 0, () -> repository.wal().open(a.wal()),
                     e -> new Problem("corrupt", a.wal().key(), naming(what, e)));
+        }
+        // streamed segments: what recover --latest replays past the archive (never counted as archived WAL)
+        for (StreamedWal streamed : repository.stream().list()) {
+            String what = "streamed object '" + streamed.key() + "'";
+            checks.add(streamed.length(), () -> repository.stream().open(streamed),
+                    e -> new Problem("corrupt", streamed.key(), naming(what, e)));
         }
         List<BackupCatalog.Entry> backups = new BackupCatalog(repository.storage()).list();
         // an incremental's files live in its parents' objects too: each object is read once, and a

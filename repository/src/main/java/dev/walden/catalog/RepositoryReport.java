@@ -3,6 +3,8 @@ package dev.walden.catalog;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.walden.repo.Repository;
+import dev.walden.repo.StreamedWal;
+import dev.walden.wal.WalFileName;
 import dev.walden.wal.WalSegmentSize;
 import java.io.IOException;
 import java.time.Duration;
@@ -69,8 +71,24 @@ public record RepositoryReport(
      * ({@code latestWal}) was archived: the last transaction in it happened at or before that
      * moment.
      */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Window(@JsonProperty("earliest") String earliest, @JsonProperty("from_backup") String fromBackup,
-                         @JsonProperty("latest") String latest, @JsonProperty("latest_wal") String latestWal) {
+                         @JsonProperty("latest") String latest, @JsonProperty("latest_wal") String latestWal,
+                         @JsonProperty("streamed_to") String streamedTo,
+                         @JsonProperty("streamed_age_seconds") Long streamedAgeSeconds) {
+        /** A window of archived WAL only. */
+        public Window(String earliest, String fromBackup, String latest, String latestWal) {
+            this(earliest, fromBackup, latest, latestWal, null, null);
+        }
+
+        /**
+         * This window continued by streamed WAL ({@link dev.walden.repo.StreamedWal}) that
+         * recover --latest replays after the archived: it ends when the last of it was stored.
+         */
+        Window streamedTo(StreamedWal last, WalSegmentSize size, Instant now) {
+            return new Window(earliest, fromBackup, last.stored().toString(), last.segment().toString(),
+                    last.end(size).toString(), Math.max(0, Duration.between(last.stored(), now).toSeconds()));
+        }
     }
 
     public static RepositoryReport of(Repository repository) throws IOException {
@@ -105,6 +123,15 @@ public record RepositoryReport(
                 wal.ranges(), wal.gaps());
         List<Window> windows = RecoveryWindows.of(repository,
                 entries.stream().filter(BackupCatalog.Entry::usable).map(e -> e.manifest().orElseThrow()).toList(), wal);
+        if (!windows.isEmpty()) {
+            // recover --latest replays the streamed WAL that continues the newest window's archived WAL
+            RepositoryReport.Window newest = windows.get(windows.size() - 1);
+            WalFileName end = WalFileName.parse(newest.latestWal());
+            List<StreamedWal> tail = repository.stream().continuing(end.timeline(), end.segmentNumber(size) + 1, size);
+            if (!tail.isEmpty()) {
+                windows.set(windows.size() - 1, newest.streamedTo(tail.get(tail.size() - 1), size, Instant.now()));
+            }
+        }
         DrillLog.Latest drills = new DrillLog(repository.storage()).latest();
         return new RepositoryReport(repository.storage().describe(),
                 Long.toUnsignedString(repository.cluster().systemIdentifier()), repository.cluster().pgMajor(),

@@ -25,11 +25,13 @@ public final class Repository {
     private final Storage storage;
     private final RepositoryInfo info;
     private final WalArchive wal;
+    private final WalStream stream;
 
     private Repository(Storage storage, RepositoryInfo info) {
         this.storage = storage;
         this.info = info;
         this.wal = new WalArchive(storage);
+        this.stream = new WalStream(storage);
     }
 
     /**
@@ -143,5 +145,10 @@ public final class Repository {
 
     public WalArchive wal() {
         return wal;
+    }
+
+    /** The segments the agent streamed, apart from the archived WAL. */
+    public WalStream stream() {
+        return stream;
     }
 }

@@ -23,7 +23,9 @@ import java.util.stream.Stream;
  * reads the last verdict: a hung store can make the agent unhealthy but never makes the endpoint
  * hang. Healthy means the repository answers (its {@code repository.json} read back), the
  * database answers (the {@link DatabaseProbe}'s last verdict) and archiving is not failing (the
- * last failure is not newer than the last success). It also counts the archive lag, PostgreSQL's
+ * last failure is not newer than the last success), and, with agent.stream on, the WAL stream
+ * has not been disconnected for a minute (a slot PostgreSQL invalidated in the last hour is
+ * reported as a warning after "ok"). It also counts the archive lag, PostgreSQL's
  * {@code archive_status/*.ready} files.
  */
 final class HealthProbe implements AutoCloseable {
@@ -100,6 +102,11 @@ final class HealthProbe implements AutoCloseable {
         if (databaseProblem.isPresent()) {
             return new Health(false, databaseProblem.get());
         }
+        Optional<dev.walden.agent.stream.StreamState> stream = agent.stream().map(s -> s.state());
+        Optional<String> streamProblem = stream.flatMap(s -> s.problem());
+        if (streamProblem.isPresent()) {
+            return new Health(false, streamProblem.get());
+        }
         AgentStats stats = agent.stats();
         Optional<Map.Entry<Instant, String>> failure = stats.lastFailure();
         // a push answered OK, not a file stored ahead: PostgreSQL may be stuck on one file while
@@ -109,7 +116,8 @@ final class HealthProbe implements AutoCloseable {
             return new Health(false, "archiving is failing since " + failure.get().getKey() + ": "
                     + failure.get().getValue());
         }
-        return new Health(true, "ok");
+        // healthy still, but said: the stream's copy has a hole the archive covers
+        return new Health(true, stream.flatMap(s -> s.warning()).map(w -> "ok; warning: " + w).orElse("ok"));
     }
 
     private static long countReady(Path archiveStatus) {

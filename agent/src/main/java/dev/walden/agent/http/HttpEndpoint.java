@@ -163,7 +163,7 @@ public final class HttpEndpoint implements AutoCloseable {
                 case "/health" -> {
                     HealthProbe.Health h = endpoint.health.health();
                     respond(ctx, h.healthy() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
-                            "text/plain", (h.healthy() ? "ok" : "unhealthy: " + h.reason()) + "\n");
+                            "text/plain", (h.healthy() ? h.reason() : "unhealthy: " + h.reason()) + "\n");
                 }
                 case "/status" -> respond(ctx, HttpResponseStatus.OK, "application/json",
                         StatusDocument.render(agent, endpoint.health, endpoint.database, endpoint.repository));

@@ -4,6 +4,7 @@ import dev.walden.agent.Agent;
 import dev.walden.agent.archive.AgentMetrics;
 import dev.walden.agent.archive.AgentStats;
 import dev.walden.agent.archive.ArchiveResult;
+import dev.walden.agent.stream.StreamState;
 import dev.walden.protocol.ErrorCode;
 import dev.walden.protocol.FetchNotice;
 import io.micrometer.core.instrument.Counter;
@@ -153,6 +154,27 @@ public final class PrometheusMetrics implements AgentMetrics, AutoCloseable {
                 .description("files being archived now").register(registry);
         Gauge.builder("walden.agent.workers", agent, a -> a.dispatcher().workers())
                 .description("configured workers (agent.workers)").register(registry);
+        agent.stream().ifPresent(stream -> bindStream(stream.state()));
+    }
+
+    /** The WAL stream's meters (agent.stream = on). */
+    private void bindStream(StreamState stream) {
+        Gauge.builder("walden.stream.connected", stream, s -> s.isConnected() ? 1 : 0)
+                .description("1 while the agent streams WAL over replication").register(registry);
+        Gauge.builder("walden.stream.lag.bytes", stream, StreamState::lagBytes)
+                .description("WAL the server has written that the stream has not stored yet").register(registry);
+        Gauge.builder("walden.stream.lag.seconds", stream, StreamState::lagSeconds)
+                .description("seconds since everything the server had written was stored: the data-loss window")
+                .register(registry);
+        Gauge.builder("walden.stream.slot.retained", stream, StreamState::retainedBytes).baseUnit("bytes")
+                .description("WAL the server keeps for walden's replication slot (pg_current_wal_lsn() - restart_lsn)")
+                .register(registry);
+        FunctionCounter.builder("walden.stream.slot.invalidations", stream, StreamState::invalidations)
+                .description("times PostgreSQL invalidated walden's slot (max_slot_wal_keep_size)").register(registry);
+        FunctionCounter.builder("walden.stream.mismatched.segments", stream, StreamState::mismatches)
+                .description("streamed segments that differed from the archived copy (an alarm)").register(registry);
+        FunctionCounter.builder("walden.stream.stored", stream, StreamState::storedBytes).baseUnit("bytes")
+                .description("bytes of streamed WAL stored, compressed, every rewrite counted").register(registry);
     }
 
     /**

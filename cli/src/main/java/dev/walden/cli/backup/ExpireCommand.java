@@ -75,6 +75,7 @@ public final class ExpireCommand implements Callable<Integer> {
                 result.put("dumps", plan.dumps());
                 result.put("wal_files", plan.wal().size());
                 result.put("wal_kept_from", plan.walKeptFrom().orElse(null));
+                result.put("streamed_segments", plan.streamed().size());
                 result.put("bytes", plan.bytes());
                 Json.print(out, result);
             } else {
@@ -97,6 +98,10 @@ public final class ExpireCommand implements Callable<Integer> {
                     plan.wal().size(), plan.walKeptFrom().orElse("?"));
         } else if (plan.walKeptFrom().isEmpty()) {
             out.println("no WAL removed: there is no complete base backup yet");
+        }
+        if (!plan.streamed().isEmpty()) {
+            out.printf("%s %d streamed segment(s) archived since, or before the oldest base backup kept%n", verb,
+                    plan.streamed().size());
         }
         out.printf("%s %s in all%s%n", verb, Sizes.bytes(plan.bytes()), dryRun ? " (dry run: nothing removed)" : "");
         out.flush();

@@ -135,6 +135,11 @@ public final class ListCommand implements Callable<Integer> {
     }
 
     private static String describe(RepositoryReport.Window w) {
+        if (w.streamedTo() != null) {
+            return String.format("from %s (end of backup %s) to about %s (streamed to %s in %s, %d s ago)",
+                    time(w.earliest()), w.fromBackup(), time(w.latest()), w.streamedTo(), w.latestWal(),
+                    w.streamedAgeSeconds());
+        }
         return String.format("from %s (end of backup %s) to about %s (%s archived)", time(w.earliest()), w.fromBackup(),
                 time(w.latest()), w.latestWal());
     }

@@ -7,22 +7,33 @@ import dev.walden.agent.archive.AgentMetrics;
 import dev.walden.agent.http.HttpEndpoint;
 import dev.walden.agent.http.PrometheusMetrics;
 import dev.walden.agent.jobs.JobSetup;
+import dev.walden.agent.stream.StreamSettings;
+import dev.walden.agent.stream.StreamSlot;
+import dev.walden.agent.stream.WalStreamer;
 import dev.walden.cli.options.ConfigOption;
 import dev.walden.config.ConfigException;
 import dev.walden.config.ConfigKeys;
 import dev.walden.config.ConfigSource;
+import dev.walden.db.ConnectionSettings;
+import dev.walden.db.Database;
 import dev.walden.log.LogSetup;
 import dev.walden.repo.StorageFactory;
 import dev.walden.storage.Storage;
+import dev.walden.wal.ClusterIdentity;
+import dev.walden.wal.WalSegmentSize;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code walden agent}: run the resident agent until SIGTERM or SIGINT. */
 @Command(name = "agent", mixinStandardHelpOptions = true,
@@ -32,16 +43,23 @@ import picocli.CommandLine.Mixin;
                 "It needs the repository that 'walden init' made for the cluster in pgdata, and never creates one "
                         + "itself: a backup disk that isn't mounted must not become a fresh repository on the root "
                         + "filesystem. Stops cleanly on SIGTERM or SIGINT, letting files being archived finish "
-                        + "(agent.shutdown_timeout)."},
+                        + "(agent.shutdown_timeout).",
+                "With agent.stream = on it also streams WAL over replication through its slot walden_<system id> "
+                        + "and stores the segment being written as it grows, so recovery reaches seconds ago."},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:stopped cleanly by SIGTERM or SIGINT",
-                "1:could not start (no repository: run 'walden init' first), or could not stop cleanly (the message "
-                        + "says why)"})
+        exitCodeList = {"0:stopped cleanly by SIGTERM or SIGINT; with --drop-slot, the slot is gone (or there was none)",
+                "1:could not start (no repository: run 'walden init' first), or could not stop cleanly, or could not "
+                        + "drop the slot (the message says why)"})
 public final class AgentCommand implements Callable<Integer> {
     private static final System.Logger LOG = System.getLogger(Agent.class.getName());
 
     @Mixin
     ConfigOption config;
+
+    @Option(names = "--drop-slot", description = "Drop the agent's replication slot (walden_<system id>) on the database "
+            + "server and exit, e.g. after setting agent.stream = off: a slot nobody streams from keeps WAL on the "
+            + "server without limit. Refused while an agent streams from it.")
+    boolean dropSlot;
 
     /**
      * The agent for the arguments its service unit passes, {@code agent} or {@code agent --config FILE}
@@ -71,6 +89,9 @@ public final class AgentCommand implements Callable<Integer> {
     public Integer call() throws ConfigException, IOException, InterruptedException {
         ConfigSource source = config.locate();
         check(source);
+        if (dropSlot) {
+            return dropSlot(source);
+        }
         LogSetup.apply(source.required(ConfigKeys.LOG_FORMAT), source.required(ConfigKeys.LOG_LEVEL));
         AgentConfig agentConfig = AgentConfig.from(source);
         JobSetup jobs = JobSetup.from(source, System.getenv());
@@ -81,7 +102,10 @@ public final class AgentCommand implements Callable<Integer> {
             throw source.invalid(ConfigKeys.HTTP_LISTEN, e.getMessage());
         }
         Storage storage = StorageFactory.open(source);
-        new HeapBudget(agentConfig.workers(), jobs.settings().backup().workers(), storage.writerMemoryBytes())
+        Optional<StreamSettings> stream = StreamSettings.enabled(source)
+                ? Optional.of(StreamSettings.from(source, jobs.settings().connection())) : Optional.empty();
+        new HeapBudget(agentConfig.workers(), jobs.settings().backup().workers(), storage.writerMemoryBytes(),
+                stream.isEmpty() ? 0 : WalStreamer.heapBytes(segmentSize(agentConfig), storage.writerMemoryBytes()))
                 .warning(Runtime.getRuntime().maxMemory())
                 .ifPresent(warning -> LOG.log(System.Logger.Level.WARNING, warning));
         // The hook is in place before the socket answers: a supervisor (or a test) that stops the agent as soon as
@@ -90,7 +114,7 @@ public final class AgentCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(running), "walden-shutdown"));
         Running agent;
         try {
-            agent = start(agentConfig, storage, jobs, listen);
+            agent = start(agentConfig, storage, jobs, listen, stream);
         } catch (IOException | RuntimeException | Error e) {
             running.completeExceptionally(e);
             throw e;
@@ -98,6 +122,28 @@ public final class AgentCommand implements Callable<Integer> {
         running.complete(agent);
         agent.agent().awaitClose();
         return 0;
+    }
+
+    /** The cluster's WAL segment size; the default when pg_control can't be read (the start then says why). */
+    private static WalSegmentSize segmentSize(AgentConfig config) {
+        try {
+            return ClusterIdentity.read(config.pgdata(), config.pgWal()).segmentSize();
+        } catch (IOException | RuntimeException e) {
+            return WalSegmentSize.DEFAULT;
+        }
+    }
+
+    private static int dropSlot(ConfigSource source) throws ConfigException, IOException {
+        String slot = StreamSettings.slotName(ClusterIdentity.readSystemIdentifier(source.requiredPath(ConfigKeys.PGDATA)));
+        ConnectionSettings connection = JobSetup.from(source, System.getenv()).settings().connection();
+        try (Connection c = Database.connect(connection, Duration.ofSeconds(30))) {
+            boolean dropped = StreamSlot.drop(c, slot);
+            System.out.println(dropped ? "dropped replication slot " + slot + " on " + connection.describe()
+                    : "no replication slot " + slot + " on " + connection.describe() + "; nothing to drop");
+            return 0;
+        } catch (SQLException e) {
+            throw new IOException("could not drop replication slot " + slot + ": " + e.getMessage(), e);
+        }
     }
 
     /** The agent and, if it listens, its HTTP endpoint. */
@@ -111,11 +157,19 @@ public final class AgentCommand implements Callable<Integer> {
 
     /** Starts the agent, then the HTTP endpoint (also the start-up cache's training of the agent's start). */
     public static Running start(AgentConfig agentConfig, Storage storage, JobSetup jobs,
-            Optional<InetSocketAddress> listen) throws IOException {
+            Optional<InetSocketAddress> listen, Optional<StreamSettings> stream) throws IOException {
         // Metrics record from the first push on; without the endpoint nobody could read them.
         Optional<PrometheusMetrics> metrics = listen.map(l -> new PrometheusMetrics());
         Agent agent = Agent.start(agentConfig, storage, Clock.systemUTC(), Optional.of(jobs),
                 metrics.<AgentMetrics>map(m -> m).orElse(AgentMetrics.NONE));
+        if (stream.isPresent()) {
+            try {
+                agent.startStreaming(stream.get(), Clock.systemUTC());
+            } catch (IOException | RuntimeException e) {
+                agent.close();
+                throw e;
+            }
+        }
         metrics.ifPresent(PrometheusMetrics::bindRuntimeMetrics);
         if (listen.isPresent()) {
             try {
@@ -157,7 +211,7 @@ public final class AgentCommand implements Callable<Integer> {
         Runtime.getRuntime().halt(status);
     }
 
-    /** Checks the keys only this command reads ({@code log.*}, {@code http.listen}), resolving nothing. */
+    /** Checks the keys only this command reads ({@code log.*}, {@code http.listen}, {@code agent.stream*}), resolving nothing. */
     public static void check(ConfigSource source) throws ConfigException {
         try {
             LogSetup.style(source.required(ConfigKeys.LOG_FORMAT));
@@ -169,6 +223,7 @@ public final class AgentCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw source.invalid(ConfigKeys.LOG_LEVEL, e.getMessage());
         }
+        StreamSettings.check(source);
         try {
             HttpEndpoint.checkListen(source.required(ConfigKeys.HTTP_LISTEN));
         } catch (IllegalArgumentException e) {

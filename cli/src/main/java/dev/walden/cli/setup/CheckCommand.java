@@ -1,6 +1,8 @@
 package dev.walden.cli.setup;
 
 import dev.walden.agent.AgentConfig;
+import dev.walden.agent.stream.StreamSettings;
+import dev.walden.agent.stream.StreamSlot;
 import dev.walden.backup.BackupSettings;
 import dev.walden.catalog.AuditLog;
 import dev.walden.cli.options.ConfigOption;
@@ -110,6 +112,9 @@ public final class CheckCommand implements Callable<Integer> {
         boolean agent = checkAgent(agentConfig);
         try (Connection c = connect(settings)) {
             boolean server = c != null && checkServer(c, repository, agentConfig.socket());
+            if (c != null) {
+                checkStream(c, source, settings);
+            }
             if (repository.isPresent() && agent && server) {
                 checkSwitch(c, repository.get(), wait);
             } else {
@@ -311,6 +316,81 @@ public final class CheckCommand implements Callable<Integer> {
         } else {
             ok("archive_timeout = " + shown + ": a commit reaches the repository within about " + shown);
         }
+    }
+
+    /**
+     * WAL streaming (agent.stream): the server lets walden replicate, the slot is there and not
+     * invalidated, the agent streams from it and how far behind, and synchronous_standby_names
+     * agrees with agent.stream.synchronous. With streaming off, a slot left behind is a warning:
+     * it keeps WAL on the server for nobody.
+     */
+    private void checkStream(Connection c, ConfigSource source, BackupSettings settings) {
+        try {
+            boolean on = StreamSettings.enabled(source);
+            String slot = StreamSettings.slotName(Long.parseUnsignedLong(
+                    query(c, "SELECT system_identifier::text FROM pg_control_system()")));
+            Optional<StreamSlot.Info> info = StreamSlot.inspect(c, slot);
+            if (!on) {
+                info.ifPresent(i -> warn("replication slot " + slot + " exists but agent.stream = off: it keeps "
+                        + retained(i) + " of WAL on the server for nobody; drop it with 'walden agent --drop-slot'"));
+                return;
+            }
+            int senders = Integer.parseInt(query(c, "SHOW max_wal_senders"));
+            if (senders == 0) {
+                fail("max_wal_senders = 0: agent.stream needs one; set max_wal_senders = 10 in postgresql.conf and "
+                        + "restart PostgreSQL");
+            }
+            try (Connection replication = Database.connectForReplication(settings.connection(), Duration.ofSeconds(30));
+                 Statement st = replication.createStatement(); ResultSet rs = st.executeQuery("IDENTIFY_SYSTEM")) {
+                rs.next();
+                ok("replication connection as " + settings.connection().user() + " (timeline " + rs.getInt(2) + ")");
+            } catch (SQLException e) {
+                fail("replication connection: " + e.getMessage() + "; agent.stream needs a 'replication' line for "
+                        + settings.connection().user() + " in pg_hba.conf and the REPLICATION attribute");
+            }
+            String keep = query(c, "SHOW max_slot_wal_keep_size");
+            if (keep.equals("-1")) {
+                warn("max_slot_wal_keep_size = -1: if the agent stops streaming, its slot keeps WAL until pg_wal "
+                        + "fills the disk; set a limit (e.g. '50GB') in postgresql.conf and reload");
+            }
+            if (info.isEmpty()) {
+                warn("replication slot " + slot + " does not exist yet: the agent makes it when it starts streaming");
+            } else if (info.get().lost()) {
+                fail("replication slot " + slot + " was invalidated (max_slot_wal_keep_size); a running agent makes "
+                        + "it again, or restart the agent");
+            } else if (info.get().activePid() == 0) {
+                fail("no agent streams from replication slot " + slot + " (it keeps " + retained(info.get())
+                        + " of WAL): is the agent running with agent.stream = on?");
+            } else {
+                try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(
+                        "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), flush_lsn)::bigint, "
+                                + "coalesce(extract(epoch FROM flush_lag), 0)::float8, sync_state "
+                                + "FROM pg_stat_replication WHERE pid = " + info.get().activePid())) {
+                    if (rs.next()) {
+                        ok("streaming through slot " + slot + ": " + dev.walden.console.Sizes.bytes(rs.getLong(1))
+                                + " not yet stored, flush lag %.1f s, %s".formatted(rs.getDouble(2), rs.getString(3)));
+                    }
+                }
+            }
+            String standbys = query(c, "SHOW synchronous_standby_names");
+            boolean named = java.util.regex.Pattern.compile("(?i)(^|[^a-z0-9_])\"?" + StreamSettings.APPLICATION_NAME
+                    + "\"?($|[^a-z0-9_])").matcher(standbys).find();
+            boolean synchronous = source.bool(dev.walden.config.ConfigKeys.AGENT_STREAM_SYNCHRONOUS);
+            if (synchronous && !named) {
+                warn("agent.stream.synchronous = on but synchronous_standby_names = '" + standbys + "' does not name "
+                        + StreamSettings.APPLICATION_NAME + ": commits do not wait for the repository; set "
+                        + "synchronous_standby_names = '" + StreamSettings.APPLICATION_NAME + "' and reload");
+            } else if (!synchronous && named) {
+                warn("synchronous_standby_names names " + StreamSettings.APPLICATION_NAME + " but agent.stream."
+                        + "synchronous = off: each commit waits up to agent.stream.flush for the agent");
+            }
+        } catch (SQLException | ConfigException | RuntimeException e) {
+            fail("WAL streaming: " + e.getMessage());
+        }
+    }
+
+    private static String retained(StreamSlot.Info info) {
+        return info.retainedBytes() < 0 ? "an unknown amount" : dev.walden.console.Sizes.bytes(info.retainedBytes());
     }
 
     /** 'walden_archive', '$libdir/walden_archive' or '/opt/walden/lib/postgresql/15/walden_archive.so'. */

@@ -1,0 +1,345 @@
+package dev.walden.agent.stream;
+
+import dev.walden.db.Database;
+import dev.walden.repo.Compression;
+import dev.walden.repo.Repository;
+import dev.walden.repo.StreamedWal;
+import dev.walden.wal.ClusterIdentity;
+import dev.walden.wal.Lsn;
+import dev.walden.wal.WalFileName;
+import dev.walden.wal.WalPageHeader;
+import dev.walden.wal.WalSegmentSize;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.postgresql.PGConnection;
+import org.postgresql.replication.LogSequenceNumber;
+import org.postgresql.replication.PGReplicationStream;
+
+/**
+ * Streams the cluster's WAL into the repository over a physical replication connection, through
+ * the agent's own slot, on a thread of its own. The segment being written is held in memory and
+ * stored as a {@link StreamedWal} at most {@link StreamSettings#flush()} after WAL arrives (at
+ * once in synchronous mode) and whenever a segment is finished; only then is its flush confirmed
+ * to PostgreSQL, so the slot never lets go of WAL that is not stored, and pg_stat_replication's
+ * flush_lsn is what the repository holds.
+ *
+ * <p>A session starts at the beginning of the segment holding the slot's restart_lsn (every
+ * segment object starts at offset 0), and ends on any error; the next one starts after a pause
+ * that doubles up to {@link #RETRY_MAX}. A slot PostgreSQL invalidated is reported and made
+ * again: the WAL it let go of was archived by archive_command (PostgreSQL removes no segment
+ * before it is archived), so only the stream's copy has a hole.
+ */
+public final class WalStreamer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(WalStreamer.class.getName());
+    static final Duration RETRY_MIN = Duration.ofSeconds(1);
+    static final Duration RETRY_MAX = Duration.ofSeconds(30);
+    static final Duration PROBE_EVERY = Duration.ofSeconds(1);
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
+    /** Segments larger than this are not streamed: one is held in the agent's heap. */
+    public static final int MAX_SEGMENT_BYTES = 64 << 20;
+
+    private final StreamSettings settings;
+    private final Repository repository;
+    private final ClusterIdentity cluster;
+    private final WalSegmentSize size;
+    private final Compression compression;
+    private final int level;
+    private final StreamState state;
+    private final ArchiveComparison comparison;
+    private final Thread thread;
+    private final byte[] segment;
+    private volatile boolean closing;
+    private volatile Connection replication;
+    private volatile Connection sql;
+
+    private WalStreamer(StreamSettings settings, Repository repository, Compression compression, int level,
+                        Clock clock) {
+        this.settings = settings;
+        this.repository = repository;
+        this.cluster = repository.cluster();
+        this.size = cluster.segmentSize();
+        this.compression = compression;
+        this.level = level;
+        this.state = new StreamState(StreamSettings.slotName(cluster.systemIdentifier()), clock);
+        this.comparison = new ArchiveComparison(repository, state, clock);
+        this.segment = new byte[size.bytes()];
+        this.thread = new Thread(this::run, "walden-stream");
+        this.thread.setDaemon(true);
+    }
+
+    /**
+     * Starts streaming.
+     *
+     * @throws IOException when the cluster's segments are too large to hold in memory
+     */
+    public static WalStreamer start(StreamSettings settings, Repository repository, Compression compression, int level,
+                                    Clock clock) throws IOException {
+        if (repository.cluster().segmentSize().bytes() > MAX_SEGMENT_BYTES) {
+            throw new IOException("agent.stream = on needs WAL segments of at most " + (MAX_SEGMENT_BYTES >> 20)
+                    + " MiB (one is held in memory); this cluster's are " + repository.cluster().segmentSize()
+                    + ": set agent.stream = off");
+        }
+        WalStreamer streamer = new WalStreamer(settings, repository, compression, level, clock);
+        streamer.thread.start();
+        LOG.log(Level.INFO, "streaming WAL through replication slot " + streamer.state.slot() + " ("
+                + (settings.synchronous() ? "synchronous" : "flush every " + dev.walden.config.Durations.format(settings.flush()))
+                + ")");
+        return streamer;
+    }
+
+    /**
+     * The heap streaming holds at once: the segment being received, its compressed copy while it
+     * is stored (up to a segment and 1 MiB), and the storage writer's buffer.
+     */
+    public static long heapBytes(WalSegmentSize size, long writerBytes) {
+        return 2L * size.bytes() + (1 << 20) + writerBytes;
+    }
+
+    public StreamState state() {
+        return state;
+    }
+
+    private void run() {
+        long pauseMillis = RETRY_MIN.toMillis();
+        String lastProblem = null;
+        while (!closing) {
+            long began = System.nanoTime();
+            try {
+                session();
+            } catch (IOException | SQLException | RuntimeException e) {
+                if (closing) {
+                    break;
+                }
+                String problem = oneLine(e);
+                state.disconnected(problem);
+                // one line per new problem, not one per retry
+                LOG.log(problem.equals(lastProblem) ? Level.DEBUG : Level.WARNING,
+                        "WAL streaming stopped: " + problem + "; retrying (archive_command still archives every segment)");
+                lastProblem = problem;
+            } finally {
+                closeQuietly(replication);
+                closeQuietly(sql);
+            }
+            if (System.nanoTime() - began > TimeUnit.MINUTES.toNanos(1)) {
+                pauseMillis = RETRY_MIN.toMillis(); // it streamed a while: a new problem
+            }
+            try {
+                Thread.sleep(pauseMillis);
+            } catch (InterruptedException e) {
+                break;
+            }
+            pauseMillis = Math.min(RETRY_MAX.toMillis(), pauseMillis * 2);
+        }
+        state.disconnected("agent stopped");
+    }
+
+    private void session() throws IOException, SQLException {
+        sql = Database.connect(settings.connection(), CONNECT_TIMEOUT);
+        Lsn restart = slotStart(sql);
+        replication = Database.connectForReplication(settings.connection(), CONNECT_TIMEOUT);
+        int timeline;
+        try (Statement st = replication.createStatement(); ResultSet rs = st.executeQuery("IDENTIFY_SYSTEM")) {
+            rs.next();
+            long system = Long.parseUnsignedLong(rs.getString(1));
+            if (system != cluster.systemIdentifier()) {
+                throw new IOException("the replication connection reaches database system "
+                        + Long.toUnsignedString(system) + ", not this repository's "
+                        + Long.toUnsignedString(cluster.systemIdentifier()) + "; check the connection settings");
+            }
+            timeline = rs.getInt(2);
+        }
+        long segmentNumber = restart.segmentNumber(size);
+        long start = size.startOf(segmentNumber).value();
+        PGReplicationStream stream = replication.unwrap(PGConnection.class).getReplicationAPI().replicationStream()
+                .physical().withSlotName(state.slot()).withStartPosition(LogSequenceNumber.valueOf(start))
+                .withStatusInterval((int) Math.min(10_000, settings.flush().toMillis()), TimeUnit.MILLISECONDS).start();
+        state.connected(timeline);
+        LOG.log(Level.INFO, "WAL streaming connected: slot " + state.slot() + ", timeline " + timeline + ", from "
+                + new Lsn(start));
+        comparison.loadStored(WalFileName.segment(timeline, segmentNumber, size));
+        receive(stream, timeline, segmentNumber);
+    }
+
+    /**
+     * Where the stream starts: the slot's restart_lsn, the slot made first when missing, and made
+     * again when PostgreSQL invalidated it.
+     */
+    private Lsn slotStart(Connection c) throws SQLException, IOException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
+            rs.next();
+            if (rs.getBoolean(1)) {
+                throw new IOException("the database server is a standby; agent.stream streams from the primary");
+            }
+        }
+        Optional<StreamSlot.Info> slot = StreamSlot.inspect(c, state.slot());
+        if (slot.isPresent() && !slot.get().type().equals("physical")) {
+            throw new IOException("replication slot " + state.slot() + " exists and is " + slot.get().type()
+                    + ", not physical; drop it (walden agent --drop-slot)");
+        }
+        if (slot.isPresent() && slot.get().lost()) {
+            String detail = "wal_status lost: it fell behind by more than max_slot_wal_keep_size";
+            LOG.log(Level.ERROR, "replication slot " + state.slot() + " was invalidated by PostgreSQL (" + detail
+                    + "); WAL from its restart point on was not streamed, archive_command archived it; making the slot again");
+            state.invalidated(detail);
+            StreamSlot.drop(c, state.slot());
+            slot = Optional.empty();
+        }
+        if (slot.isEmpty() || slot.get().restartLsn().isEmpty()) {
+            if (slot.isPresent()) {
+                StreamSlot.drop(c, state.slot());
+            }
+            Lsn at = StreamSlot.create(c, state.slot());
+            LOG.log(Level.INFO, "created replication slot " + state.slot() + " at " + at);
+            return at;
+        }
+        return slot.get().restartLsn().get();
+    }
+
+    /** Receives until an error or close, storing as it goes. */
+    private void receive(PGReplicationStream stream, int timeline, long segmentNumber) throws IOException, SQLException {
+        long segmentStart = size.startOf(segmentNumber).value();
+        WalFileName name = WalFileName.segment(timeline, segmentNumber, size);
+        int filled = 0;
+        // never store a shorter prefix over a longer one a previous session stored
+        int stored = repository.stream().find(name).map(StreamedWal::length).orElse(0);
+        long lastStore = System.nanoTime();
+        long lastProbe = 0;
+        long flushNanos = settings.flush().toNanos();
+        while (!closing) {
+            ByteBuffer data = stream.readPending();
+            if (data != null) {
+                int n = data.remaining();
+                long dataStart = stream.getLastReceiveLSN().asLong() - n;
+                if (dataStart != segmentStart + filled) {
+                    throw new IOException("the server sent WAL from " + new Lsn(dataStart) + " where "
+                            + new Lsn(segmentStart + filled) + " was expected");
+                }
+                while (n > 0) {
+                    int take = Math.min(n, segment.length - filled);
+                    data.get(segment, filled, take);
+                    if (filled < WalPageHeader.LONG_HEADER_LENGTH && filled + take >= WalPageHeader.LONG_HEADER_LENGTH) {
+                        checkHeader(name);
+                    }
+                    filled += take;
+                    n -= take;
+                    if (filled == segment.length) {
+                        StreamedWal whole = store(stream, name, segmentStart, filled);
+                        comparison.add(whole);
+                        lastStore = System.nanoTime();
+                        segmentNumber++;
+                        segmentStart = size.startOf(segmentNumber).value();
+                        name = WalFileName.segment(timeline, segmentNumber, size);
+                        Arrays.fill(segment, (byte) 0);
+                        filled = 0;
+                        stored = 0;
+                    }
+                }
+            }
+            long now = System.nanoTime();
+            boolean due = settings.synchronous() ? data == null : now - lastStore >= flushNanos;
+            if (filled > stored && due) {
+                store(stream, name, segmentStart, filled);
+                stored = filled;
+                lastStore = System.nanoTime();
+            }
+            if (now - lastProbe >= PROBE_EVERY.toNanos()) {
+                probe();
+                comparison.check();
+                lastProbe = now;
+            }
+            if (data == null) {
+                sleep(settings.synchronous() ? 1 : 10);
+            }
+        }
+    }
+
+    /** The first page must be this cluster's and at this segment's start: anything else is not its WAL. */
+    private void checkHeader(WalFileName name) throws IOException {
+        WalPageHeader header = WalPageHeader.parse(Arrays.copyOf(segment, WalPageHeader.LONG_HEADER_LENGTH));
+        WalPageHeader expected = WalPageHeader.first(cluster, name);
+        if (header.systemIdentifier() != expected.systemIdentifier()
+                || !header.pageAddress().equals(expected.pageAddress())) {
+            throw new IOException("streamed " + name + " starts with the page of system "
+                    + Long.toUnsignedString(header.systemIdentifier()) + " at " + header.pageAddress() + ", not "
+                    + Long.toUnsignedString(expected.systemIdentifier()) + " at " + expected.pageAddress());
+        }
+    }
+
+    private StreamedWal store(PGReplicationStream stream, WalFileName name, long segmentStart, int length)
+            throws IOException, SQLException {
+        StreamedWal stored = repository.stream().store(name, segment, length, compression, level);
+        state.stored(segmentStart + length, stored.storedSize());
+        LogSequenceNumber flushed = LogSequenceNumber.valueOf(segmentStart + length);
+        stream.setFlushedLSN(flushed);
+        stream.forceUpdateStatus();
+        return stored;
+    }
+
+    /** The server's position and the slot's state, for the lag and retained-WAL metrics. */
+    private void probe() throws SQLException, IOException {
+        Connection c = sql;
+        Optional<StreamSlot.Info> slot = StreamSlot.inspect(c, state.slot());
+        long lsn;
+        try (PreparedStatement st = c.prepareStatement("SELECT pg_current_wal_lsn()::text");
+             ResultSet rs = st.executeQuery()) {
+            rs.next();
+            lsn = Lsn.parse(rs.getString(1)).value();
+        }
+        if (slot.isEmpty()) {
+            throw new IOException("replication slot " + state.slot() + " was dropped while the agent streamed from it");
+        }
+        state.probed(lsn, slot.get().walStatus(), slot.get().retainedBytes());
+        if (slot.get().lost()) {
+            throw new IOException("replication slot " + state.slot() + " was invalidated (wal_status lost)");
+        }
+    }
+
+    private static void sleep(long millis) throws IOException {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted");
+        }
+    }
+
+    private static String oneLine(Throwable e) {
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return dev.walden.config.Secrets.redact(message.replace('\n', ' '));
+    }
+
+    private static void closeQuietly(Connection c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException | RuntimeException ignored) {
+                // the session is over either way
+            }
+        }
+    }
+
+    /** Stops streaming: what was received and not stored is not confirmed, so the slot keeps it. */
+    @Override
+    public void close() {
+        closing = true;
+        thread.interrupt();
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        closeQuietly(replication);
+        closeQuietly(sql);
+    }
+}
