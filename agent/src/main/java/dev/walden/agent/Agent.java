@@ -299,8 +299,10 @@ public final class Agent implements AutoCloseable {
         if (stream.isPresent()) {
             throw new IllegalStateException("already streaming");
         }
-        stream = Optional.of(WalStreamer.start(settings, repository, config.compression(), config.compressionLevel(),
-                clock));
+        // the fastest level: a streamed segment lives only until archive_command's copy arrives, and under a
+        // write-heavy load the stream compresses every byte of WAL a second time, on the database's CPUs
+        stream = Optional.of(WalStreamer.start(settings, repository, config.compression(),
+                config.compression().fastestLevel(), clock));
     }
 
     /** The WAL stream, when agent.stream is on. */

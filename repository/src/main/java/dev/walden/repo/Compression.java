@@ -57,6 +57,11 @@ public enum Compression {
         return defaultLevel;
     }
 
+    /** The cheapest level: for objects that live only until a better copy arrives (streamed WAL). */
+    public int fastestLevel() {
+        return minLevel;
+    }
+
     /** Checks a level for this format; for lz4, 0 is the fast mode and 1-17 the HC levels. */
     public int checkLevel(int level) {
         if (level < minLevel || level > maxLevel) {

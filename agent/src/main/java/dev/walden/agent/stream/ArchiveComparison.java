@@ -41,6 +41,12 @@ final class ArchiveComparison {
         this.clock = clock;
     }
 
+    /** Logs a streamed segment that differs from the archived copy {@code archivedKey}. */
+    static void alarm(WalFileName segment, String archivedKey, String streamed) {
+        LOG.log(Level.ERROR, "streamed " + segment + " differs from the copy archive_command stored (" + archivedKey
+                + " vs " + streamed + "); the archived copy is the one recovery uses");
+    }
+
     /** A segment the stream finished. */
     void add(StreamedWal whole) {
         if (pending.size() >= MAX_PENDING) {
@@ -87,9 +93,7 @@ final class ArchiveComparison {
                 boolean same = archived.get().contentName().equals(streamed.contentName());
                 state.compared(same);
                 if (!same) {
-                    LOG.log(Level.ERROR, "streamed " + streamed.segment() + " differs from the copy archive_command "
-                            + "stored (" + archived.get().key() + " vs " + streamed.key() + "); the archived copy is the "
-                            + "one recovery uses");
+                    alarm(streamed.segment(), archived.get().key(), streamed.key());
                 }
             }
             repository.stream().delete(streamed.segment());

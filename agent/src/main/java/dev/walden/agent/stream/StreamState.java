@@ -71,11 +71,16 @@ public final class StreamState {
         problem = why;
     }
 
-    void stored(long end, long bytes) {
+    /** Everything before {@code end} is durable in the repository (streamed or archived). */
+    void stored(long end) {
         storedEnd = end;
         lastStored = clock.instant();
-        storedBytes.addAndGet(bytes);
         recompute();
+    }
+
+    /** Bytes the stream wrote to the repository. */
+    void storedBytes(long bytes) {
+        storedBytes.addAndGet(bytes);
     }
 
     /** The server's WAL position and its slot, as the probe found them. */

@@ -30,9 +30,12 @@ import org.postgresql.replication.PGReplicationStream;
  * Streams the cluster's WAL into the repository over a physical replication connection, through
  * the agent's own slot, on a thread of its own. The segment being written is held in memory and
  * stored as a {@link StreamedWal} at most {@link StreamSettings#flush()} after WAL arrives (at
- * once in synchronous mode) and whenever a segment is finished; only then is its flush confirmed
- * to PostgreSQL, so the slot never lets go of WAL that is not stored, and pg_stat_replication's
- * flush_lsn is what the repository holds.
+ * once in synchronous mode). A finished segment is held too, until archive_command's copy of it
+ * is in the repository (then it is compared, and nothing is stored: under a write-heavy load the
+ * archive keeps up, and storing every segment twice would cost the database's CPUs) or the flush
+ * interval has passed (then it is stored; in synchronous mode at once). Flush is confirmed to
+ * PostgreSQL only up to the first byte not durable in the repository, so the slot never lets go
+ * of WAL that is not stored, and pg_stat_replication's flush_lsn is what the repository holds.
  *
  * <p>A session starts at the beginning of the segment holding the slot's restart_lsn (every
  * segment object starts at offset 0), and ends on any error; the next one starts after a pause
@@ -46,6 +49,8 @@ public final class WalStreamer implements AutoCloseable {
     static final Duration RETRY_MAX = Duration.ofSeconds(30);
     static final Duration PROBE_EVERY = Duration.ofSeconds(1);
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
+    /** How often a finished segment's archived copy is looked for. */
+    static final Duration LOOK_EVERY = Duration.ofMillis(50);
     /** Segments larger than this are not streamed: one is held in the agent's heap. */
     public static final int MAX_SEGMENT_BYTES = 64 << 20;
 
@@ -58,7 +63,10 @@ public final class WalStreamer implements AutoCloseable {
     private final StreamState state;
     private final ArchiveComparison comparison;
     private final Thread thread;
-    private final byte[] segment;
+    /** The segment being received. */
+    private byte[] segment;
+    /** The last segment finished, until it is archived or stored. */
+    private byte[] spare;
     private volatile boolean closing;
     private volatile Connection replication;
     private volatile Connection sql;
@@ -74,6 +82,7 @@ public final class WalStreamer implements AutoCloseable {
         this.state = new StreamState(StreamSettings.slotName(cluster.systemIdentifier()), clock);
         this.comparison = new ArchiveComparison(repository, state, clock);
         this.segment = new byte[size.bytes()];
+        this.spare = new byte[size.bytes()];
         this.thread = new Thread(this::run, "walden-stream");
         this.thread.setDaemon(true);
     }
@@ -99,11 +108,12 @@ public final class WalStreamer implements AutoCloseable {
     }
 
     /**
-     * The heap streaming holds at once: the segment being received, its compressed copy while it
-     * is stored (up to a segment and 1 MiB), and the storage writer's buffer.
+     * The heap streaming holds at once: the segment being received, the one finished before it,
+     * a compressed copy while one is stored (up to a segment and 1 MiB), and the storage writer's
+     * buffer.
      */
     public static long heapBytes(WalSegmentSize size, long writerBytes) {
-        return 2L * size.bytes() + (1 << 20) + writerBytes;
+        return 3L * size.bytes() + (1 << 20) + writerBytes;
     }
 
     public StreamState state() {
@@ -206,6 +216,13 @@ public final class WalStreamer implements AutoCloseable {
         return slot.get().restartLsn().get();
     }
 
+    /**
+     * A segment the stream finished, held until archive_command's copy of it is in the repository
+     * (compared, nothing stored) or {@link StreamSettings#flush()} has passed (then stored).
+     */
+    private record Finished(WalFileName name, long start, String sha256, long since, boolean prefixStored) {
+    }
+
     /** Receives until an error or close, storing as it goes. */
     private void receive(PGReplicationStream stream, int timeline, long segmentNumber) throws IOException, SQLException {
         long segmentStart = size.startOf(segmentNumber).value();
@@ -213,8 +230,12 @@ public final class WalStreamer implements AutoCloseable {
         int filled = 0;
         // never store a shorter prefix over a longer one a previous session stored
         int stored = repository.stream().find(name).map(StreamedWal::length).orElse(0);
+        java.security.MessageDigest digest = dev.walden.repo.Checksums.newDigest();
+        Finished finished = null;
+        long confirmed = segmentStart + stored;
         long lastStore = System.nanoTime();
         long lastProbe = 0;
+        long lastLook = 0;
         long flushNanos = settings.flush().toNanos();
         while (!closing) {
             ByteBuffer data = stream.readPending();
@@ -228,30 +249,60 @@ public final class WalStreamer implements AutoCloseable {
                 while (n > 0) {
                     int take = Math.min(n, segment.length - filled);
                     data.get(segment, filled, take);
+                    digest.update(segment, filled, take);
                     if (filled < WalPageHeader.LONG_HEADER_LENGTH && filled + take >= WalPageHeader.LONG_HEADER_LENGTH) {
                         checkHeader(name);
                     }
                     filled += take;
                     n -= take;
                     if (filled == segment.length) {
-                        StreamedWal whole = store(stream, name, segmentStart, filled);
-                        comparison.add(whole);
-                        lastStore = System.nanoTime();
+                        if (finished != null) { // the one before is not archived yet: it can't wait longer
+                            storeFinished(finished);
+                        }
+                        finished = new Finished(name, segmentStart, dev.walden.repo.Checksums.hex(digest),
+                                System.nanoTime(), stored > 0);
+                        byte[] full = segment;
+                        segment = spare;
+                        spare = full;
+                        if (settings.synchronous()) { // commits wait: store it now
+                            storeFinished(finished);
+                            finished = null;
+                        }
                         segmentNumber++;
                         segmentStart = size.startOf(segmentNumber).value();
                         name = WalFileName.segment(timeline, segmentNumber, size);
                         Arrays.fill(segment, (byte) 0);
+                        digest.reset();
                         filled = 0;
                         stored = 0;
+                        lastStore = System.nanoTime();
                     }
                 }
             }
             long now = System.nanoTime();
+            if (finished != null && (now - lastLook >= LOOK_EVERY.toNanos() || now - finished.since() >= flushNanos)) {
+                lastLook = now;
+                if (resolvedByArchive(finished)) {
+                    finished = null;
+                } else if (now - finished.since() >= flushNanos) {
+                    storeFinished(finished);
+                    finished = null;
+                }
+            }
             boolean due = settings.synchronous() ? data == null : now - lastStore >= flushNanos;
             if (filled > stored && due) {
-                store(stream, name, segmentStart, filled);
+                StreamedWal partial = repository.stream().store(name, segment, filled, compression, level);
+                state.storedBytes(partial.storedSize());
                 stored = filled;
                 lastStore = System.nanoTime();
+            }
+            // confirmed to PostgreSQL: everything up to the first byte not yet durable in the repository
+            long durable = finished != null ? finished.start() : segmentStart + stored;
+            if (durable > confirmed) {
+                confirmed = durable;
+                state.stored(confirmed);
+                stream.setFlushedLSN(LogSequenceNumber.valueOf(confirmed));
+                stream.forceUpdateStatus();
             }
             if (now - lastProbe >= PROBE_EVERY.toNanos()) {
                 probe();
@@ -264,6 +315,34 @@ public final class WalStreamer implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether archive_command's copy of a finished segment is in the repository: then it is
+     * compared with what was streamed (a difference is an alarm; the archived copy wins either
+     * way) and the streamed bytes need not be stored at all.
+     */
+    private boolean resolvedByArchive(Finished finished) throws IOException {
+        Optional<dev.walden.repo.StoredWal> archived = repository.wal().find(finished.name());
+        if (archived.isEmpty()) {
+            return false;
+        }
+        boolean same = archived.get().contentName().equals(repository.stream().contentName(finished.sha256()));
+        state.compared(same);
+        if (!same) {
+            ArchiveComparison.alarm(finished.name(), archived.get().key(), "the stream's SHA-256 " + finished.sha256());
+        }
+        if (finished.prefixStored()) {
+            repository.stream().delete(finished.name()); // the archived copy serves
+        }
+        return true;
+    }
+
+    /** Stores a finished segment (held in {@link #spare}) and has it compared once archived. */
+    private void storeFinished(Finished finished) throws IOException {
+        StreamedWal whole = repository.stream().store(finished.name(), spare, spare.length, compression, level);
+        state.storedBytes(whole.storedSize());
+        comparison.add(whole);
+    }
+
     /** The first page must be this cluster's and at this segment's start: anything else is not its WAL. */
     private void checkHeader(WalFileName name) throws IOException {
         WalPageHeader header = WalPageHeader.parse(Arrays.copyOf(segment, WalPageHeader.LONG_HEADER_LENGTH));
@@ -274,16 +353,6 @@ public final class WalStreamer implements AutoCloseable {
                     + Long.toUnsignedString(header.systemIdentifier()) + " at " + header.pageAddress() + ", not "
                     + Long.toUnsignedString(expected.systemIdentifier()) + " at " + expected.pageAddress());
         }
-    }
-
-    private StreamedWal store(PGReplicationStream stream, WalFileName name, long segmentStart, int length)
-            throws IOException, SQLException {
-        StreamedWal stored = repository.stream().store(name, segment, length, compression, level);
-        state.stored(segmentStart + length, stored.storedSize());
-        LogSequenceNumber flushed = LogSequenceNumber.valueOf(segmentStart + length);
-        stream.setFlushedLSN(flushed);
-        stream.forceUpdateStatus();
-        return stored;
     }
 
     /** The server's position and the slot's state, for the lag and retained-WAL metrics. */

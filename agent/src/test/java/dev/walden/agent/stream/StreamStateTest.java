@@ -41,7 +41,7 @@ class StreamStateTest {
         StreamState state = new StreamState("walden_1", clock);
         state.connected(1);
         state.probed(1000, "reserved", 1000);
-        state.stored(1000, 10);
+        state.stored(1000);
         assertEquals(0, state.lagSeconds());
         assertEquals(0, state.lagBytes());
         clock.advance(Duration.ofSeconds(1));
@@ -50,9 +50,9 @@ class StreamStateTest {
         state.probed(9000, "reserved", 9000);
         assertEquals(4000 + 4000, state.lagBytes());
         assertEquals(3.0, state.lagSeconds(), "everything was last stored 3 s ago");
-        state.stored(5000, 10); // what the server had 2 s ago
+        state.stored(5000); // what the server had 2 s ago
         assertEquals(2.0, state.lagSeconds());
-        state.stored(9000, 10);
+        state.stored(9000);
         assertEquals(0, state.lagSeconds());
     }
 
@@ -61,7 +61,7 @@ class StreamStateTest {
         Moving clock = new Moving();
         StreamState state = new StreamState("walden_1", clock);
         state.connected(1);
-        state.stored(1000, 10);
+        state.stored(1000);
         for (int i = 0; i < 100; i++) {
             clock.advance(Duration.ofSeconds(1));
             state.probed(1000, "reserved", 0);
