@@ -5,9 +5,12 @@
 # walden-push, the agent's defaults), with the agent streaming off and on in alternating rounds
 # (off first; with --synchronous also "sync": agent.stream.synchronous = on and
 # synchronous_standby_names = 'walden'). Prints each mode's median TPS and WAL MiB/s and the cost
-# against "off" in %, and for the streaming modes the stream's lag at the instant the workload
-# ends (PostgreSQL's pg_stat_replication: WAL not yet flushed by walden, and flush_lag) and the
-# seconds until walden had stored all WAL the workload wrote.
+# against "off" in % (of the medians, and the median of each round against the "off" round
+# before it), the CPU seconds of the agent and of walden's walsender, and for the streaming modes
+# the stream's lag at the instant the workload ends (PostgreSQL's pg_stat_replication: WAL not yet
+# flushed by walden, and flush_lag) and the seconds until walden had stored all WAL the workload
+# wrote. An unmeasured "off" round runs first (until pg_wal holds segments to recycle, PostgreSQL
+# makes each one anew, and the first round is slower).
 #
 #   bench/stream-bench.sh [--seconds S] [--rounds N] [--clients N] [--rows N] [--synchronous]
 #                         (defaults 30, 3, 2, 1000; build first: mvn -B package -DskipTests)
@@ -95,10 +98,14 @@ start_agent() { # mode
             sleep 0.01
         done
     fi
-    psql_ "ALTER SYSTEM SET synchronous_standby_names = '$([[ $1 == sync ]] && echo walden)'" >/dev/null
-    psql_ "SELECT pg_reload_conf()" >/dev/null
+    if [[ $1 == sync ]]; then
+        psql_ "ALTER SYSTEM SET synchronous_standby_names = 'walden'" >/dev/null
+        psql_ "SELECT pg_reload_conf()" >/dev/null
+    fi
 }
-stop_agent() {
+stop_agent() { # commits must not wait for an agent that is gone
+    psql_ "ALTER SYSTEM RESET synchronous_standby_names" >/dev/null
+    psql_ "SELECT pg_reload_conf()" >/dev/null
     kill "$agent"
     wait "$agent" || true
     agent=
@@ -111,11 +118,17 @@ settle() { # the next round starts from the same state: empty table, checkpointe
         sleep 0.05
     done
 }
-declare -A tps wal lagb lags catch
+declare -A tps wal lagb lags catch acpu wcpu
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; } # utime + stime of a process
+walsender() { psql_ "SELECT coalesce(max(pid), 0) FROM pg_stat_replication WHERE application_name = 'walden'"; }
 round() { # mode
-    local mode=$1 l0 l1 out t0 end
+    local mode=$1 l0 l1 out t0 end a0 a1 w0=0 w1=0 sender hz
+    hz=$(getconf CLK_TCK)
     settle
     start_agent "$mode"
+    sender=$(walsender)
+    a0=$(ticks "$agent")
+    ((sender > 0)) && w0=$(ticks "$sender")
     l0=$(psql_ "SELECT pg_current_wal_lsn()")
     out=$("$pgbin/pgbench" -h "$tmp" -p "$port" -U postgres -n -c "$clients" -j "$clients" -T "$seconds" \
         -f "$tmp/insert.sql" postgres 2>&1)
@@ -132,6 +145,10 @@ round() { # mode
         end=$EPOCHREALTIME
         catch[$mode]+="$(awk -v s="$t0" -v e="$end" 'BEGIN { printf "%.2f", e - s }') "
     fi
+    a1=$(ticks "$agent")
+    ((sender > 0)) && w1=$(ticks "$sender")
+    acpu[$mode]+="$(awk -v t="$((a1 - a0))" -v h="$hz" 'BEGIN { printf "%.1f", t / h }') "
+    wcpu[$mode]+="$(awk -v t="$((w1 - w0))" -v h="$hz" 'BEGIN { printf "%.1f", t / h }') "
     tps[$mode]+="$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out" | head -1) "
     wal[$mode]+="$(psql_ "SELECT round(pg_wal_lsn_diff('$l1', '$l0') / 1048576.0 / $seconds, 1)") "
     stop_agent
@@ -140,10 +157,14 @@ round() { # mode
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 echo "stream-bench: $clients client(s) x $seconds s of INSERT ... generate_series(1, $rows), $rounds round(s) per mode"
+# an unmeasured round first: until pg_wal holds recycled segments, PostgreSQL creates each one anew
+round off >/dev/null
+tps[off]=
+wal[off]=
+acpu[off]=
 for ((r = 1; r <= rounds; r++)); do
     for m in "${modes[@]}"; do round "$m"; done
 done
-psql_ "ALTER SYSTEM RESET synchronous_standby_names" >/dev/null
 
 echo
 echo "== PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}'), $(nproc) cores; median of $rounds round(s) (each round's value in brackets)"
@@ -153,7 +174,15 @@ printf '%-52s' "  against off"
 off=$(median "${tps[off]}")
 for m in "${modes[@]}"; do printf ' %14s' "$(awk -v a="$(median "${tps[$m]}")" -v b="$off" 'BEGIN { printf "%+.1f %%", (a - b) / b * 100 }')"; done; echo
 printf '%-52s' "WAL written, MiB/s"; for m in "${modes[@]}"; do printf ' %14s' "$(median "${wal[$m]}")"; done; echo
+printf '%-52s' "CPU s of the agent (the round and its catch-up)"; for m in "${modes[@]}"; do printf ' %14s' "$(median "${acpu[$m]}")"; done; echo
+printf '%-52s' "CPU s of walden's walsender"; for m in "${modes[@]}"; do printf ' %14s' "$([[ $m == off ]] && echo - || median "${wcpu[$m]}")"; done; echo
 printf '%-52s' "at the end: WAL not yet flushed by walden, bytes"; for m in "${modes[@]}"; do printf ' %14s' "$([[ $m == off ]] && echo - || median "${lagb[$m]}")"; done; echo
 printf '%-52s' "at the end: pg_stat_replication.flush_lag, s"; for m in "${modes[@]}"; do printf ' %14s' "$([[ $m == off ]] && echo - || median "${lags[$m]}")"; done; echo
 printf '%-52s' "seconds until walden stored all the workload's WAL"; for m in "${modes[@]}"; do printf ' %14s' "$([[ $m == off ]] && echo - || median "${catch[$m]}")"; done; echo
+# each round against the "off" round just before it: drift over the run (the machine, the page
+# cache) cancels out of the ratio
+for m in "${modes[@]:1}"; do
+    echo "  $m against the off round before it, median of the rounds: $(paste -d' ' <(tr ' ' '\n' <<<"${tps[off]}") <(tr ' ' '\n' <<<"${tps[$m]}") | grep -v '^ *$' \
+        | awk '{ printf "%.4f\n", $2 / $1 }' | sort -g | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%+.1f %%", (m - 1) * 100 }') TPS"
+done
 for m in "${modes[@]}"; do echo "  $m rounds: TPS [${tps[$m]% }]$([[ $m == off ]] || echo "; caught up in [${catch[$m]% }] s")"; done

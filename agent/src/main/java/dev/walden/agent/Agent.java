@@ -301,7 +301,7 @@ public final class Agent implements AutoCloseable {
         }
         // the fastest level: a streamed segment lives only until archive_command's copy arrives, and under a
         // write-heavy load the stream compresses every byte of WAL a second time, on the database's CPUs
-        stream = Optional.of(WalStreamer.start(settings, repository, config.compression(),
+        stream = Optional.of(WalStreamer.start(settings, repository, config.pgWal(), config.compression(),
                 config.compression().fastestLevel(), clock));
     }
 

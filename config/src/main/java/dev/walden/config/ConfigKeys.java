@@ -69,7 +69,7 @@ public final class ConfigKeys {
     public static final ConfigKey AGENT_STREAM = new ConfigKey("agent.stream", "off",
             "stream WAL over replication into the repository as it is written, through the slot walden_<system id> (on/off)");
     public static final ConfigKey AGENT_STREAM_FLUSH = new ConfigKey("agent.stream.flush", "1s",
-            "longest streamed WAL waits before it is stored as a .partial object (100ms-60s); segment ends are stored at once");
+            "longest streamed WAL waits before it is stored as a .partial object, or a finished segment for archive_command's copy (100ms-60s)");
     public static final ConfigKey AGENT_STREAM_SYNCHRONOUS = new ConfigKey("agent.stream.synchronous", "off",
             "store streamed WAL as soon as it arrives and confirm flush only then, for synchronous_standby_names = 'walden' (on/off)");
     public static final ConfigKey HTTP_LISTEN = new ConfigKey("http.listen", "127.0.0.1:10187",

@@ -298,7 +298,8 @@ public final class PointInTimeRecovery {
             }
             new BackupRestorer(storage, workers).restore(manifest, directory, request.tablespaces(), out,
                     request.delta());
-            if (request.target() instanceof RecoveryTarget.Latest) {
+            if (request.target() instanceof RecoveryTarget.Latest && request.standby().isEmpty()) {
+                // past the archive, the WAL the agent streamed (a standby gets it from the primary itself)
                 WalSegmentSize size = repository.cluster().segmentSize();
                 StreamedTail.place(repository, repository.stream().continuing(plan.path().target(),
                         StreamedTail.nextSegment(segments, size, Lsn.parse(manifest.startLsn()).segmentNumber(size)),

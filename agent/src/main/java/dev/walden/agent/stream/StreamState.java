@@ -202,6 +202,7 @@ public final class StreamState {
             values.put("stream_slot_retained_bytes", Long.toString(retainedBytes));
         }
         values.put("stream_slot_invalidations", Long.toString(invalidations.get()));
+        values.put("stream_stored_bytes", Long.toString(storedBytes.get()));
         values.put("stream_compared_segments", Long.toString(compared.get()));
         values.put("stream_mismatched_segments", Long.toString(mismatches.get()));
         return values;

@@ -67,13 +67,17 @@ public final class WalStreamer implements AutoCloseable {
     private byte[] segment;
     /** The last segment finished, until it is archived or stored. */
     private byte[] spare;
+    /** Where the cluster's finished segments are, to compare a streamed one with. */
+    private final java.nio.file.Path pgWal;
+    private final byte[] compareChunk = new byte[1 << 20];
     private volatile boolean closing;
     private volatile Connection replication;
     private volatile Connection sql;
 
-    private WalStreamer(StreamSettings settings, Repository repository, Compression compression, int level,
-                        Clock clock) {
+    private WalStreamer(StreamSettings settings, Repository repository, java.nio.file.Path pgWal,
+                        Compression compression, int level, Clock clock) {
         this.settings = settings;
+        this.pgWal = pgWal;
         this.repository = repository;
         this.cluster = repository.cluster();
         this.size = cluster.segmentSize();
@@ -92,14 +96,14 @@ public final class WalStreamer implements AutoCloseable {
      *
      * @throws IOException when the cluster's segments are too large to hold in memory
      */
-    public static WalStreamer start(StreamSettings settings, Repository repository, Compression compression, int level,
-                                    Clock clock) throws IOException {
+    public static WalStreamer start(StreamSettings settings, Repository repository, java.nio.file.Path pgWal,
+                                    Compression compression, int level, Clock clock) throws IOException {
         if (repository.cluster().segmentSize().bytes() > MAX_SEGMENT_BYTES) {
             throw new IOException("agent.stream = on needs WAL segments of at most " + (MAX_SEGMENT_BYTES >> 20)
                     + " MiB (one is held in memory); this cluster's are " + repository.cluster().segmentSize()
                     + ": set agent.stream = off");
         }
-        WalStreamer streamer = new WalStreamer(settings, repository, compression, level, clock);
+        WalStreamer streamer = new WalStreamer(settings, repository, pgWal, compression, level, clock);
         streamer.thread.start();
         LOG.log(Level.INFO, "streaming WAL through replication slot " + streamer.state.slot() + " ("
                 + (settings.synchronous() ? "synchronous" : "flush every " + dev.walden.config.Durations.format(settings.flush()))
@@ -109,11 +113,11 @@ public final class WalStreamer implements AutoCloseable {
 
     /**
      * The heap streaming holds at once: the segment being received, the one finished before it,
-     * a compressed copy while one is stored (up to a segment and 1 MiB), and the storage writer's
-     * buffer.
+     * a compressed copy while one is stored (up to a segment and 1 MiB), the storage writer's
+     * buffer, and 1 MiB to compare a finished segment with its file.
      */
     public static long heapBytes(WalSegmentSize size, long writerBytes) {
-        return 3L * size.bytes() + (1 << 20) + writerBytes;
+        return 3L * size.bytes() + (2 << 20) + writerBytes;
     }
 
     public StreamState state() {
@@ -124,12 +128,15 @@ public final class WalStreamer implements AutoCloseable {
         long pauseMillis = RETRY_MIN.toMillis();
         String lastProblem = null;
         while (!closing) {
-            long began = System.nanoTime();
             try {
                 session();
             } catch (IOException | SQLException | RuntimeException e) {
                 if (closing) {
                     break;
+                }
+                if (state.isConnected()) { // it streamed: whatever stopped it is news, retried soon
+                    lastProblem = null;
+                    pauseMillis = RETRY_MIN.toMillis();
                 }
                 String problem = oneLine(e);
                 state.disconnected(problem);
@@ -140,9 +147,6 @@ public final class WalStreamer implements AutoCloseable {
             } finally {
                 closeQuietly(replication);
                 closeQuietly(sql);
-            }
-            if (System.nanoTime() - began > TimeUnit.MINUTES.toNanos(1)) {
-                pauseMillis = RETRY_MIN.toMillis(); // it streamed a while: a new problem
             }
             try {
                 Thread.sleep(pauseMillis);
@@ -220,7 +224,7 @@ public final class WalStreamer implements AutoCloseable {
      * A segment the stream finished, held until archive_command's copy of it is in the repository
      * (compared, nothing stored) or {@link StreamSettings#flush()} has passed (then stored).
      */
-    private record Finished(WalFileName name, long start, String sha256, long since, boolean prefixStored) {
+    private record Finished(WalFileName name, long start, long since, boolean prefixStored) {
     }
 
     /** Receives until an error or close, storing as it goes. */
@@ -230,7 +234,6 @@ public final class WalStreamer implements AutoCloseable {
         int filled = 0;
         // never store a shorter prefix over a longer one a previous session stored
         int stored = repository.stream().find(name).map(StreamedWal::length).orElse(0);
-        java.security.MessageDigest digest = dev.walden.repo.Checksums.newDigest();
         Finished finished = null;
         long confirmed = segmentStart + stored;
         long lastStore = System.nanoTime();
@@ -249,7 +252,6 @@ public final class WalStreamer implements AutoCloseable {
                 while (n > 0) {
                     int take = Math.min(n, segment.length - filled);
                     data.get(segment, filled, take);
-                    digest.update(segment, filled, take);
                     if (filled < WalPageHeader.LONG_HEADER_LENGTH && filled + take >= WalPageHeader.LONG_HEADER_LENGTH) {
                         checkHeader(name);
                     }
@@ -259,8 +261,7 @@ public final class WalStreamer implements AutoCloseable {
                         if (finished != null) { // the one before is not archived yet: it can't wait longer
                             storeFinished(finished);
                         }
-                        finished = new Finished(name, segmentStart, dev.walden.repo.Checksums.hex(digest),
-                                System.nanoTime(), stored > 0);
+                        finished = new Finished(name, segmentStart, System.nanoTime(), stored > 0);
                         byte[] full = segment;
                         segment = spare;
                         spare = full;
@@ -271,8 +272,7 @@ public final class WalStreamer implements AutoCloseable {
                         segmentNumber++;
                         segmentStart = size.startOf(segmentNumber).value();
                         name = WalFileName.segment(timeline, segmentNumber, size);
-                        Arrays.fill(segment, (byte) 0);
-                        digest.reset();
+                        // no need to zero it: only the first `filled` bytes are ever read or stored
                         filled = 0;
                         stored = 0;
                         lastStore = System.nanoTime();
@@ -325,15 +325,53 @@ public final class WalStreamer implements AutoCloseable {
         if (archived.isEmpty()) {
             return false;
         }
-        boolean same = archived.get().contentName().equals(repository.stream().contentName(finished.sha256()));
+        boolean same = sameAsFileInPgWal(finished.name()) || archived.get().contentName().equals(
+                repository.stream().contentName(dev.walden.repo.Checksums.hex(sha256(spare))));
         state.compared(same);
         if (!same) {
-            ArchiveComparison.alarm(finished.name(), archived.get().key(), "the stream's SHA-256 " + finished.sha256());
+            ArchiveComparison.alarm(finished.name(), archived.get().key(), "what the stream received");
         }
         if (finished.prefixStored()) {
             repository.stream().delete(finished.name()); // the archived copy serves
         }
         return true;
+    }
+
+    /**
+     * Whether the streamed segment (in {@link #spare}) is byte for byte the file of that name in
+     * pg_wal, which archive_command's copy was stored from and verified against (SHA-256, as it
+     * was read). A finished segment's file does not change under its name: PostgreSQL renames it
+     * to a later segment's name before writing into it again. So equal bytes prove the archived
+     * copy equal, at the cost of reading a file the archiver just read (in the page cache) and a
+     * comparison, instead of a SHA-256 of every byte streamed: on a write-heavy server that
+     * checksum was most of what streaming cost the database (see docs/performance.md). A file
+     * gone or different (recycled while read) proves nothing: the caller then compares SHA-256s.
+     */
+    private boolean sameAsFileInPgWal(WalFileName name) {
+        java.nio.file.Path file = pgWal.resolve(name.toString());
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file)) {
+            if (channel.size() != spare.length) {
+                return false;
+            }
+            ByteBuffer chunk = ByteBuffer.wrap(compareChunk);
+            for (int at = 0; at < spare.length; ) {
+                chunk.clear();
+                int n = channel.read(chunk, at);
+                if (n <= 0 || Arrays.mismatch(compareChunk, 0, n, spare, at, at + n) >= 0) {
+                    return false;
+                }
+                at += n;
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static java.security.MessageDigest sha256(byte[] bytes) {
+        java.security.MessageDigest digest = dev.walden.repo.Checksums.newDigest();
+        digest.update(bytes);
+        return digest;
     }
 
     /** Stores a finished segment (held in {@link #spare}) and has it compared once archived. */
