@@ -43,7 +43,7 @@ public sealed interface RecoveryTarget {
     /** For messages: {@code time 2026-11-24T14:05:00Z}. */
     default String describe() {
         return switch (this) {
-            case Latest l -> "the end of the archived and streamed WAL";
+            case Latest l -> "the end of the archived WAL";
             case Immediate i -> "the end of the backup";
             case Time t -> "time " + t.at();
             case AtLsn l -> "LSN " + l.lsn();
