@@ -315,8 +315,7 @@ class EncryptedRepositoryIT {
                 return List.of(rs.getString(1));
             }
         } finally {
-            Installation.run(dir, cluster.bin().resolve("pg_ctl").toString(), "-D", pgdata.toString(), "-m",
-                    "immediate", "stop");
+            Installation.stopImmediately(cluster.bin(), pgdata);
         }
     }
 

@@ -187,8 +187,7 @@ class IncrementalBackupIT {
             assertTrue(m.find(), run.stdout());
             assertEquals(expected, contents(Integer.parseInt(m.group(1))));
         } finally {
-            Installation.run(dir, cluster.bin().resolve("pg_ctl").toString(), "-D", pgdata.toString(), "-m",
-                    "immediate", "stop");
+            Installation.stopImmediately(cluster.bin(), pgdata);
         }
     }
 
@@ -214,8 +213,7 @@ class IncrementalBackupIT {
             assertEquals(1, running.exit(), running.toString());
             assertTrue(running.stderr().contains("a PostgreSQL server is running in"), running.toString());
         } finally {
-            Installation.run(dir, cluster.bin().resolve("pg_ctl").toString(), "-D", pgdata.toString(), "-m",
-                    "immediate", "stop");
+            Installation.stopImmediately(cluster.bin(), pgdata);
         }
         Installation.Run production = walden.walden("recover", "--config", walden.config.toString(), "--pgdata",
                 cluster.pgdata().toString(), "--latest", "--delta");

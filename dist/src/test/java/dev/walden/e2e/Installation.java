@@ -184,6 +184,15 @@ final class Installation implements AutoCloseable {
         return run(workingDirectory, HOME.resolve("bin/walden-push").toString(), args);
     }
 
+    /**
+     * Stops the server of {@code pgdata} with {@code bin}'s pg_ctl at once ({@code -m immediate}):
+     * a crash of production, or the end of a recovered copy; a directory where none runs is no error.
+     */
+    static Run stopImmediately(Path bin, Path pgdata) throws IOException, InterruptedException {
+        return run(pgdata.toAbsolutePath().getParent(), bin.resolve("pg_ctl").toString(), "-D", pgdata.toString(), "-m",
+                "immediate", "stop");
+    }
+
     /** Runs a program with nothing on its stdin (a prompt reads end-of-file). */
     static Run run(Path workingDirectory, String program, String... args) throws IOException, InterruptedException {
         return run(workingDirectory, Path.of("/dev/null"), program, args);

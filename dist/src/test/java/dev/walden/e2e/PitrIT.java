@@ -92,8 +92,7 @@ class PitrIT {
     @AfterEach
     void stopRecovered() throws Exception {
         for (Path pgdata : started) {
-            Installation.run(dir, cluster.bin().resolve("pg_ctl").toString(), "-D", pgdata.toString(), "-m",
-                    "immediate", "stop");
+            Installation.stopImmediately(cluster.bin(), pgdata);
         }
     }
 

@@ -95,8 +95,7 @@ class S3EndToEndIT {
                         assertEquals("1,2,3", rs.getString(1));
                     }
                 } finally {
-                    Installation.run(dir, cluster.bin().resolve("pg_ctl").toString(), "-D", pgdata.toString(), "-m",
-                            "immediate", "stop");
+                    Installation.stopImmediately(cluster.bin(), pgdata);
                 }
             }
         }

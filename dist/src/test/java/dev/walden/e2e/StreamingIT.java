@@ -81,8 +81,7 @@ class StreamingIT {
     @AfterEach
     void stopRecovered() throws Exception {
         for (Path pgdata : recovered) {
-            Installation.run(dir, cluster.bin().resolve("pg_ctl").toString(), "-D", pgdata.toString(), "-m",
-                    "immediate", "stop");
+            Installation.stopImmediately(cluster.bin(), pgdata);
         }
     }
 
@@ -249,8 +248,7 @@ class StreamingIT {
     }
 
     private static void crashAndRestartProduction() throws Exception {
-        Installation.Run crash = Installation.run(dir, cluster.bin().resolve("pg_ctl").toString(), "-D",
-                cluster.pgdata().toString(), "-m", "immediate", "stop");
+        Installation.Run crash = Installation.stopImmediately(cluster.bin(), cluster.pgdata());
         assertEquals(0, crash.exit(), crash.toString());
         cluster.start();
     }

@@ -40,8 +40,7 @@ class TimelineIT {
     @AfterEach
     void stop() throws Exception {
         for (Path pgdata : started) {
-            Installation.run(dir, Installation.pgBin().resolve("pg_ctl").toString(), "-D", pgdata.toString(), "-m",
-                    "immediate", "stop");
+            Installation.stopImmediately(Installation.pgBin(), pgdata);
         }
         if (second != null) {
             second.close();

@@ -3,41 +3,15 @@ package dev.walden.agent.stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.time.Clock;
+import dev.walden.agent.SetClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 
 class StreamStateTest {
-    /** A clock the test moves. */
-    private static final class Moving extends Clock {
-        private Instant now = Instant.parse("2026-12-07T04:00:00Z");
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
-
     @Test
     void lagIsHowLongAgoEverythingTheServerHadWrittenWasStored() {
-        Moving clock = new Moving();
+        SetClock clock = new SetClock(Instant.parse("2026-12-07T04:00:00Z"));
         StreamState state = new StreamState("walden_1", clock);
         state.connected(1);
         state.probed(1000, "reserved", 1000);
@@ -58,7 +32,7 @@ class StreamStateTest {
 
     @Test
     void aQuietServerStreamedToItsEndHasNoLagHoweverOldItsLastCommit() {
-        Moving clock = new Moving();
+        SetClock clock = new SetClock(Instant.parse("2026-12-07T04:00:00Z"));
         StreamState state = new StreamState("walden_1", clock);
         state.connected(1);
         state.stored(1000);
@@ -71,7 +45,7 @@ class StreamStateTest {
 
     @Test
     void aStreamDisconnectedForAMinuteMakesTheAgentUnhealthyAndAnInvalidationIsAWarningForAnHour() {
-        Moving clock = new Moving();
+        SetClock clock = new SetClock(Instant.parse("2026-12-07T04:00:00Z"));
         StreamState state = new StreamState("walden_1", clock);
         state.connected(1);
         state.disconnected("connection refused");
