@@ -46,7 +46,7 @@ import picocli.CommandLine.Spec;
  * chain an operator would otherwise check by hand — the repository, the agent, the database
  * connection, the server's archiving settings — and then proves it end to end: it forces a WAL
  * switch and waits for that file to reach the repository and PostgreSQL to report it archived.
- * Every failed check says how to fix it.
+ * With agent.stream on it checks the WAL stream too. Every failed check says how to fix it.
  */
 @Command(name = "check", mixinStandardHelpOptions = true,
         description = {"Check that PostgreSQL archives into walden: repository, agent, database connection, "
@@ -55,6 +55,10 @@ import picocli.CommandLine.Spec;
                 + "repository and PostgreSQL to report it archived.",
                 "Warns (without failing) when archive_timeout is 0 or above 5 minutes: a commit on a quiet "
                         + "server then waits that long, or until its WAL segment fills, to reach the repository.",
+                "With agent.stream = on, also checks WAL streaming: max_wal_senders, a replication connection, the "
+                        + "slot walden_<system id> (there, not invalidated, streamed from), how far the stream is "
+                        + "behind, max_slot_wal_keep_size and synchronous_standby_names; with it off, warns about a "
+                        + "slot left behind.",
                 "Needs a superuser connection (pg_switch_wal, pg_create_restore_point), as walden backup does. "
                         + "Adds an entry to the repository's audit trail (walden audit)."},
         exitCodeListHeading = "%nExit codes:%n",
